@@ -1,0 +1,20 @@
+//! Resource limits on cgroup v1 and v2 behind one interface.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+impl CgroupError {
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            CgroupError::Io { source, .. } => source.raw_os_error(),
+            CgroupError::Invalid(_) => None,
+        }
+    }
+}

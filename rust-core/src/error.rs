@@ -1,0 +1,68 @@
+//! The crate-wide error type. Each module has its own enum; this joins them.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A caller-supplied value is wrong; nothing was changed.
+    #[error("{0}")]
+    InvalidArgument(String),
+
+    /// A system call failed in the parent.
+    #[error("{op}: {source}")]
+    Syscall { op: String, source: std::io::Error },
+
+    /// A setup step failed inside the container before exec.
+    #[error("{what}: {}", std::io::Error::from_raw_os_error(*errno))]
+    ChildSetup { what: String, errno: i32 },
+
+    /// The command could not be found inside the container (docker-run exits 127).
+    #[error("{what}: {}", std::io::Error::from_raw_os_error(*errno))]
+    CommandNotFound { what: String, errno: i32 },
+
+    /// The command exists but cannot be executed (docker-run exits 126).
+    #[error("{what}: {}", std::io::Error::from_raw_os_error(*errno))]
+    CommandNotExecutable { what: String, errno: i32 },
+
+    #[error(transparent)]
+    Cgroup(#[from] crate::cgroups::CgroupError),
+
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
+
+    /// The call does not fit the object's state (e.g. wait before start).
+    #[error("{0}")]
+    State(String),
+
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+impl Error {
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::InvalidArgument(msg.into())
+    }
+
+    pub fn syscall(op: impl Into<String>, source: impl Into<std::io::Error>) -> Self {
+        Error::Syscall { op: op.into(), source: source.into() }
+    }
+
+    pub fn last_os(op: impl Into<String>) -> Self {
+        Error::syscall(op, std::io::Error::last_os_error())
+    }
+
+    /// The raw errno behind the error, if any.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Error::Syscall { source, .. } | Error::Io { source, .. } => source.raw_os_error(),
+            Error::ChildSetup { errno, .. }
+            | Error::CommandNotFound { errno, .. }
+            | Error::CommandNotExecutable { errno, .. } => Some(*errno),
+            Error::Cgroup(e) => e.errno(),
+            Error::Net(e) => e.errno(),
+            _ => None,
+        }
+    }
+}

@@ -11,19 +11,19 @@ pub enum Error {
     InvalidArgument(String),
 
     /// A system call failed in the parent.
-    #[error("{op}: {source}")]
+    #[error("{op}: {}", os_message(source))]
     Syscall { op: String, source: std::io::Error },
 
     /// A setup step failed inside the container before exec.
-    #[error("{what}: {}", std::io::Error::from_raw_os_error(*errno))]
+    #[error("{what}: {}", strerror(*errno))]
     ChildSetup { what: String, errno: i32 },
 
     /// The command could not be found inside the container (docker-run exits 127).
-    #[error("{what}: {}", std::io::Error::from_raw_os_error(*errno))]
+    #[error("{what}")]
     CommandNotFound { what: String, errno: i32 },
 
     /// The command exists but cannot be executed (docker-run exits 126).
-    #[error("{what}: {}", std::io::Error::from_raw_os_error(*errno))]
+    #[error("{what}: {}", strerror(*errno))]
     CommandNotExecutable { what: String, errno: i32 },
 
     #[error(transparent)]
@@ -36,7 +36,7 @@ pub enum Error {
     #[error("{0}")]
     State(String),
 
-    #[error("{path}: {source}")]
+    #[error("{}: {}", path.display(), os_message(source))]
     Io { path: PathBuf, source: std::io::Error },
 }
 
@@ -64,5 +64,19 @@ impl Error {
             Error::Net(e) => e.errno(),
             _ => None,
         }
+    }
+}
+
+/// The C library's text for an errno, without Rust's " (os error N)" suffix.
+pub fn strerror(errno: i32) -> String {
+    os_message(&std::io::Error::from_raw_os_error(errno))
+}
+
+/// An io::Error as a person reads it: "No such file or directory".
+pub fn os_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
     }
 }

@@ -18,3 +18,7 @@ impl CgroupError {
         }
     }
 }
+
+/// Placeholder until the cgroups backend lands; replaced by the real Resources.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resources {}

@@ -16,3 +16,8 @@ impl NetError {
         }
     }
 }
+
+/// Checks a bridge network spec before any side effect.
+pub fn validate(_net: &crate::spec::NetworkSpec) -> Result<(), NetError> {
+    Err(NetError::Invalid("bridge networking is not available yet".into()))
+}

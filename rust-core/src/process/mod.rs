@@ -1,1 +1,355 @@
-//! process
+//! Starting, waiting for and stopping one container.
+
+pub mod child;
+pub mod sync;
+pub mod tty;
+
+use std::ffi::{CString, OsStr, OsString};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::rootfs;
+use crate::spec::{ContainerSpec, ns};
+use child::ChildPlan;
+use sync::Step;
+
+/// How a container ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitStatus {
+    /// The exit code, or 128 + the signal number, like a shell reports it.
+    pub code: i32,
+    /// The signal that killed it, if any.
+    pub signal: Option<i32>,
+    /// Killed by the kernel's OOM killer because of the memory limit.
+    pub oom_killed: bool,
+}
+
+#[derive(Debug)]
+enum State {
+    Created,
+    Running { pid: libc::pid_t },
+    Stopped(ExitStatus),
+}
+
+/// One container, from configuration to teardown. Dropping it kills and reaps a still-running
+/// container and removes everything it created.
+pub struct Container {
+    spec: ContainerSpec,
+    id: String,
+    state: State,
+    pty_master: Option<OwnedFd>,
+}
+
+/// A Docker-style id: 64 random hex digits.
+pub fn random_id() -> String {
+    let mut bytes = [0u8; 32];
+    // SAFETY: getrandom fills the stack buffer.
+    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+    if n != bytes.len() as isize {
+        // Entropy is not critical here: an id only has to be unique on this host.
+        let seed = (std::process::id() as u128) << 64
+            | std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+        bytes[..16].copy_from_slice(&seed.to_le_bytes());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn cstring(what: &str, s: impl AsRef<OsStr>) -> Result<CString> {
+    CString::new(s.as_ref().as_bytes()).map_err(|_| Error::invalid(format!("{what} contains a NUL byte")))
+}
+
+/// The paths execve will try, as execvp would: the command itself when it has a '/', else each
+/// directory of the container's PATH.
+fn exec_candidates(argv0: &OsStr, env: &[OsString]) -> Result<Vec<CString>> {
+    if argv0.as_bytes().contains(&b'/') {
+        return Ok(vec![cstring("command", argv0)?]);
+    }
+    let path = env
+        .iter()
+        .rev()
+        .find_map(|e| e.as_bytes().strip_prefix(b"PATH="))
+        .unwrap_or(b"/usr/local/bin:/usr/bin:/bin");
+    path.split(|&b| b == b':')
+        .map(|dir| {
+            let dir = if dir.is_empty() { b".".as_slice() } else { dir };
+            let mut p = dir.to_vec();
+            p.push(b'/');
+            p.extend_from_slice(argv0.as_bytes());
+            cstring("command", OsStr::from_bytes(&p))
+        })
+        .collect()
+}
+
+impl Container {
+    /// Validates the spec; creates nothing yet.
+    pub fn new(spec: ContainerSpec) -> Result<Container> {
+        spec.validate()?;
+        Ok(Container { spec, id: random_id(), state: State::Created, pty_master: None })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn spec(&self) -> &ContainerSpec {
+        &self.spec
+    }
+
+    /// The host PID of the container's first process, while it runs.
+    pub fn pid(&self) -> Option<libc::pid_t> {
+        match self.state {
+            State::Running { pid } => Some(pid),
+            _ => None,
+        }
+    }
+
+    /// How the container ended, once waited for.
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        match self.state {
+            State::Stopped(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The pty master when the container has a terminal.
+    pub fn pty_master(&self) -> Option<&OwnedFd> {
+        self.pty_master.as_ref()
+    }
+
+    fn plan(&self, rootfs: &Path) -> Result<ChildPlan> {
+        let spec = &self.spec;
+        let namespaces = spec.effective_namespaces();
+        let ops = rootfs::plan(spec, rootfs)?;
+        rootfs::ensure_workdir(rootfs, &spec.cwd)?;
+        let env = spec.effective_env();
+        let argv = spec.args.iter().map(|a| cstring("argument", a)).collect::<Result<Vec<_>>>()?;
+        let candidates = exec_candidates(&spec.args[0], &env)?;
+        let env = env.iter().map(|e| cstring("environment entry", e)).collect::<Result<Vec<_>>>()?;
+        let hostname = if namespaces & ns::UTS != 0 { Some(cstring("hostname", &spec.hostname)?) } else { None };
+        let mut plan = ChildPlan::new(
+            hostname,
+            cstring("rootfs", rootfs)?,
+            ops,
+            argv,
+            env,
+            candidates,
+            cstring("working directory", &spec.cwd)?,
+        );
+        plan.no_pivot = spec.no_pivot;
+        plan.readonly_rootfs = spec.readonly_rootfs;
+        plan.loopback = namespaces & ns::NET != 0;
+        plan.terminal = spec.terminal;
+        plan.cgroup_namespace = namespaces & ns::CGROUP != 0;
+        plan.uid = spec.uid;
+        plan.gid = spec.gid;
+        plan.groups = spec.additional_gids.clone();
+        plan.init = spec.init;
+        Ok(plan)
+    }
+
+    /// Turns a child's (step, index, errno) report into an error naming what failed.
+    fn child_error(&self, plan: &ChildPlan, rootfs: &Path, msg: &sync::ChildMsg) -> Error {
+        let index = msg.index as usize;
+        let errno = msg.errno;
+        let what = match Step::from_u32(msg.step) {
+            Some(Step::RootfsOp) => plan.ops.get(index).map_or("rootfs setup".into(), |op| op.describe(rootfs)),
+            Some(Step::Exec) => {
+                let argv0 = self.spec.args[0].to_string_lossy();
+                if errno == libc::ENOENT {
+                    let what = if argv0.contains('/') {
+                        format!("exec {argv0}: {}", crate::error::strerror(errno))
+                    } else {
+                        return Error::CommandNotFound {
+                            what: format!("exec: {argv0:?}: executable file not found in $PATH"),
+                            errno,
+                        };
+                    };
+                    return Error::CommandNotFound { what, errno };
+                }
+                let path = plan.exec_candidates.get(index).map_or(argv0.to_string(), |p| p.to_string_lossy().into_owned());
+                return Error::CommandNotExecutable { what: format!("exec {path}"), errno };
+            }
+            Some(Step::Sethostname) => format!("sethostname({})", self.spec.hostname),
+            Some(Step::MakePrivate) => "make mounts private".into(),
+            Some(Step::BindRootfs) => format!("bind rootfs {}", rootfs.display()),
+            Some(Step::PivotRoot) => format!("pivot_root({})", rootfs.display()),
+            Some(Step::Chroot) => format!("chroot({})", rootfs.display()),
+            Some(Step::ReadonlyRoot) => "remount the rootfs read-only".into(),
+            Some(Step::Loopback) => "bring up lo".into(),
+            Some(Step::Network) => "configure eth0".into(),
+            Some(Step::Terminal) => "set up the terminal".into(),
+            Some(Step::CgroupNamespace) => "unshare the cgroup namespace".into(),
+            Some(Step::Setgroups) => "setgroups".into(),
+            Some(Step::Setgid) => format!("setgid({})", self.spec.gid),
+            Some(Step::Setuid) => format!("setuid({})", self.spec.uid),
+            Some(Step::Capabilities) => "drop capabilities".into(),
+            Some(Step::NoNewPrivs) => "set no_new_privs".into(),
+            Some(Step::Chdir) => format!("chdir {}", self.spec.cwd.display()),
+            Some(Step::InitFork) => "init: fork the command".into(),
+            Some(Step::Setsid) => "setsid".into(),
+            Some(Step::WaitGo) | None => format!("container setup step {}", msg.step),
+        };
+        Error::ChildSetup { what, errno }
+    }
+
+    /// Creates the namespaces, sets up the rootfs and executes the command. Returns once the
+    /// command runs (exec succeeded) or with the error that stopped it; on error nothing is left.
+    pub fn start(&mut self) -> Result<()> {
+        if !matches!(self.state, State::Created) {
+            return Err(Error::State("container was already started".into()));
+        }
+        let rootfs: PathBuf = std::fs::canonicalize(&self.spec.rootfs)
+            .map_err(|e| Error::Io { path: self.spec.rootfs.clone(), source: e })?;
+        let plan = self.plan(&rootfs)?;
+        let (parent_sock, child_sock) = sync::socketpair()?;
+
+        let ns = self.spec.effective_namespaces();
+        let mut flags = libc::SIGCHLD as libc::c_ulong;
+        for (bit, clone_flag) in [
+            (ns::UTS, libc::CLONE_NEWUTS),
+            (ns::MOUNT, libc::CLONE_NEWNS),
+            (ns::PID, libc::CLONE_NEWPID),
+            (ns::NET, libc::CLONE_NEWNET),
+            (ns::IPC, libc::CLONE_NEWIPC),
+        ] {
+            if ns & bit != 0 {
+                flags |= clone_flag as libc::c_ulong;
+            }
+        }
+        // SAFETY: a fork-like raw clone (no CLONE_VM, no new stack): the child continues on a
+        // copy of this stack and runs only child_main, which never returns.
+        let pid = unsafe { libc::syscall(libc::SYS_clone, flags, 0, 0, 0, 0) } as libc::pid_t;
+        if pid < 0 {
+            return Err(Error::last_os("clone"));
+        }
+        if pid == 0 {
+            // SAFETY: closing the parent's end in our copy; no destructor runs in the child.
+            unsafe { libc::close(parent_sock.as_raw_fd()) };
+            child::child_main(&plan, child_sock.as_raw_fd());
+        }
+        drop(child_sock);
+        self.state = State::Running { pid };
+
+        match self.finish_start(&plan, &rootfs, &parent_sock) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.abort();
+                Err(e)
+            }
+        }
+    }
+
+    /// Parent side after clone: release the child and collect its report.
+    fn finish_start(&mut self, plan: &ChildPlan, rootfs: &Path, sock: &OwnedFd) -> Result<()> {
+        // SAFETY: one-byte write on our socket.
+        let n = unsafe { libc::send(sock.as_raw_fd(), [sync::GO].as_ptr().cast(), 1, libc::MSG_NOSIGNAL) };
+        if n != 1 {
+            return Err(Error::last_os("release the container process"));
+        }
+        while let Some((msg, fd)) = sync::recv_msg(sock)? {
+            match msg.kind {
+                sync::MSG_PTY => {
+                    let master = fd.ok_or_else(|| Error::State("the container sent no pty".into()))?;
+                    tty::copy_window_size(&master);
+                    self.pty_master = Some(master);
+                }
+                sync::MSG_ERROR => return Err(self.child_error(plan, rootfs, &msg)),
+                other => return Err(Error::State(format!("unexpected message {other} from the container"))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Kills and reaps a child whose start failed.
+    fn abort(&mut self) {
+        if let State::Running { pid } = self.state {
+            // SAFETY: our own unreaped child: the pid cannot have been reused.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let _ = wait_pid(pid);
+            self.state = State::Created;
+        }
+        self.pty_master = None;
+    }
+
+    /// Waits for the container's first process to exit; with a terminal, relays it to the
+    /// caller's stdin/stdout meanwhile.
+    pub fn wait(&mut self) -> Result<ExitStatus> {
+        let pid = match self.state {
+            State::Running { pid } => pid,
+            State::Stopped(status) => return Ok(status),
+            State::Created => return Err(Error::State("container is not started".into())),
+        };
+        if let Some(master) = self.pty_master.take() {
+            tty::relay(&master)?;
+        }
+        let status = wait_pid(pid)?;
+        self.state = State::Stopped(status);
+        Ok(status)
+    }
+
+    /// Sends a signal to the container's first process.
+    pub fn kill(&self, signal: i32) -> Result<()> {
+        if !(1..=64).contains(&signal) {
+            return Err(Error::invalid(format!("invalid signal number {signal}")));
+        }
+        let pid = self.pid().ok_or_else(|| Error::State("container is not running".into()))?;
+        // SAFETY: our own child, not yet reaped.
+        if unsafe { libc::kill(pid, signal) } != 0 {
+            return Err(Error::last_os(format!("kill({pid}, {signal})")));
+        }
+        Ok(())
+    }
+}
+
+fn wait_pid(pid: libc::pid_t) -> Result<ExitStatus> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waiting for our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(Error::syscall(format!("waitpid({pid})"), e));
+        }
+    }
+    Ok(if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        ExitStatus { code: 128 + sig, signal: Some(sig), oom_killed: false }
+    } else {
+        ExitStatus { code: libc::WEXITSTATUS(status), signal: None, oom_killed: false }
+    })
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        self.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_follow_path() {
+        let env = vec![OsString::from("PATH=/a:/b")];
+        let c = exec_candidates(OsStr::new("sh"), &env).unwrap();
+        assert_eq!(c, vec![CString::new("/a/sh").unwrap(), CString::new("/b/sh").unwrap()]);
+        let c = exec_candidates(OsStr::new("/bin/sh"), &env).unwrap();
+        assert_eq!(c, vec![CString::new("/bin/sh").unwrap()]);
+    }
+
+    #[test]
+    fn ids_are_random_hex() {
+        let (a, b) = (random_id(), random_id());
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+}

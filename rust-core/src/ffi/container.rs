@@ -1,0 +1,370 @@
+//! container_config_* and container_* exports.
+
+use std::ffi::{OsStr, OsString, c_char, c_int};
+use std::os::unix::ffi::OsStrExt;
+
+use super::{Failure, c_bytes, c_path, c_str, fail, guard, guard_void, non_null, non_null_mut, rt_status, write_out, write_string};
+use crate::process::Container;
+use crate::spec::{self, ContainerSpec, Mount, MountKind};
+
+/// A container configuration (opaque). Create with container_config_new, free with
+/// container_config_free. Not thread-safe.
+pub struct container_config {
+    _private: [u8; 0],
+}
+
+/// A container (opaque): made from a configuration by container_new, then started, waited for
+/// and freed. Not thread-safe: use one handle from one thread at a time.
+pub struct container {
+    _private: [u8; 0],
+}
+
+/// UTS namespace (hostname), for container_config_set_namespaces.
+pub const RT_NS_UTS: u32 = 1;
+/// Mount namespace (required).
+pub const RT_NS_MOUNT: u32 = 2;
+/// PID namespace: the command is PID 1.
+pub const RT_NS_PID: u32 = 4;
+/// Network namespace (off = share the host's network).
+pub const RT_NS_NET: u32 = 8;
+/// IPC namespace.
+pub const RT_NS_IPC: u32 = 16;
+/// cgroup namespace.
+pub const RT_NS_CGROUP: u32 = 32;
+/// Every namespace: the default.
+pub const RT_NS_ALL: u32 = 63;
+
+fn spec_mut<'a>(cfg: *mut container_config) -> Result<&'a mut ContainerSpec, Failure> {
+    non_null_mut(cfg.cast::<ContainerSpec>(), "config")
+}
+
+fn container_mut<'a>(c: *mut container) -> Result<&'a mut Container, Failure> {
+    non_null_mut(c.cast::<Container>(), "container")
+}
+
+fn container_ref<'a>(c: *const container) -> Result<&'a Container, Failure> {
+    non_null(c.cast::<Container>(), "container")
+}
+
+/// Creates a configuration with Docker-like defaults: every namespace, hostname "container",
+/// command /bin/sh, working directory /, root user, no network, no limits. The rootfs must be
+/// set. Writes *out only on success.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_new(out: *mut *mut container_config) -> c_int {
+    guard(|| write_out(out.cast::<*mut ContainerSpec>(), Box::new(ContainerSpec::default())))
+}
+
+/// Frees a configuration. NULL is a no-op. Containers made from it are independent of it.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_free(cfg: *mut container_config) {
+    guard_void(|| {
+        if !cfg.is_null() {
+            // SAFETY: cfg came from container_config_new and is freed once, per the contract.
+            drop(unsafe { Box::from_raw(cfg.cast::<ContainerSpec>()) });
+        }
+    })
+}
+
+/// Sets the root filesystem directory (a host path; copied).
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_rootfs(cfg: *mut container_config, path: *const c_char) -> c_int {
+    guard(|| {
+        let path = c_path(path, "path")?;
+        spec_mut(cfg)?.rootfs = path;
+        Ok(())
+    })
+}
+
+/// Sets the hostname seen inside (RFC 1123, at most 64 bytes). Checked here and at start.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_hostname(cfg: *mut container_config, hostname: *const c_char) -> c_int {
+    guard(|| {
+        let name = c_str(hostname, "hostname")?;
+        let spec = spec_mut(cfg)?;
+        spec::validate_hostname(name)?;
+        spec.hostname = name.to_string();
+        Ok(())
+    })
+}
+
+/// Sets a name for the container (like docker run --name; letters, digits, '_', '.', '-').
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_name(cfg: *mut container_config, name: *const c_char) -> c_int {
+    guard(|| {
+        let name = c_str(name, "name")?;
+        let spec = spec_mut(cfg)?;
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+        if !valid {
+            return Err(fail(rt_status::INVALID_ARG, format!("invalid container name {name:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64 bytes")));
+        }
+        spec.name = Some(name.to_string());
+        Ok(())
+    })
+}
+
+/// Sets the command: argc strings (copied). argv[0] without a '/' is looked up in the
+/// container's PATH. argc must be at least 1.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_argv(cfg: *mut container_config, argv: *const *const c_char, argc: usize) -> c_int {
+    guard(|| {
+        let spec = spec_mut(cfg)?;
+        if argv.is_null() {
+            return Err(fail(rt_status::NULL_ARG, "argv is NULL"));
+        }
+        if argc == 0 {
+            return Err(fail(rt_status::INVALID_ARG, "argc is 0: a command is required"));
+        }
+        let mut args = Vec::with_capacity(argc);
+        for i in 0..argc {
+            // SAFETY: argv has argc readable entries per the contract.
+            let p = unsafe { *argv.add(i) };
+            args.push(OsStr::from_bytes(c_bytes(p, &format!("argv[{i}]"))?).to_os_string());
+        }
+        if args[0].is_empty() {
+            return Err(fail(rt_status::INVALID_ARG, "argv[0] is an empty string"));
+        }
+        spec.args = args;
+        Ok(())
+    })
+}
+
+/// Adds an environment variable "KEY=VALUE" (copied). PATH defaults to the usual directories.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_add_env(cfg: *mut container_config, key_value: *const c_char) -> c_int {
+    guard(|| {
+        let kv = c_bytes(key_value, "key_value")?;
+        let spec = spec_mut(cfg)?;
+        match kv.iter().position(|&b| b == b'=') {
+            Some(p) if p > 0 => {}
+            _ => {
+                return Err(fail(
+                    rt_status::INVALID_ARG,
+                    format!("environment entry {:?}: expected KEY=VALUE", String::from_utf8_lossy(kv)),
+                ));
+            }
+        }
+        spec.env.push(OsString::from(OsStr::from_bytes(kv)));
+        Ok(())
+    })
+}
+
+/// Sets the working directory inside the container (absolute; created if missing).
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_cwd(cfg: *mut container_config, path: *const c_char) -> c_int {
+    guard(|| {
+        let path = c_path(path, "path")?;
+        let spec = spec_mut(cfg)?;
+        spec::validate_container_path("working directory", &path)?;
+        spec.cwd = path;
+        Ok(())
+    })
+}
+
+/// Sets the user and group ids the command runs as (default 0:0). A non-root user runs with no
+/// effective capabilities.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_user(cfg: *mut container_config, uid: u32, gid: u32) -> c_int {
+    guard(|| {
+        let spec = spec_mut(cfg)?;
+        if uid == u32::MAX || gid == u32::MAX {
+            return Err(fail(rt_status::INVALID_ARG, "uid/gid 4294967295 is reserved"));
+        }
+        spec.uid = uid;
+        spec.gid = gid;
+        Ok(())
+    })
+}
+
+/// Chooses the namespaces to create: a mask of RT_NS_* (RT_NS_MOUNT is required). Unknown bits
+/// are rejected.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_namespaces(cfg: *mut container_config, flags: u32) -> c_int {
+    guard(|| {
+        let spec = spec_mut(cfg)?;
+        if flags & !RT_NS_ALL != 0 {
+            return Err(fail(rt_status::INVALID_ARG, format!("unknown namespace flags {:#x}", flags & !RT_NS_ALL)));
+        }
+        if flags & RT_NS_MOUNT == 0 {
+            return Err(fail(rt_status::INVALID_ARG, "RT_NS_MOUNT is required (the container pivots into its rootfs)"));
+        }
+        spec.namespaces = flags;
+        Ok(())
+    })
+}
+
+/// Mounts the rootfs read-only inside the container.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_readonly_rootfs(cfg: *mut container_config, readonly: bool) -> c_int {
+    guard(|| {
+        spec_mut(cfg)?.readonly_rootfs = readonly;
+        Ok(())
+    })
+}
+
+/// Gives the container a pseudo-terminal; container_wait then relays it to the caller's
+/// stdin/stdout with the caller's terminal in raw mode.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_tty(cfg: *mut container_config, tty: bool) -> c_int {
+    guard(|| {
+        spec_mut(cfg)?.terminal = tty;
+        Ok(())
+    })
+}
+
+/// Runs a minimal init as PID 1 that reaps zombies and forwards signals (docker run --init).
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_init(cfg: *mut container_config, init: bool) -> c_int {
+    guard(|| {
+        spec_mut(cfg)?.init = init;
+        Ok(())
+    })
+}
+
+/// Uses chroot instead of pivot_root. chroot can be escaped by root inside the container: only
+/// for roots where pivot_root is impossible (e.g. the initramfs).
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_no_pivot(cfg: *mut container_config, no_pivot: bool) -> c_int {
+    guard(|| {
+        spec_mut(cfg)?.no_pivot = no_pivot;
+        Ok(())
+    })
+}
+
+/// Bind-mounts host path `source` (absolute, must exist) at `destination` (absolute, inside).
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_add_bind_mount(
+    cfg: *mut container_config,
+    source: *const c_char,
+    destination: *const c_char,
+    readonly: bool,
+) -> c_int {
+    guard(|| {
+        let source = c_path(source, "source")?;
+        let destination = c_path(destination, "destination")?;
+        let spec = spec_mut(cfg)?;
+        spec::validate_container_path("mount destination", &destination)?;
+        if !source.is_absolute() {
+            return Err(fail(rt_status::INVALID_ARG, format!("bind mount source {}: must be an absolute path", source.display())));
+        }
+        spec.mounts.push(Mount { destination, kind: MountKind::Bind { source, readonly } });
+        Ok(())
+    })
+}
+
+/// Mounts a fresh tmpfs at `destination`; `options` (may be NULL) is tmpfs mount data such as
+/// "size=64m,mode=1777".
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_add_tmpfs(cfg: *mut container_config, destination: *const c_char, options: *const c_char) -> c_int {
+    guard(|| {
+        let destination = c_path(destination, "destination")?;
+        let options = if options.is_null() { String::new() } else { c_str(options, "options")?.to_string() };
+        let spec = spec_mut(cfg)?;
+        spec::validate_container_path("tmpfs destination", &destination)?;
+        spec.mounts.push(Mount { destination, kind: MountKind::Tmpfs { options } });
+        Ok(())
+    })
+}
+
+/// Makes a container from a configuration (copied; the configuration may be freed after).
+/// Validates everything (rootfs exists, argv, paths) but creates nothing until container_start.
+/// Writes *out only on success.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_new(cfg: *const container_config, out: *mut *mut container) -> c_int {
+    guard(|| {
+        let spec = non_null(cfg.cast::<ContainerSpec>(), "config")?.clone();
+        if out.is_null() {
+            return Err(fail(rt_status::NULL_ARG, "out is NULL"));
+        }
+        let c = Container::new(spec)?;
+        write_out(out.cast::<*mut Container>(), Box::new(c))
+    })
+}
+
+/// Starts the container: namespaces, rootfs, then exec of the command. Returns once the command
+/// runs; on failure (RT_STATUS_NOT_FOUND, RT_STATUS_NOT_EXECUTABLE, RT_STATUS_CHILD_SETUP, ...)
+/// the message names the step and path, and nothing is left behind.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_start(c: *mut container) -> c_int {
+    guard(|| Ok(container_mut(c)?.start()?))
+}
+
+/// Waits for the container's command to exit and writes its status to *out_status: the exit
+/// code, or 128 + signal number. With a tty, relays the terminal meanwhile.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_wait(c: *mut container, out_status: *mut c_int) -> c_int {
+    guard(|| {
+        let c = container_mut(c)?;
+        let out = non_null_mut(out_status, "out_status")?;
+        *out = c.wait()?.code;
+        Ok(())
+    })
+}
+
+/// Writes the signal that killed the container's command to *out_signal (0 if it exited
+/// normally). Only after container_wait.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_exit_signal(c: *mut container, out_signal: *mut c_int) -> c_int {
+    guard(|| {
+        let c = container_mut(c)?;
+        let out = non_null_mut(out_signal, "out_signal")?;
+        let status = c.exit_status().ok_or_else(|| fail(rt_status::STATE, "container has not exited (call container_wait first)"))?;
+        *out = status.signal.unwrap_or(0);
+        Ok(())
+    })
+}
+
+/// Sends signal `signal` (1..64) to the container's first process.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_kill(c: *mut container, signal: c_int) -> c_int {
+    guard(|| Ok(container_mut(c)?.kill(signal)?))
+}
+
+/// Writes the host PID of the container's first process to *out_pid (RT_STATUS_STATE when it
+/// is not running).
+#[unsafe(no_mangle)]
+pub extern "C" fn container_pid(c: *const container, out_pid: *mut c_int) -> c_int {
+    guard(|| {
+        let c = container_ref(c)?;
+        let out = non_null_mut(out_pid, "out_pid")?;
+        *out = c.pid().ok_or_else(|| fail(rt_status::STATE, "container is not running"))?;
+        Ok(())
+    })
+}
+
+/// Copies the container's 64-hex-digit id, NUL-terminated, into buf (capacity cap); the length
+/// without NUL goes to *out_len, also when the buffer is too small (RT_STATUS_BUFFER_TOO_SMALL).
+#[unsafe(no_mangle)]
+pub extern "C" fn container_id(c: *const container, buf: *mut c_char, cap: usize, out_len: *mut usize) -> c_int {
+    guard(|| write_string(container_ref(c)?.id(), buf, cap, out_len))
+}
+
+/// Frees a container: a still-running one is killed (SIGKILL) and reaped, and everything it
+/// created is removed. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_free(c: *mut container) {
+    guard_void(|| {
+        if !c.is_null() {
+            // SAFETY: c came from container_new and is freed once, per the contract.
+            drop(unsafe { Box::from_raw(c.cast::<Container>()) });
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_bits_match_the_core() {
+        assert_eq!(RT_NS_UTS, spec::ns::UTS);
+        assert_eq!(RT_NS_MOUNT, spec::ns::MOUNT);
+        assert_eq!(RT_NS_PID, spec::ns::PID);
+        assert_eq!(RT_NS_NET, spec::ns::NET);
+        assert_eq!(RT_NS_IPC, spec::ns::IPC);
+        assert_eq!(RT_NS_CGROUP, spec::ns::CGROUP);
+        assert_eq!(RT_NS_ALL, spec::ns::ALL);
+    }
+}

@@ -1,0 +1,99 @@
+//! Status codes and the thread-local last error.
+
+use std::cell::RefCell;
+use std::ffi::{CString, c_char, c_int};
+
+use crate::error::Error;
+
+/// Status returned by every fallible function. The numbers are stable and never reused.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum rt_status {
+    /// Success.
+    OK = 0,
+    /// A required pointer argument was NULL.
+    NULL_ARG = 1,
+    /// An argument has a wrong value (see error_message()).
+    INVALID_ARG = 2,
+    /// A string argument is not valid UTF-8 where UTF-8 is required.
+    INVALID_UTF8 = 3,
+    /// A system call failed (see error_errno()).
+    SYSCALL = 4,
+    /// A netlink request failed.
+    NETLINK = 5,
+    /// A cgroup operation failed.
+    CGROUP = 6,
+    /// The object is in the wrong state for the call (e.g. wait before start).
+    STATE = 7,
+    /// A bug: the library panicked. The object involved should not be used further.
+    PANIC = 8,
+    /// The command was not found in the container (docker-run exits 127).
+    NOT_FOUND = 9,
+    /// The command could not be executed (docker-run exits 126).
+    NOT_EXECUTABLE = 10,
+    /// A container setup step failed before the command ran.
+    CHILD_SETUP = 11,
+    /// A caller-provided buffer is too small; the needed length was written to *out_len.
+    BUFFER_TOO_SMALL = 12,
+}
+
+impl rt_status {
+    pub fn from_error(e: &Error) -> rt_status {
+        match e {
+            Error::InvalidArgument(_) => rt_status::INVALID_ARG,
+            Error::Syscall { .. } | Error::Io { .. } => rt_status::SYSCALL,
+            Error::ChildSetup { .. } => rt_status::CHILD_SETUP,
+            Error::CommandNotFound { .. } => rt_status::NOT_FOUND,
+            Error::CommandNotExecutable { .. } => rt_status::NOT_EXECUTABLE,
+            Error::Cgroup(crate::cgroups::CgroupError::Invalid(_)) => rt_status::INVALID_ARG,
+            Error::Cgroup(_) => rt_status::CGROUP,
+            Error::Net(crate::net::NetError::Invalid(_)) => rt_status::INVALID_ARG,
+            Error::Net(_) => rt_status::NETLINK,
+            Error::State(_) => rt_status::STATE,
+        }
+    }
+}
+
+struct LastError {
+    message: CString,
+    errno: c_int,
+}
+
+thread_local! {
+    static LAST: RefCell<LastError> = RefCell::new(LastError { message: CString::default(), errno: 0 });
+}
+
+pub(crate) fn clear() {
+    LAST.with(|l| {
+        let mut l = l.borrow_mut();
+        if !l.message.as_bytes().is_empty() {
+            l.message = CString::default();
+        }
+        l.errno = 0;
+    });
+}
+
+pub(crate) fn set(message: String, errno: c_int) {
+    // Interior NULs cannot be shown through a C string; replace them.
+    let message = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    LAST.with(|l| *l.borrow_mut() = LastError { message, errno });
+}
+
+pub(crate) fn set_error(e: &Error) -> c_int {
+    set(e.to_string(), e.errno().unwrap_or(0));
+    rt_status::from_error(e) as c_int
+}
+
+/// The message of the last failed call on this thread: a NUL-terminated string owned by the
+/// library, never NULL (empty when the last call succeeded), valid until the next fallible call
+/// on this thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn error_message() -> *const c_char {
+    LAST.with(|l| l.borrow().message.as_ptr())
+}
+
+/// The errno behind the last failed call on this thread, or 0 if it had none.
+#[unsafe(no_mangle)]
+pub extern "C" fn error_errno() -> c_int {
+    LAST.with(|l| l.borrow().errno)
+}

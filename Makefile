@@ -1,0 +1,71 @@
+# make container && sudo ./docker-run      build everything, then a shell in a container
+# make test                                 every test tier (root tiers need root)
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+LIBDIR    ?= $(PREFIX)/lib
+INCDIR    ?= $(PREFIX)/include
+BINDIR    ?= $(PREFIX)/bin
+DATADIR   ?= $(PREFIX)/share/docker-run
+ROOTFS    ?= rootfs
+CARGO     ?= cargo
+CXX       ?= g++
+CC        ?= gcc
+
+VERSION   := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+SOMAJOR   := 0
+LIBNAME   := libcontainer_runtime
+RELEASE   := target/release
+STATICLIB := $(RELEASE)/$(LIBNAME).a
+SHAREDLIB := $(RELEASE)/$(LIBNAME).so
+LINKLIBS  := -lpthread -ldl -lm -lrt
+CXXFLAGS  ?= -O2 -g
+WARN      := -Wall -Wextra -Werror -pedantic
+
+.PHONY: all container lib rootfs header bindings test bench install uninstall clean
+all: container
+
+# Cargo decides what to rebuild; always ask it.
+lib:
+	$(CARGO) build --release -p container-runtime
+
+container: lib rootfs
+	$(CXX) -std=c++17 $(WARN) $(CXXFLAGS) -Iinclude -DDOCKER_RUN_DATADIR='"$(DATADIR)"' \
+		-o docker-run cpp-demo/main.cpp $(STATICLIB) $(LINKLIBS)
+
+rootfs:
+	cpp-demo/mkrootfs.sh $(ROOTFS)
+
+header:
+	$(CARGO) run -q -p codegen -- header
+
+bindings:
+	$(CARGO) run -q -p codegen -- bindings
+
+test: container
+	tests/run.sh
+
+bench: container
+	bench/run.sh
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(STATICLIB) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(SHAREDLIB) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so.$(VERSION)
+	ln -sf $(LIBNAME).so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so.$(SOMAJOR)
+	ln -sf $(LIBNAME).so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so
+	install -m 0644 include/container_runtime.h include/docker.hpp $(DESTDIR)$(INCDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|; s|@LIBS@|$(LINKLIBS)|' \
+		cpp-demo/container-runtime.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/container-runtime.pc
+	if [ -x docker-run ]; then install -m 0755 docker-run $(DESTDIR)$(BINDIR)/; fi
+	if [ -d $(ROOTFS)/bin ]; then install -d $(DESTDIR)$(DATADIR) && cp -a $(ROOTFS) $(DESTDIR)$(DATADIR)/; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(LIBNAME).a $(DESTDIR)$(LIBDIR)/$(LIBNAME).so* \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/container-runtime.pc \
+		$(DESTDIR)$(INCDIR)/container_runtime.h $(DESTDIR)$(INCDIR)/docker.hpp \
+		$(DESTDIR)$(BINDIR)/docker-run
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	$(CARGO) clean
+	rm -f docker-run tests/c/*.bin tests/cpp/*.bin

@@ -1,0 +1,258 @@
+// docker-run: a Docker-style command line over the container runtime library (docker.hpp).
+//
+//   docker-run [OPTIONS] [--] [COMMAND [ARG...]]
+//
+// With no arguments: an interactive shell in the default rootfs, like the original project.
+// Exit status: the command's; 125 for docker-run's own errors, 126 when the command cannot be
+// executed, 127 when it is not found (as Docker).
+#include "docker.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <limits.h>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+#ifndef DOCKER_RUN_DATADIR
+#define DOCKER_RUN_DATADIR "/usr/local/share/docker-run"
+#endif
+
+namespace {
+
+constexpr int EXIT_OWN_ERROR = 125;
+constexpr int EXIT_CANNOT_EXECUTE = 126;
+constexpr int EXIT_NOT_FOUND = 127;
+
+const char USAGE[] = R"(Usage: docker-run [OPTIONS] [--] [COMMAND [ARG...]]
+
+Run COMMAND (default: an interactive shell) in a new container.
+
+Options:
+  -i, --interactive        keep stdin attached (the default: stdin is inherited)
+  -t, --tty                allocate a pseudo-terminal
+      --rm                 remove the container when it exits (always done)
+      --name NAME          name the container
+  -h, --hostname NAME      container hostname (default: container)
+      --rootfs DIR         root filesystem (default: the rootfs built by make container)
+  -e, --env KEY=VAL        set an environment variable (KEY alone copies the host's value)
+      --env-file FILE      read KEY=VAL lines from FILE
+  -v, --volume SRC:DST[:ro|:rw]
+                           bind-mount host path SRC at DST
+      --tmpfs DST[:OPTS]   mount a tmpfs at DST (OPTS e.g. size=64m,mode=1777)
+  -w, --workdir DIR        working directory inside the container
+  -u, --user UID[:GID]     run as this numeric user and group
+      --read-only          mount the root filesystem read-only
+      --init               run an init as PID 1 that reaps zombies and forwards signals
+      --network MODE       none (default: only lo) or host
+      --no-pivot           use chroot instead of pivot_root (escapable; avoid)
+      --help               print this help
+      --version            print the version
+)";
+
+// A usage error: message on stderr, status 125.
+[[noreturn]] void usage_error(const std::string &message) {
+    std::cerr << "docker-run: " << message << "\nSee 'docker-run --help'.\n";
+    std::exit(EXIT_OWN_ERROR);
+}
+
+std::string default_rootfs() {
+    if (const char *env = std::getenv("DOCKER_RUN_ROOTFS")) return env;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        std::string dir(exe, static_cast<size_t>(n));
+        dir = dir.substr(0, dir.rfind('/'));
+        struct stat st;
+        if (stat((dir + "/rootfs/bin").c_str(), &st) == 0) return dir + "/rootfs";
+    }
+    return DOCKER_RUN_DATADIR "/rootfs";
+}
+
+bool parse_u32(const std::string &s, uint32_t &out) {
+    if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    unsigned long v = std::stoul(s);
+    if (v > 0xfffffffeUL) return false;
+    out = static_cast<uint32_t>(v);
+    return true;
+}
+
+struct Options {
+    bool tty = false;
+    bool interactive = false;
+    std::string rootfs;
+    std::vector<std::string> command;
+    rt::Config config;
+};
+
+void add_env(rt::Config &cfg, const std::string &entry) {
+    if (entry.find('=') == std::string::npos) {
+        // Docker: "-e KEY" copies the variable from the caller, or drops it when unset.
+        if (const char *v = std::getenv(entry.c_str())) cfg.env(entry + "=" + v);
+        return;
+    }
+    cfg.env(entry);
+}
+
+void parse(int argc, char **argv, Options &o) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    size_t i = 0;
+    auto value = [&](const std::string &flag, const std::string &inline_value, bool has_inline) {
+        if (has_inline) return inline_value;
+        if (i + 1 >= args.size()) usage_error("flag " + flag + " needs an argument");
+        return args[++i];
+    };
+    for (; i < args.size(); ++i) {
+        std::string a = args[i];
+        if (a == "--") {
+            ++i;
+            break;
+        }
+        if (a.empty() || a[0] != '-' || a == "-") break;
+        // Combined short flags: -it, -ti.
+        if (a[1] != '-' && a.size() > 2 && a.find_first_not_of("it", 1) == std::string::npos) {
+            for (char c : a.substr(1)) (c == 'i' ? o.interactive : o.tty) = true;
+            continue;
+        }
+        std::string flag = a, inline_value;
+        bool has_inline = false;
+        if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+            flag = a.substr(0, a.find('='));
+            inline_value = a.substr(a.find('=') + 1);
+            has_inline = true;
+        }
+        if (flag == "--help") {
+            std::cout << USAGE;
+            std::exit(0);
+        } else if (flag == "--version") {
+            std::cout << "docker-run " << rt::version() << "\n";
+            std::exit(0);
+        } else if (flag == "-i" || flag == "--interactive") {
+            o.interactive = true;
+        } else if (flag == "-t" || flag == "--tty") {
+            o.tty = true;
+        } else if (flag == "--rm") {
+            // Containers are always removed at exit.
+        } else if (flag == "--name") {
+            o.config.name(value(flag, inline_value, has_inline));
+        } else if (flag == "-h" || flag == "--hostname") {
+            o.config.hostname(value(flag, inline_value, has_inline));
+        } else if (flag == "--rootfs") {
+            o.rootfs = value(flag, inline_value, has_inline);
+        } else if (flag == "-e" || flag == "--env") {
+            add_env(o.config, value(flag, inline_value, has_inline));
+        } else if (flag == "--env-file") {
+            std::string path = value(flag, inline_value, has_inline);
+            std::ifstream in(path);
+            if (!in) usage_error("--env-file " + path + ": " + std::strerror(errno));
+            for (std::string line; std::getline(in, line);) {
+                if (line.empty() || line[0] == '#') continue;
+                add_env(o.config, line);
+            }
+        } else if (flag == "-v" || flag == "--volume") {
+            std::string spec = value(flag, inline_value, has_inline);
+            rt::BindMount m;
+            size_t c1 = spec.find(':');
+            if (c1 == std::string::npos) usage_error("invalid volume " + spec + ": expected SRC:DST[:ro|:rw]");
+            m.source = spec.substr(0, c1);
+            std::string rest = spec.substr(c1 + 1);
+            size_t c2 = rest.find(':');
+            m.destination = rest.substr(0, c2);
+            if (c2 != std::string::npos) {
+                std::string mode = rest.substr(c2 + 1);
+                if (mode == "ro") m.readonly = true;
+                else if (mode != "rw") usage_error("invalid volume mode " + mode + " in " + spec + ": use ro or rw");
+            }
+            if (!m.source.empty() && m.source[0] != '/') {
+                char cwd[PATH_MAX];
+                if (getcwd(cwd, sizeof cwd)) m.source = std::string(cwd) + "/" + m.source;
+            }
+            o.config.bind(m);
+        } else if (flag == "--tmpfs") {
+            std::string spec = value(flag, inline_value, has_inline);
+            size_t c = spec.find(':');
+            o.config.tmpfs(spec.substr(0, c), c == std::string::npos ? "" : spec.substr(c + 1));
+        } else if (flag == "-w" || flag == "--workdir") {
+            o.config.cwd(value(flag, inline_value, has_inline));
+        } else if (flag == "-u" || flag == "--user") {
+            std::string spec = value(flag, inline_value, has_inline);
+            size_t c = spec.find(':');
+            uint32_t uid = 0, gid = 0;
+            if (!parse_u32(spec.substr(0, c), uid)) usage_error("invalid user " + spec + ": expected UID[:GID] (numbers)");
+            gid = uid;
+            if (c != std::string::npos && !parse_u32(spec.substr(c + 1), gid))
+                usage_error("invalid user " + spec + ": expected UID[:GID] (numbers)");
+            o.config.user(uid, gid);
+        } else if (flag == "--read-only") {
+            o.config.readonly_rootfs(true);
+        } else if (flag == "--init") {
+            o.config.init(true);
+        } else if (flag == "--no-pivot") {
+            o.config.no_pivot(true);
+        } else if (flag == "--network" || flag == "--net") {
+            std::string mode = value(flag, inline_value, has_inline);
+            if (mode == "host") o.config.namespaces(RT_NS_ALL & ~RT_NS_NET);
+            else if (mode != "none") usage_error("invalid --network " + mode + ": use none or host");
+        } else {
+            usage_error("unknown flag: " + a);
+        }
+    }
+    o.command.assign(args.begin() + static_cast<long>(std::min(i, args.size())), args.end());
+}
+
+// Without a terminal, signals sent to docker-run go to the container, as `docker run` does.
+int forward_pid = 0;
+extern "C" void forward_signal(int sig) {
+    if (forward_pid > 0) kill(forward_pid, sig);
+}
+
+void forward_signals(int pid) {
+    forward_pid = pid;
+    struct sigaction sa {};
+    sa.sa_handler = forward_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
+}
+
+int exit_code_for(const rt::Error &e) {
+    switch (e.status()) {
+    case RT_STATUS_NOT_FOUND: return EXIT_NOT_FOUND;
+    case RT_STATUS_NOT_EXECUTABLE: return EXIT_CANNOT_EXECUTE;
+    default: return EXIT_OWN_ERROR;
+    }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    try {
+        Options o;
+        parse(argc, argv, o);
+        std::string rootfs = o.rootfs.empty() ? default_rootfs() : o.rootfs;
+        o.config.rootfs(rootfs);
+        if (o.command.empty()) {
+            // The original's behaviour: an interactive shell.
+            o.command = {access((rootfs + "/bin/bash").c_str(), X_OK) == 0 ? "/bin/bash" : "/bin/sh"};
+            if (argc == 1 && isatty(0)) o.tty = true;
+        }
+        o.config.argv(o.command);
+        o.config.tty(o.tty);
+        rt::Container c(o.config);
+        c.start();
+        forward_signals(c.pid());
+        return c.wait().code;
+    } catch (const rt::Error &e) {
+        std::cerr << "docker-run: " << e.what() << "\n";
+        return exit_code_for(e);
+    } catch (const std::exception &e) {
+        std::cerr << "docker-run: " << e.what() << "\n";
+        return EXIT_OWN_ERROR;
+    }
+}

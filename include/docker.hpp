@@ -1,0 +1,218 @@
+// docker.hpp: header-only C++17 wrapper over container_runtime.h.
+//
+// rt::  RAII classes over the C handles; a non-zero status throws rt::Error.
+// docker:: the original project's shape (docker::container_config, docker::container), so its
+//          main.cpp keeps compiling while the work moves to the Rust library.
+#ifndef DOCKER_HPP
+#define DOCKER_HPP
+
+#include "container_runtime.h"
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <unistd.h>
+#include <utility>
+#include <vector>
+
+namespace rt {
+
+// A failed library call: the status (rt_status), the errno behind it (0 if none) and the
+// library's message, copied before any other call can overwrite it.
+class Error : public std::runtime_error {
+public:
+    Error(int status, int err, const std::string &message)
+        : std::runtime_error(message), status_(status), errno_(err) {}
+    int status() const noexcept { return status_; }
+    int error_number() const noexcept { return errno_; }
+
+private:
+    int status_;
+    int errno_;
+};
+
+namespace detail {
+inline void check(int status) {
+    if (status != RT_STATUS_OK) {
+        // Copy the message first: the next library call on this thread replaces it.
+        std::string message = error_message();
+        throw Error(status, error_errno(), message);
+    }
+}
+
+struct config_deleter {
+    void operator()(container_config *c) const noexcept { container_config_free(c); }
+};
+struct container_deleter {
+    void operator()(container *c) const noexcept { container_free(c); }
+};
+} // namespace detail
+
+// std::error_code support for callers that must not throw.
+class status_category_impl : public std::error_category {
+public:
+    const char *name() const noexcept override { return "container_runtime"; }
+    std::string message(int status) const override {
+        switch (status) {
+        case RT_STATUS_OK: return "success";
+        case RT_STATUS_NULL_ARG: return "null argument";
+        case RT_STATUS_INVALID_ARG: return "invalid argument";
+        case RT_STATUS_INVALID_UTF8: return "invalid UTF-8";
+        case RT_STATUS_SYSCALL: return "system call failed";
+        case RT_STATUS_NETLINK: return "netlink request failed";
+        case RT_STATUS_CGROUP: return "cgroup operation failed";
+        case RT_STATUS_STATE: return "wrong state";
+        case RT_STATUS_PANIC: return "internal error";
+        case RT_STATUS_NOT_FOUND: return "command not found";
+        case RT_STATUS_NOT_EXECUTABLE: return "command not executable";
+        case RT_STATUS_CHILD_SETUP: return "container setup failed";
+        case RT_STATUS_BUFFER_TOO_SMALL: return "buffer too small";
+        default: return "unknown status";
+        }
+    }
+};
+inline const std::error_category &status_category() {
+    static status_category_impl category;
+    return category;
+}
+
+// A bind mount: host path -> container path.
+struct BindMount {
+    std::string source;
+    std::string destination;
+    bool readonly = false;
+};
+
+// A container configuration. Setters throw rt::Error on bad values.
+class Config {
+public:
+    Config() {
+        container_config *raw = nullptr;
+        detail::check(container_config_new(&raw));
+        handle_.reset(raw);
+    }
+    Config &rootfs(const std::string &path) { return set(container_config_set_rootfs(get(), path.c_str())); }
+    Config &hostname(const std::string &name) { return set(container_config_set_hostname(get(), name.c_str())); }
+    Config &name(const std::string &name) { return set(container_config_set_name(get(), name.c_str())); }
+    Config &argv(const std::vector<std::string> &args) {
+        std::vector<const char *> ptrs;
+        ptrs.reserve(args.size());
+        for (const auto &a : args) ptrs.push_back(a.c_str());
+        return set(container_config_set_argv(get(), ptrs.empty() ? nullptr : ptrs.data(), ptrs.size()));
+    }
+    Config &env(const std::string &key_value) { return set(container_config_add_env(get(), key_value.c_str())); }
+    Config &cwd(const std::string &path) { return set(container_config_set_cwd(get(), path.c_str())); }
+    Config &user(uint32_t uid, uint32_t gid) { return set(container_config_set_user(get(), uid, gid)); }
+    Config &namespaces(uint32_t flags) { return set(container_config_set_namespaces(get(), flags)); }
+    Config &readonly_rootfs(bool on) { return set(container_config_set_readonly_rootfs(get(), on)); }
+    Config &tty(bool on) { return set(container_config_set_tty(get(), on)); }
+    Config &init(bool on) { return set(container_config_set_init(get(), on)); }
+    Config &no_pivot(bool on) { return set(container_config_set_no_pivot(get(), on)); }
+    Config &bind(const BindMount &m) {
+        return set(container_config_add_bind_mount(get(), m.source.c_str(), m.destination.c_str(), m.readonly));
+    }
+    Config &tmpfs(const std::string &destination, const std::string &options = "") {
+        return set(container_config_add_tmpfs(get(), destination.c_str(), options.empty() ? nullptr : options.c_str()));
+    }
+
+    container_config *get() const noexcept { return handle_.get(); }
+
+private:
+    Config &set(int status) {
+        detail::check(status);
+        return *this;
+    }
+    std::unique_ptr<container_config, detail::config_deleter> handle_;
+};
+
+// How a container ended.
+struct ExitStatus {
+    int code = 0;   // exit code, or 128 + signal
+    int signal = 0; // the signal that killed it, 0 if none
+};
+
+// A container. Destroying a running one kills it and removes everything it created.
+class Container {
+public:
+    explicit Container(const Config &config) {
+        container *raw = nullptr;
+        detail::check(container_new(config.get(), &raw));
+        handle_.reset(raw);
+    }
+
+    void start() { detail::check(container_start(get())); }
+    // Non-throwing variant: the status as an error_code; the message stays in error_message().
+    std::error_code start(std::error_code &ec) noexcept {
+        int status = container_start(get());
+        ec = std::error_code(status, status_category());
+        return ec;
+    }
+    ExitStatus wait() {
+        ExitStatus s;
+        detail::check(container_wait(get(), &s.code));
+        detail::check(container_exit_signal(get(), &s.signal));
+        return s;
+    }
+    void kill(int signal) { detail::check(container_kill(get(), signal)); }
+    int pid() const {
+        int p = 0;
+        detail::check(container_pid(get(), &p));
+        return p;
+    }
+    std::string id() const {
+        char buf[80];
+        size_t len = 0;
+        detail::check(container_id(get(), buf, sizeof buf, &len));
+        return std::string(buf, len);
+    }
+
+    container *get() const noexcept { return handle_.get(); }
+
+private:
+    std::unique_ptr<container, detail::container_deleter> handle_;
+};
+
+inline std::string version() { return runtime_version(); }
+
+} // namespace rt
+
+// The original project's API. Its main.cpp compiles unchanged against this.
+namespace docker {
+
+struct container_config {
+    std::string host_name;   // hostname inside the container
+    std::string root_dir;    // the root filesystem directory
+    std::string ip;          // the container's address (network support: see README)
+    std::string bridge_name; // the host bridge (e.g. docker0)
+    std::string bridge_ip;   // the bridge's address, the container's gateway
+};
+
+class container {
+public:
+    explicit container(container_config &config) : config_(config) {}
+
+    // Runs an interactive shell in the container and waits for it to exit.
+    void start() {
+        rt::Config cfg;
+        cfg.rootfs(config_.root_dir);
+        if (!config_.host_name.empty()) cfg.hostname(config_.host_name);
+        std::string bash = config_.root_dir + "/bin/bash";
+        cfg.argv({access(bash.c_str(), X_OK) == 0 ? "/bin/bash" : "/bin/sh"});
+        cfg.tty(isatty(0) == 1);
+        rt::Container c(cfg);
+        c.start();
+        status_ = c.wait();
+    }
+
+    // How the shell ended (after start()).
+    rt::ExitStatus status() const noexcept { return status_; }
+
+private:
+    container_config &config_;
+    rt::ExitStatus status_;
+};
+
+} // namespace docker
+
+#endif // DOCKER_HPP

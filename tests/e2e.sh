@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# End-to-end tests of ./docker-run: real namespaces, pivot_root, mounts, exit statuses, leaks.
+# Usage: tests/e2e.sh   (from anywhere; needs root and a built ./docker-run and ./rootfs)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+require_root "the docker-run end-to-end suite"
+
+DR=./docker-run
+ROOTFS=$PWD/rootfs
+[ -x $DR ] && [ -d "$ROOTFS/bin" ] || { echo "build first: make container"; exit 1; }
+WORK=$(mktemp -d /tmp/e2e.XXXXXX)
+MARKER=$WORK/host-marker-$$
+echo secret >"$MARKER"
+mounts_before=$(wc -l </proc/self/mountinfo)
+cleanup() { rm -rf "$WORK"; }
+trap cleanup EXIT
+
+run() { timeout 60 $DR "$@" </dev/null 2>&1; }
+
+# --- identity and isolation -----------------------------------------------------------
+expect "hostname is the default" "container" "$(run hostname)"
+expect "hostname from -h" "box1" "$(run -h box1 hostname)"
+expect "command is PID 1" "1" "$(run sh -c 'echo $$')"
+expect "ps shows only the container's processes" "1 ps" "$(run ps -o pid=,comm= | sed 's/^ *//')"
+expect "only lo in the network namespace" "lo" "$(run sh -c 'ls /sys/class/net')"
+expect_match "lo is up" "UP" "$(run ip link show lo)"
+expect "own UTS: host hostname untouched" "$(hostname)" "$(run -h other true; hostname)"
+
+mp=$(run sh -c "awk '{print \$5}' /proc/self/mountinfo | sort | tr '\n' ' '")
+expect_match "mount table holds only container mounts" '^/ /dev /dev/mqueue /dev/pts /dev/shm /proc ' "$mp"
+if echo "$mp" | grep -q "$WORK\|/work\|/run/"; then fail "no host mount visible" "$mp"; else pass "no host mount visible"; fi
+
+# --- filesystem -------------------------------------------------------------------------
+expect "host file outside the rootfs is unreachable" "no" \
+    "$(run sh -c "cat $MARKER 2>/dev/null || echo no")"
+expect "not through /proc/1/root" "no" \
+    "$(run sh -c "cat /proc/1/root$MARKER 2>/dev/null || echo no")"
+expect "not through .." "no" \
+    "$(run sh -c "cd /; cd ../../../..; cat .$MARKER 2>/dev/null || echo no")"
+expect "chroot escape trick fails" "no" \
+    "$(run sh -c "mkdir -p /tmp/x; chroot /tmp/x /bin/true 2>/dev/null; cd ../../../; cat .$MARKER 2>/dev/null || echo no")"
+expect_match "/proc/sys is read-only" "Read-only" \
+    "$(run sh -c 'echo 1 > /proc/sys/kernel/ns_last_pid' )"
+# This kernel may lack /proc/sysrq-trigger and /proc/kcore; the write must fail either way.
+expect "/proc/sysrq-trigger cannot be written" "failed" "$(run sh -c '(echo h > /proc/sysrq-trigger) 2>/dev/null && echo written || echo failed')"
+if [ -e /proc/sysrq-trigger ]; then
+    expect_match "/proc/sysrq-trigger is read-only" "Read-only" "$(run sh -c 'echo h > /proc/sysrq-trigger')"
+fi
+expect "/proc/keys is masked (empty)" "0" "$(run sh -c 'wc -c < /proc/keys' | tr -d ' ')"
+expect "/proc/timer_list is masked (empty)" "0" "$(run sh -c 'wc -c < /proc/timer_list' | tr -d ' ')"
+expect_match "/proc/keys is masked by /dev/null" "/proc/keys" "$(run sh -c "awk '{print \$5}' /proc/self/mountinfo")"
+expect "/sys/firmware is masked (empty dir)" "" "$(run sh -c 'ls /sys/firmware')"
+expect_match "sysfs is read-only" "Read-only" "$(run sh -c 'mkdir /sys/x')"
+expect "minimal /dev" "console? core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero" \
+    "$(run sh -c 'ls /dev | tr "\n" " "' | sed 's/ $//; s/^/console? /; s/console? console/console?/')"
+expect "/dev/null works" "" "$(run sh -c 'echo x > /dev/null; cat /dev/null')"
+expect "/dev/zero works" "4" "$(run sh -c 'head -c 4 /dev/zero | wc -c' | tr -d ' ')"
+expect_match "fresh devpts instance" "newinstance|ptmxmode=666" "$(run sh -c 'grep devpts /proc/self/mountinfo')"
+expect_match "read-only rootfs (--read-only)" "Read-only" "$(run --read-only sh -c 'touch /x')"
+expect "read-only rootfs keeps /dev/shm writable" "ok" "$(run --read-only sh -c 'touch /dev/shm/x && echo ok')"
+mkdir -p "$WORK/vol"
+echo hello >"$WORK/vol/in"
+expect "bind mount (-v) shows host files" "hello" "$(run -v "$WORK/vol:/data" cat /data/in)"
+run -v "$WORK/vol:/data" sh -c 'echo out > /data/out' >/dev/null
+expect "bind mount writes reach the host" "out" "$(cat "$WORK/vol/out" 2>/dev/null)"
+expect_match "read-only bind mount (:ro)" "Read-only" "$(run -v "$WORK/vol:/data:ro" sh -c 'touch /data/y')"
+expect_match "tmpfs mount (--tmpfs)" "tmpfs /scratch" "$(run --tmpfs /scratch:size=1m sh -c 'grep scratch /proc/mounts')"
+expect "working directory (-w), created if missing" "/work/dir" "$(run -w /work/dir pwd)"
+rmdir "$ROOTFS/work/dir" "$ROOTFS/work" 2>/dev/null
+expect "environment (-e) and default PATH" "v|/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    "$(run -e K=v sh -c 'echo "$K|$PATH"')"
+printf 'A=1\n# comment\nB=2\n' >"$WORK/env"
+expect "--env-file" "1 2" "$(run --env-file "$WORK/env" sh -c 'echo $A $B')"
+expect "user (-u)" "1000:1000" "$(run -u 1000:1000 sh -c 'echo $(id -u):$(id -g)')"
+
+# --- privileges ---------------------------------------------------------------------------
+expect_match "default caps deny mount" "denied|not permitted" "$(run sh -c 'mount -t tmpfs none /tmp')"
+expect_match "default caps deny sethostname" "not permitted" "$(run hostname hacked)"
+expect_match "default caps deny module loading" "not permitted|No such|not found|Function not" "$(run sh -c 'insmod /x.ko')"
+expect "no_new_privs is set" "1" "$(run sh -c "grep NoNewPrivs /proc/self/status | awk '{print \$2}'")"
+expect "bounding set is Docker's default" "00000000a80425fb" "$(run sh -c "grep CapBnd /proc/self/status | awk '{print \$2}'")"
+expect "non-root user has no effective caps" "0000000000000000" "$(run -u 1000 sh -c "grep CapEff /proc/self/status | awk '{print \$2}'")"
+disk=$(awk '$2 == "/" {print $1}' /proc/mounts | head -1)
+if [ -b "$disk" ]; then
+    majmin=$(stat -c '%t %T' "$disk")
+    maj=$((16#${majmin% *})); min=$((16#${majmin#* }))
+    out=$(run sh -c "mknod /tmp/disk b $maj $min 2>&1; head -c 512 /tmp/disk >/dev/null 2>&1 && echo READ || echo denied")
+    expect_match "a node of the host disk ($maj:$min) cannot be read" "denied" "$out"
+else
+    fail "a node of the host disk cannot be read" "no block device found for /"
+fi
+
+# --- exit statuses and errors --------------------------------------------------------------
+run true >/dev/null; expect "exit status 0" 0 $?
+run sh -c 'exit 3' >/dev/null; expect "exit status 3" 3 $?
+$DR sleep 30 </dev/null >/dev/null 2>&1 &
+drpid=$!
+for _ in $(seq 50); do cpid=$(ps -o pid= --ppid $drpid | tr -d ' '); [ -n "$cpid" ] && break; sleep 0.1; done
+kill -KILL "$cpid"
+wait $drpid; expect "exit status 137 (SIGKILL from the host)" 137 $?
+out=$(run /bin/nope); rc=$?
+expect "missing command: 127" 127 $rc
+expect "missing command message" "docker-run: exec /bin/nope: No such file or directory" "$out"
+out=$(run nope); expect_match "command not in PATH" 'exec: "nope": executable file not found in \$PATH' "$out"
+out=$(run /etc/passwd); rc=$?
+expect "not executable: 126" 126 $rc
+expect_match "not executable message" "exec /etc/passwd: Permission denied" "$out"
+out=$(run --rootfs /nonexistent true); rc=$?
+expect "missing rootfs: 125" 125 $rc
+expect_match "missing rootfs message" "rootfs /nonexistent: No such file or directory" "$out"
+out=$(run -h 'bad_host' true); rc=$?
+expect "invalid hostname: 125" 125 $rc
+expect_match "invalid hostname message" 'invalid hostname "bad_host"' "$out"
+out=$(run -v /nonexistent/src:/x true); rc=$?
+expect "missing bind source: 125" 125 $rc
+expect_match "missing bind source message" "bind mount source /nonexistent/src: No such file or directory" "$out"
+out=$(run --bogus true); rc=$?
+expect "unknown flag: 125" 125 $rc
+expect_match "unknown flag message" "unknown flag: --bogus" "$out"
+
+# --- init, signals, tty ----------------------------------------------------------------------
+out=$(run --init sh -c '(sleep 0.2 &); sleep 1; ps -o stat= | grep -c Z')
+expect "--init reaps orphaned zombies" "0" "$(echo "$out" | tail -1)"
+expect "--init: the command is PID 2" "2" "$(run --init sh -c 'echo $$')"
+run --init sh -c 'exit 7' >/dev/null; expect "--init passes the exit status" 7 $?
+# SIGTERM to docker-run is forwarded to the container (sh traps it).
+$DR sh -c 'trap "exit 42" TERM; sleep 30 & wait' </dev/null >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+kill -TERM $pid
+wait $pid; expect "SIGTERM is forwarded to the container" 42 $?
+if command -v script >/dev/null; then
+    out=$(printf 'tty; stty size; exit 5\n' | timeout 20 script -qec "stty cols 91 rows 31; $DR -it sh" /dev/null 2>&1)
+    rc=$?
+    expect_match "tty: a pty inside" "/dev/pts/0" "$out"
+    expect_match "tty: window size follows the caller" "31 91" "$out"
+    expect "tty: exit status through the pty" 5 $rc
+    out=$(printf 'sleep 5; echo after\n\003echo alive\nexit\n' | timeout 20 script -qec "$DR -it sh" /dev/null 2>&1)
+    expect_match "tty: Ctrl-C reaches the container's foreground process" "alive" "$out"
+else
+    fail "tty tests" "script(1) missing: apt-get install util-linux (bsdutils)"
+fi
+
+# --- nothing leaked ---------------------------------------------------------------------------
+fds_before=$(ls /proc/$$/fd | wc -l)
+for i in $(seq 100); do $DR true </dev/null || fail "sequential container $i"; done
+pass "100 sequential containers"
+pids=()
+for i in $(seq 20); do $DR sh -c 'sleep 0.2' </dev/null & pids+=($!); done
+ok=0; for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)); done
+expect "20 concurrent containers all exit 0" 20 $ok
+expect "no zombie left" "" "$(ps -eo stat=,ppid= | awk -v p=$$ '$1 ~ /^Z/ && $2 == p')"
+expect "no mount left on the host" "$mounts_before" "$(wc -l </proc/self/mountinfo)"
+expect "no fd leaked in the test shell" "$fds_before" "$(ls /proc/$$/fd | wc -l)"
+leftover=$(find /sys/fs/cgroup/*/docker-run -mindepth 1 -maxdepth 1 -type d 2>/dev/null | head -3)
+expect "no container cgroup left" "" "$leftover"
+
+summary

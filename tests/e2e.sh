@@ -81,11 +81,14 @@ expect_match "default caps deny module loading" "not permitted|No such|not found
 expect "no_new_privs is set" "1" "$(run sh -c "grep NoNewPrivs /proc/self/status | awk '{print \$2}'")"
 expect "bounding set is Docker's default" "00000000a80425fb" "$(run sh -c "grep CapBnd /proc/self/status | awk '{print \$2}'")"
 expect "non-root user has no effective caps" "0000000000000000" "$(run -u 1000 sh -c "grep CapEff /proc/self/status | awk '{print \$2}'")"
+# /dev/fuse (10:229) opens for root on this host; a node of it made inside must not.
+out=$(run sh -c 'mknod /tmp/fuse c 10 229 && { (exec 3</tmp/fuse) 2>/dev/null && echo OPENED || echo denied; }; rm -f /tmp/fuse')
+expect "a device node made inside cannot be opened (devices cgroup)" "denied" "$out"
 disk=$(awk '$2 == "/" {print $1}' /proc/mounts | head -1)
 if [ -b "$disk" ]; then
     majmin=$(stat -c '%t %T' "$disk")
     maj=$((16#${majmin% *})); min=$((16#${majmin#* }))
-    out=$(run sh -c "mknod /tmp/disk b $maj $min 2>&1; head -c 512 /tmp/disk >/dev/null 2>&1 && echo READ || echo denied")
+    out=$(run sh -c "rm -f /tmp/disk; mknod /tmp/disk b $maj $min 2>&1; head -c 512 /tmp/disk >/dev/null 2>&1 && echo READ || echo denied; rm -f /tmp/disk")
     expect_match "a node of the host disk ($maj:$min) cannot be read" "denied" "$out"
 else
     fail "a node of the host disk cannot be read" "no block device found for /"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The test command (`make test` runs it after `make container`): every tier, in order.
+#   1. cargo tests: unit tests on fakes and temp dirs, and the root tier (real kernel) as root
+#   2. generated files current: the C header (cbindgen) and the netlink bindings (bindgen)
+#   3. the C ABI, C++ wrapper and original-project tests (tests/abi.sh)
+#   4. docker-run end to end (tests/e2e.sh)
+# Ends with `N passed, N failed` over the suites; non-zero when any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+
+suite() {
+    local name=$1; shift
+    echo "=== $name: $*"
+    if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+suite "cargo test" cargo test --release -p container-runtime -- --test-threads=2
+suite "header is current" cargo run -q -p codegen -- header --check
+
+# bindgen needs libclang; CI installs it (libclang-dev), elsewhere a missing one is a visible skip.
+echo "=== bindings are current"
+cargo run -q -p codegen -- bindings --check
+case $? in
+    0) pass "bindings are current" ;;
+    3) if [ "${CI:-}" = true ]; then fail "bindings are current" "libclang missing in CI"
+       else echo "skipped: bindings check needs libclang (apt-get install libclang-dev)"; fi ;;
+    *) fail "bindings are current" ;;
+esac
+
+suite "C/C++ ABI" tests/abi.sh
+suite "docker-run end to end" tests/e2e.sh
+summary

@@ -1,5 +1,8 @@
 //! Container networking: veth pairs, bridges, addresses, leases and NAT.
 
+mod bindings;
+pub mod legacy;
+
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
     #[error("{0}")]

@@ -17,6 +17,11 @@ fn main() {
     }
     println!("cargo:rerun-if-changed=build.rs");
 
+    // The shared library's SONAME (its ABI major version); rustc's own version script already
+    // exports only the #[no_mangle] C API and hides everything else, the legacy_* C code included.
+    let major = std::env::var("CARGO_PKG_VERSION_MAJOR").expect("set by cargo");
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libcontainer_runtime.so.{major}");
+
     cc::Build::new()
         .files(LEGACY_SOURCES.iter().map(|file| legacy.join(file)))
         .include(&legacy)

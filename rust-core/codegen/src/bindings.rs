@@ -18,6 +18,9 @@ const C_ONLY_FUNCTIONS: &str = "legacy_(nlmsg|nla)_.*|legacy_netlink_transaction
 const C_ONLY_TYPES: &str = "legacy_nlmsg.*|legacy_nl_reply_fn|nlmsghdr|rtattr";
 
 /// Start of the error [`generate`] returns when libclang cannot be loaded.
+/// Where the bindings are committed, relative to the repository root.
+pub const OUTPUT: &str = "rust-core/src/net/bindings.rs";
+
 pub const LIBCLANG_MISSING: &str = "libclang not found";
 
 /// Runs bindgen on `<repo_root>/c-legacy/legacy.h` and returns the text of

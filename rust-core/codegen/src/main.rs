@@ -3,6 +3,7 @@
 //!   codegen bindings [--check]   rust-core/src/net/bindings.rs (bindgen; needs libclang)
 //! --check exits 1 when the committed file differs, 3 when the generator cannot run here.
 
+mod bindings;
 mod header;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ fn run(what: &str, output: &str, generated: Result<String, String>, check: bool)
         Ok(t) => t,
         Err(e) => {
             eprintln!("codegen {what}: {e}");
-            return ExitCode::from(3);
+            return ExitCode::from(if e.starts_with(bindings::LIBCLANG_MISSING) { 3 } else { 1 });
         }
     };
     let path = repo_root().join(output);
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
     let root = repo_root();
     match args.first().map(String::as_str) {
         Some("header") => run("header", header::OUTPUT, header::generate(&root), check),
+        Some("bindings") => run("bindings", bindings::OUTPUT, bindings::generate(&root), check),
         _ => {
             eprintln!("usage: codegen header|bindings [--check]");
             ExitCode::from(2)

@@ -12,6 +12,7 @@ use std::ptr;
 use libc::{c_char, c_ulong};
 
 use super::sync::{self, ChildMsg, Step};
+use crate::net::legacy::Netlink;
 use crate::rootfs::{self, Op};
 
 /// Docker's default capability set.
@@ -190,28 +191,16 @@ fn run_op(op: &Op) -> i32 {
     }
 }
 
-/// Brings `lo` up with an ioctl: no netlink buffer needed.
+/// Brings `lo` up through the legacy netlink code (allocation-free: stack buffers only). The
+/// socket is opened here so that it talks to this network namespace.
 fn loopback_up() -> i32 {
-    // SAFETY: plain socket + ioctl on a stack ifreq.
-    unsafe {
-        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return -1;
+    match Netlink::open_raw().and_then(|mut nl| nl.link_up_raw(c"lo")) {
+        Ok(()) => 0,
+        Err(e) => {
+            // SAFETY: errno is thread-local; check() reads it back.
+            unsafe { *libc::__errno_location() = e as i32 };
+            -1
         }
-        let mut ifr: libc::ifreq = std::mem::zeroed();
-        ifr.ifr_name[0] = b'l' as c_char;
-        ifr.ifr_name[1] = b'o' as c_char;
-        let mut rc = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut ifr);
-        if rc == 0 {
-            ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            rc = libc::ioctl(fd, libc::SIOCSIFFLAGS, &ifr);
-        }
-        let e = errno();
-        libc::close(fd);
-        if rc != 0 {
-            *libc::__errno_location() = e;
-        }
-        rc
     }
 }
 

@@ -1,11 +1,14 @@
 //! Resource limits on cgroup v1 and v2 behind one interface.
 //!
-//! Limits use portable names (see [`Key`]) parsed by [`set_limit`].
+//! [`detect`] finds the host's layout by filesystem magic. Limits use portable names (see
+//! [`Key`]) parsed by [`set_limit`].
 
+mod detect;
 mod resources;
 
 use std::path::PathBuf;
 
+pub use detect::{DEFAULT_ROOT, Layout, detect, layout_from_magic};
 pub use resources::{
     DEFAULT_CPU_ONLINE, DEFAULT_CPU_PERIOD, DEFAULT_NODE_ONLINE, HostInfo, Key, MIN_MEMORY,
     Resources, ThrottleDevice, blkio_to_io_weight, io_to_blkio_weight, parse_size, set_limit,

@@ -9,6 +9,7 @@
 mod detect;
 mod resources;
 mod v1;
+mod v2;
 
 #[cfg(test)]
 mod tests;
@@ -25,6 +26,7 @@ pub use resources::{
     set_limit_on, shares_to_weight, weight_to_shares,
 };
 pub use v1::V1Manager;
+pub use v2::V2Manager;
 
 /// The directory, in every hierarchy, that holds our container cgroups.
 pub const PARENT: &str = "docker-run";
@@ -147,10 +149,11 @@ impl Cgroup {
     ) -> Result<Cgroup> {
         check_name(name)?;
         res.validate()?;
-        if layout.is_v2() {
-            return Err(CgroupError::Invalid("cgroup v2 is not supported yet".to_string()));
-        }
-        let mgr: Box<dyn Manager> = Box::new(V1Manager::create(root, name, res, hook)?);
+        let mgr: Box<dyn Manager> = if layout.is_v2() {
+            Box::new(V2Manager::create(root, name, res, hook)?)
+        } else {
+            Box::new(V1Manager::create(root, name, res, hook)?)
+        };
         Ok(Cgroup { name: name.to_string(), layout, mgr, owned: true })
     }
 
@@ -167,10 +170,11 @@ impl Cgroup {
 
     pub(crate) fn open_with(root: &Path, layout: Layout, name: &str) -> Result<Cgroup> {
         check_name(name)?;
-        if layout.is_v2() {
-            return Err(CgroupError::Invalid("cgroup v2 is not supported yet".to_string()));
-        }
-        let mgr: Box<dyn Manager> = Box::new(V1Manager::open(root, name)?);
+        let mgr: Box<dyn Manager> = if layout.is_v2() {
+            Box::new(V2Manager::open(root, name)?)
+        } else {
+            Box::new(V1Manager::open(root, name)?)
+        };
         Ok(Cgroup { name: name.to_string(), layout, mgr, owned: false })
     }
 

@@ -489,3 +489,55 @@ fn real_oom_kill_is_reported() {
     assert_gone(&name);
 }
 
+#[test]
+fn real_v2_backend_on_the_hugetlb_only_mount() {
+    // This host's cgroup2 mount offers no controller we use, but mkdir, cgroup.procs,
+    // cpu.stat, the missing-controller check and rmdir are real kernel behaviour.
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let unified = Path::new(ROOT).join("unified");
+    if !matches!(detect(&unified), Ok(Layout::Unified)) {
+        eprintln!("skipped: no cgroup2 mount at {}", unified.display());
+        return;
+    }
+    let available = cat(&unified.join("cgroup.controllers"));
+    if available.split_whitespace().any(|c| c == "memory") {
+        eprintln!("skipped: {} has the memory controller", unified.display());
+        return;
+    }
+    let name = unique_name();
+    let dir = unified.join(PARENT).join(&name);
+    let e = Cgroup::create_at(&unified, &name, &res(&[("memory", "64m")])).unwrap_err();
+    assert_eq!(e.to_string(), "cgroup controller 'memory' not available on this host");
+    assert!(!dir.exists());
+
+    let cg = Cgroup::create_at(&unified, &name, &Resources::default()).unwrap();
+    assert!(cg.layout().is_v2());
+    assert_eq!(cg.paths(), vec![dir.clone()]);
+    assert!(!cg.restricts_devices());
+    let mut child = Child::fork(Action::Sleep);
+    cg.add_pid(child.pid()).unwrap();
+    let line = cat(Path::new(&format!("/proc/{}/cgroup", child.pid())))
+        .lines()
+        .find(|l| l.starts_with("0::"))
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(line, format!("0::/{PARENT}/{name}"));
+    child.start();
+    assert!(child.wait_done());
+    let st = cg.stats().unwrap();
+    assert!(st.cpu_usage_ns.is_some(), "{st:?}");
+    assert_eq!(st.memory_usage, None);
+    assert!(!cg.oom_killed());
+    let e = cg.get("memory").unwrap_err().to_string();
+    assert_eq!(e, "cgroup controller 'memory' not available on this host");
+    let opened = Cgroup::open_at(&unified, &name).unwrap();
+    assert_eq!(opened.paths(), cg.paths());
+    drop(opened);
+    child.kill();
+    child.wait();
+    cg.remove().unwrap();
+    assert!(!dir.exists());
+}

@@ -65,12 +65,24 @@ mod tests {
 
     #[test]
     fn magic_to_layout() {
-        assert_eq!(layout_from_magic(CGROUP2_SUPER_MAGIC, None), Some(Layout::Unified));
-        assert_eq!(layout_from_magic(TMPFS_MAGIC, Some(CGROUP2_SUPER_MAGIC)), Some(Layout::Hybrid));
+        assert_eq!(
+            layout_from_magic(CGROUP2_SUPER_MAGIC, None),
+            Some(Layout::Unified)
+        );
+        assert_eq!(
+            layout_from_magic(TMPFS_MAGIC, Some(CGROUP2_SUPER_MAGIC)),
+            Some(Layout::Hybrid)
+        );
         assert_eq!(layout_from_magic(TMPFS_MAGIC, None), Some(Layout::Legacy));
         // A tmpfs (or a v1 hierarchy) at <root>/unified is not the hybrid layout.
-        assert_eq!(layout_from_magic(TMPFS_MAGIC, Some(TMPFS_MAGIC)), Some(Layout::Legacy));
-        assert_eq!(layout_from_magic(TMPFS_MAGIC, Some(CGROUP_SUPER_MAGIC)), Some(Layout::Legacy));
+        assert_eq!(
+            layout_from_magic(TMPFS_MAGIC, Some(TMPFS_MAGIC)),
+            Some(Layout::Legacy)
+        );
+        assert_eq!(
+            layout_from_magic(TMPFS_MAGIC, Some(CGROUP_SUPER_MAGIC)),
+            Some(Layout::Legacy)
+        );
         assert_eq!(layout_from_magic(EXT4_SUPER_MAGIC, None), None);
         assert_eq!(layout_from_magic(CGROUP_SUPER_MAGIC, None), None);
         assert!(Layout::Unified.is_v2() && !Layout::Hybrid.is_v2() && !Layout::Legacy.is_v2());
@@ -95,7 +107,10 @@ mod tests {
         match detect(&dir) {
             // /tmp may itself be a tmpfs, which looks like a legacy root.
             Ok(l) => assert_eq!(l, Layout::Legacy),
-            Err(e) => assert!(e.to_string().contains("unrecognized cgroup filesystem"), "{e}"),
+            Err(e) => assert!(
+                e.to_string().contains("unrecognized cgroup filesystem"),
+                "{e}"
+            ),
         }
         let e = detect(Path::new("/nonexistent-cgroup-root")).unwrap_err();
         assert_eq!(e.errno(), Some(libc::ENOENT));

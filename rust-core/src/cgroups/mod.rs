@@ -36,10 +36,17 @@ pub enum CgroupError {
     #[error("{0}")]
     Invalid(String),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// A limit value that does not parse or is out of range; nothing was changed.
     #[error("invalid value '{value}' for {key}: {reason}")]
-    InvalidValue { key: String, value: String, reason: String },
+    InvalidValue {
+        key: String,
+        value: String,
+        reason: String,
+    },
     #[error("unknown limit '{key}' (valid: {valid})")]
     UnknownKey { key: String, valid: String },
     #[error("cgroup controller '{0}' not available on this host")]
@@ -48,7 +55,11 @@ pub enum CgroupError {
     #[error("{what} not supported on this host: {why}")]
     NotSupported { what: String, why: String },
     #[error("writing '{value}' to {path}: {source}")]
-    Write { path: PathBuf, value: String, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        value: String,
+        source: std::io::Error,
+    },
     #[error("{path}: unrecognized cgroup filesystem (magic {magic:#x})")]
     UnknownLayout { path: PathBuf, magic: i64 },
     #[error("{path}: unexpected content '{content}'")]
@@ -57,7 +68,10 @@ pub enum CgroupError {
 
 impl CgroupError {
     pub(crate) fn not_supported(what: impl Into<String>, why: impl Into<String>) -> Self {
-        CgroupError::NotSupported { what: what.into(), why: why.into() }
+        CgroupError::NotSupported {
+            what: what.into(),
+            why: why.into(),
+        }
     }
 
     pub fn errno(&self) -> Option<i32> {
@@ -154,7 +168,12 @@ impl Cgroup {
         } else {
             Box::new(V1Manager::create(root, name, res, hook)?)
         };
-        Ok(Cgroup { name: name.to_string(), layout, mgr, owned: true })
+        Ok(Cgroup {
+            name: name.to_string(),
+            layout,
+            mgr,
+            owned: true,
+        })
     }
 
     /// Attaches to the existing cgroup of container `name` (for update/stats from another
@@ -175,7 +194,12 @@ impl Cgroup {
         } else {
             Box::new(V1Manager::open(root, name)?)
         };
-        Ok(Cgroup { name: name.to_string(), layout, mgr, owned: false })
+        Ok(Cgroup {
+            name: name.to_string(),
+            layout,
+            mgr,
+            owned: false,
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -310,20 +334,33 @@ fn check_name(name: &str) -> Result<()> {
         || name.len() > 200
         || name.contains(['/', '\0', '\n'])
     {
-        return Err(CgroupError::Invalid(format!("invalid cgroup name '{name}'")));
+        return Err(CgroupError::Invalid(format!(
+            "invalid cgroup name '{name}'"
+        )));
     }
     Ok(())
 }
 
 /// Writes `value` to an existing cgroup file in a single write (no O_CREAT, as on cgroupfs).
 pub(crate) fn write_file(path: &Path, value: &str) -> Result<()> {
-    let err = |source| CgroupError::Write { path: path.to_path_buf(), value: value.to_string(), source };
-    let mut f = std::fs::OpenOptions::new().write(true).truncate(true).open(path).map_err(err)?;
+    let err = |source| CgroupError::Write {
+        path: path.to_path_buf(),
+        value: value.to_string(),
+        source,
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .map_err(err)?;
     f.write_all(value.as_bytes()).map_err(err)
 }
 
 pub(crate) fn read_file(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| CgroupError::Io { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| CgroupError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Like [`read_file`], but a missing file is `None`.
@@ -331,12 +368,18 @@ pub(crate) fn read_opt(path: &Path) -> Result<Option<String>> {
     match std::fs::read_to_string(path) {
         Ok(s) => Ok(Some(s)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(CgroupError::Io { path: path.to_path_buf(), source }),
+        Err(source) => Err(CgroupError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
 pub(crate) fn parse_err(path: &Path, content: &str) -> CgroupError {
-    CgroupError::Parse { path: path.to_path_buf(), content: content.trim().to_string() }
+    CgroupError::Parse {
+        path: path.to_path_buf(),
+        content: content.trim().to_string(),
+    }
 }
 
 /// A single number file; `None` when the file is missing.
@@ -348,11 +391,17 @@ pub(crate) fn read_u64(path: &Path) -> Result<Option<u64>> {
 
 /// The value of `key` in a flat keyed file ("key value" lines: memory.events, cpu.stat).
 pub(crate) fn read_keyed(path: &Path, key: &str) -> Result<Option<u64>> {
-    let Some(s) = read_opt(path)? else { return Ok(None) };
+    let Some(s) = read_opt(path)? else {
+        return Ok(None);
+    };
     for line in s.lines() {
         if let Some((k, v)) = line.split_once(' ') {
             if k == key {
-                return v.trim().parse::<u64>().map(Some).map_err(|_| parse_err(path, line));
+                return v
+                    .trim()
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| parse_err(path, line));
             }
         }
     }
@@ -361,7 +410,10 @@ pub(crate) fn read_keyed(path: &Path, key: &str) -> Result<Option<u64>> {
 
 /// Creates a directory; returns false when it already existed.
 pub(crate) fn mkdir(path: &Path, hook: MkdirHook<'_>) -> Result<bool> {
-    let io = |source| CgroupError::Io { path: path.to_path_buf(), source };
+    let io = |source| CgroupError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     match std::fs::create_dir(path) {
         Ok(()) => {
             hook(path).map_err(io)?;
@@ -384,7 +436,12 @@ pub(crate) fn rmdir(path: &Path) -> Result<()> {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(20));
             }
-            Err(source) => return Err(CgroupError::Io { path: path.to_path_buf(), source }),
+            Err(source) => {
+                return Err(CgroupError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
         }
     }
 }

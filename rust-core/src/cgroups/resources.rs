@@ -102,10 +102,13 @@ impl Key {
     }
 
     pub fn parse(key: &str) -> Result<Key, CgroupError> {
-        Key::ALL.into_iter().find(|k| k.as_str() == key).ok_or_else(|| CgroupError::UnknownKey {
-            key: key.to_string(),
-            valid: Key::ALL.map(Key::as_str).join(", "),
-        })
+        Key::ALL
+            .into_iter()
+            .find(|k| k.as_str() == key)
+            .ok_or_else(|| CgroupError::UnknownKey {
+                key: key.to_string(),
+                valid: Key::ALL.map(Key::as_str).join(", "),
+            })
     }
 
     /// The v1 controller that holds this limit.
@@ -278,7 +281,10 @@ pub(crate) fn set_key(
             if mem != -1 && mem < MIN_MEMORY {
                 return Err(bad("the minimum memory limit is 6m"));
             }
-            if let Some(sw) = res.memory_swap.filter(|&sw| sw != -1 && mem != -1 && mem > sw) {
+            if let Some(sw) = res
+                .memory_swap
+                .filter(|&sw| sw != -1 && mem != -1 && mem > sw)
+            {
                 return Err(bad(&format!("above the memory-swap limit {sw}")));
             }
             res.memory = Some(mem);
@@ -324,7 +330,9 @@ pub(crate) fn set_key(
         Key::CpuQuota => {
             let q = parse_int(v).map_err(|r| bad(&r))?;
             if q != -1 && q < 1000 {
-                return Err(bad("must be at least 1000 microseconds, or -1 for unlimited"));
+                return Err(bad(
+                    "must be at least 1000 microseconds, or -1 for unlimited",
+                ));
             }
             res.cpu_quota = Some(q);
         }
@@ -355,7 +363,12 @@ pub(crate) fn set_key(
                     content: format!("{} ({reason})", s.trim()),
                 })?,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![(0, 0)],
-                Err(source) => return Err(CgroupError::Io { path: host.node_online.clone(), source }),
+                Err(source) => {
+                    return Err(CgroupError::Io {
+                        path: host.node_online.clone(),
+                        source,
+                    });
+                }
             };
             if let Some(node) = first_missing(&want, &online) {
                 return Err(bad(&format!(
@@ -386,7 +399,10 @@ pub(crate) fn set_key(
             } else {
                 &mut res.device_write_bps
             };
-            match list.iter_mut().find(|d| d.major == dev.major && d.minor == dev.minor) {
+            match list
+                .iter_mut()
+                .find(|d| d.major == dev.major && d.minor == dev.minor)
+            {
                 Some(existing) => *existing = dev,
                 None => list.push(dev),
             }
@@ -401,7 +417,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     if s.starts_with('-') {
         return Err("must not be negative".to_string());
     }
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
     let mult: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
@@ -442,7 +460,9 @@ fn parse_decimal(s: &str) -> Result<(u128, u128), String> {
         return Err("too large".to_string());
     }
     let den = 10u128.pow(frac.len() as u32);
-    let num: u128 = format!("{int}{frac}").parse().map_err(|_| "not a number".to_string())?;
+    let num: u128 = format!("{int}{frac}")
+        .parse()
+        .map_err(|_| "not a number".to_string())?;
     Ok((num, den))
 }
 
@@ -467,7 +487,10 @@ fn parse_throttle(s: &str) -> Result<ThrottleDevice, String> {
             _ => return Err("expected 'MAJOR:MINOR RATE' or '/dev/path:RATE'".to_string()),
         };
         let (ma, mi) = dev.split_once(':').ok_or("expected MAJOR:MINOR")?;
-        let num = |x: &str| x.parse::<u64>().map_err(|_| format!("bad device number '{x}'"));
+        let num = |x: &str| {
+            x.parse::<u64>()
+                .map_err(|_| format!("bad device number '{x}'"))
+        };
         (num(ma)?, num(mi)?, rate)
     };
     let rate = parse_size(rate)?;
@@ -479,7 +502,10 @@ fn block_device_numbers(path: &Path) -> Result<(u64, u64), String> {
     if st.st_mode & libc::S_IFMT != libc::S_IFBLK {
         return Err(format!("{} is not a block device", path.display()));
     }
-    Ok((nix::sys::stat::major(st.st_rdev), nix::sys::stat::minor(st.st_rdev)))
+    Ok((
+        nix::sys::stat::major(st.st_rdev),
+        nix::sys::stat::minor(st.st_rdev),
+    ))
 }
 
 /// A kernel list "0-3,5" as inclusive ranges.
@@ -506,7 +532,13 @@ pub(crate) fn parse_list(s: &str) -> Result<Vec<(u32, u32)>, String> {
 
 fn format_list(list: &[(u32, u32)]) -> String {
     list.iter()
-        .map(|&(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") })
+        .map(|&(lo, hi)| {
+            if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}-{hi}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -522,7 +554,11 @@ fn first_missing(want: &[(u32, u32)], have: &[(u32, u32)]) -> Option<u32> {
         let mut n = lo;
         while n < hi {
             // Jump to the end of the covering range, then check the next number.
-            let end = have.iter().filter(|&&(a, b)| (a..=b).contains(&n)).map(|&(_, b)| b).max();
+            let end = have
+                .iter()
+                .filter(|&&(a, b)| (a..=b).contains(&n))
+                .map(|&(_, b)| b)
+                .max();
             match end {
                 Some(e) if e >= hi => break,
                 Some(e) => {
@@ -539,8 +575,10 @@ fn first_missing(want: &[(u32, u32)], have: &[(u32, u32)]) -> Option<u32> {
 }
 
 fn read_host_list(path: &Path) -> Result<Vec<(u32, u32)>, CgroupError> {
-    let s = std::fs::read_to_string(path)
-        .map_err(|source| CgroupError::Io { path: path.to_path_buf(), source })?;
+    let s = std::fs::read_to_string(path).map_err(|source| CgroupError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     parse_list(s.trim()).map_err(|reason| CgroupError::Parse {
         path: path.to_path_buf(),
         content: format!("{} ({reason})", s.trim()),
@@ -652,7 +690,11 @@ mod tests {
         assert!(parse_size("m").is_err());
         assert!(parse_size("-5m").unwrap_err().contains("negative"));
         assert!(parse_size("1.g").is_err());
-        assert!(parse_size("99999999999t").unwrap_err().contains("too large"));
+        assert!(
+            parse_size("99999999999t")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 
     #[test]
@@ -662,7 +704,10 @@ mod tests {
         assert_eq!(f.one("memory", "6m").unwrap().memory, Some(6 << 20));
         assert_eq!(f.one("memory", "-1").unwrap().memory, Some(-1));
         let e = f.err("memory", "12x");
-        assert!(e.contains("'12x'") && e.contains("memory") && e.contains("unit"), "{e}");
+        assert!(
+            e.contains("'12x'") && e.contains("memory") && e.contains("unit"),
+            "{e}"
+        );
         assert!(f.err("memory", "5m").contains("minimum"));
         assert!(f.err("memory", "-5m").contains("negative"));
         assert!(f.err("memory", "0").contains("minimum"));
@@ -679,7 +724,10 @@ mod tests {
         assert_eq!(r.memory_swap, Some(-1));
         f.set(&mut r, "memory-swap", "32m").unwrap();
         let e = f.set(&mut r, "memory-swap", "16m").unwrap_err().to_string();
-        assert!(e.contains("memory-swap") && e.contains("'16m'") && e.contains("below"), "{e}");
+        assert!(
+            e.contains("memory-swap") && e.contains("'16m'") && e.contains("below"),
+            "{e}"
+        );
         // Raising memory above memory-swap is refused the other way round too.
         let e = f.set(&mut r, "memory", "64m").unwrap_err().to_string();
         assert!(e.contains("above the memory-swap"), "{e}");
@@ -691,10 +739,23 @@ mod tests {
     fn validate_cross_field() {
         let f = fx();
         let r = f.one("memory-swap", "64m").unwrap();
-        assert!(r.validate().unwrap_err().to_string().contains("needs a memory limit"));
-        let r = Resources { memory: Some(64 << 20), memory_swap: Some(32 << 20), ..Default::default() };
+        assert!(
+            r.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("needs a memory limit")
+        );
+        let r = Resources {
+            memory: Some(64 << 20),
+            memory_swap: Some(32 << 20),
+            ..Default::default()
+        };
         assert!(r.validate().is_err());
-        let r = Resources { memory: Some(32 << 20), memory_swap: Some(-1), ..Default::default() };
+        let r = Resources {
+            memory: Some(32 << 20),
+            memory_swap: Some(-1),
+            ..Default::default()
+        };
         assert!(r.validate().is_ok());
         assert!(Resources::default().validate().is_ok());
     }
@@ -733,7 +794,10 @@ mod tests {
     #[test]
     fn cpu_period_quota_shares() {
         let f = fx();
-        assert_eq!(f.one("cpu-period", "100000").unwrap().cpu_period, Some(100_000));
+        assert_eq!(
+            f.one("cpu-period", "100000").unwrap().cpu_period,
+            Some(100_000)
+        );
         assert!(f.err("cpu-period", "999").contains("between"));
         assert!(f.err("cpu-period", "1000001").contains("between"));
         assert!(f.err("cpu-period", "1e5").contains("integer"));
@@ -743,7 +807,10 @@ mod tests {
         assert!(f.err("cpu-quota", "-2").contains("at least 1000"));
         assert_eq!(f.one("cpu-shares", "512").unwrap().cpu_shares, Some(512));
         assert_eq!(f.one("cpu-shares", "2").unwrap().cpu_shares, Some(2));
-        assert_eq!(f.one("cpu-shares", "262144").unwrap().cpu_shares, Some(262_144));
+        assert_eq!(
+            f.one("cpu-shares", "262144").unwrap().cpu_shares,
+            Some(262_144)
+        );
         assert!(f.err("cpu-shares", "1").contains("between 2 and 262144"));
         assert!(f.err("cpu-shares", "262145").contains("between"));
         assert!(f.err("cpu-shares", "-5").contains("between"));
@@ -753,16 +820,31 @@ mod tests {
     #[test]
     fn cpusets() {
         let f = fx();
-        assert_eq!(f.one("cpuset-cpus", "0-1,3").unwrap().cpuset_cpus.as_deref(), Some("0-1,3"));
-        assert_eq!(f.one("cpuset-cpus", "0-3").unwrap().cpuset_cpus.as_deref(), Some("0-3"));
+        assert_eq!(
+            f.one("cpuset-cpus", "0-1,3")
+                .unwrap()
+                .cpuset_cpus
+                .as_deref(),
+            Some("0-1,3")
+        );
+        assert_eq!(
+            f.one("cpuset-cpus", "0-3").unwrap().cpuset_cpus.as_deref(),
+            Some("0-3")
+        );
         let e = f.err("cpuset-cpus", "0-4");
-        assert!(e.contains("cpu 4 does not exist") && e.contains("0-3"), "{e}");
+        assert!(
+            e.contains("cpu 4 does not exist") && e.contains("0-3"),
+            "{e}"
+        );
         assert!(f.err("cpuset-cpus", "7").contains("cpu 7"));
         assert!(f.err("cpuset-cpus", "3-1").contains("bad range"));
         assert!(f.err("cpuset-cpus", "").contains("empty"));
         assert!(f.err("cpuset-cpus", "a").contains("bad number"));
         assert!(f.err("cpuset-cpus", "-1").contains("bad number"));
-        assert_eq!(f.one("cpuset-mems", "0").unwrap().cpuset_mems.as_deref(), Some("0"));
+        assert_eq!(
+            f.one("cpuset-mems", "0").unwrap().cpuset_mems.as_deref(),
+            Some("0")
+        );
         assert!(f.err("cpuset-mems", "1").contains("memory node 1"));
         // Hole in the online list.
         let f = Fixture::new("0-1,4-5", None);
@@ -782,7 +864,10 @@ mod tests {
         assert!(f.err("pids-limit", "0").contains("positive"));
         assert!(f.err("pids-limit", "-7").contains("positive"));
         assert!(f.err("pids-limit", "1.5").contains("integer"));
-        assert_eq!(f.one("blkio-weight", "500").unwrap().blkio_weight, Some(500));
+        assert_eq!(
+            f.one("blkio-weight", "500").unwrap().blkio_weight,
+            Some(500)
+        );
         assert!(f.one("blkio-weight", "10").is_ok() && f.one("blkio-weight", "1000").is_ok());
         assert!(f.err("blkio-weight", "9").contains("between 10 and 1000"));
         assert!(f.err("blkio-weight", "1001").contains("between"));
@@ -792,7 +877,14 @@ mod tests {
     fn device_bps() {
         let f = fx();
         let r = f.one("device-read-bps", "8:0 1mb").unwrap();
-        assert_eq!(r.device_read_bps, vec![ThrottleDevice { major: 8, minor: 0, rate: 1 << 20 }]);
+        assert_eq!(
+            r.device_read_bps,
+            vec![ThrottleDevice {
+                major: 8,
+                minor: 0,
+                rate: 1 << 20
+            }]
+        );
         let mut r = Resources::default();
         f.set(&mut r, "device-write-bps", "8:0 1m").unwrap();
         f.set(&mut r, "device-write-bps", "8:16 2048").unwrap();
@@ -800,33 +892,65 @@ mod tests {
         assert_eq!(
             r.device_write_bps,
             vec![
-                ThrottleDevice { major: 8, minor: 0, rate: 4 << 20 },
-                ThrottleDevice { major: 8, minor: 16, rate: 2048 },
+                ThrottleDevice {
+                    major: 8,
+                    minor: 0,
+                    rate: 4 << 20
+                },
+                ThrottleDevice {
+                    major: 8,
+                    minor: 16,
+                    rate: 2048
+                },
             ]
         );
-        assert_eq!(r.format(Key::DeviceWriteBps).as_deref(), Some("8:0 4194304\n8:16 2048"));
+        assert_eq!(
+            r.format(Key::DeviceWriteBps).as_deref(),
+            Some("8:0 4194304\n8:16 2048")
+        );
         assert!(f.err("device-read-bps", "8:0").contains("expected"));
         assert!(f.err("device-read-bps", "8 1m").contains("MAJOR:MINOR"));
-        assert!(f.err("device-read-bps", "8:x 1m").contains("bad device number"));
+        assert!(
+            f.err("device-read-bps", "8:x 1m")
+                .contains("bad device number")
+        );
         assert!(f.err("device-read-bps", "8:0 1q").contains("unit"));
-        assert!(f.err("device-read-bps", "/nonexistent/dev:1m").contains("/nonexistent/dev"));
-        assert!(f.err("device-read-bps", "/dev/null:1m").contains("not a block device"));
+        assert!(
+            f.err("device-read-bps", "/nonexistent/dev:1m")
+                .contains("/nonexistent/dev")
+        );
+        assert!(
+            f.err("device-read-bps", "/dev/null:1m")
+                .contains("not a block device")
+        );
         assert!(f.err("device-read-bps", "/dev/null").contains("expected"));
     }
 
     #[test]
     fn device_bps_by_path() {
         // Any block device of this host will do; skip quietly when there is none.
-        let Some(dev) = ["/dev/vda", "/dev/sda", "/dev/nvme0n1", "/dev/zram0", "/dev/loop0"]
-            .into_iter()
-            .find(|p| block_device_numbers(Path::new(p)).is_ok())
-        else {
+        let Some(dev) = [
+            "/dev/vda",
+            "/dev/sda",
+            "/dev/nvme0n1",
+            "/dev/zram0",
+            "/dev/loop0",
+        ]
+        .into_iter()
+        .find(|p| block_device_numbers(Path::new(p)).is_ok()) else {
             eprintln!("skipped: no block device found");
             return;
         };
         let (ma, mi) = block_device_numbers(Path::new(dev)).unwrap();
         let r = fx().one("device-write-bps", &format!("{dev}:2m")).unwrap();
-        assert_eq!(r.device_write_bps, vec![ThrottleDevice { major: ma, minor: mi, rate: 2 << 20 }]);
+        assert_eq!(
+            r.device_write_bps,
+            vec![ThrottleDevice {
+                major: ma,
+                minor: mi,
+                rate: 2 << 20
+            }]
+        );
     }
 
     #[test]

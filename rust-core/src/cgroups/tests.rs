@@ -17,7 +17,11 @@ use super::*;
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 pub(super) fn unique_name() -> String {
-    format!("test-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "test-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// A scratch directory removed on drop.
@@ -63,16 +67,24 @@ fn v1_host() -> bool {
 }
 
 fn host_has(controller: &str) -> bool {
-    Path::new(ROOT).join(controller).join("cgroup.procs").exists()
+    Path::new(ROOT)
+        .join(controller)
+        .join("cgroup.procs")
+        .exists()
 }
 
 fn memsw_supported() -> bool {
-    Path::new(ROOT).join("memory/memory.memsw.limit_in_bytes").exists()
+    Path::new(ROOT)
+        .join("memory/memory.memsw.limit_in_bytes")
+        .exists()
 }
 
 /// Directories container `name` would have on every v1 controller.
 fn all_dirs(name: &str) -> Vec<PathBuf> {
-    v1::CONTROLLERS.iter().map(|c| Path::new(ROOT).join(c).join(PARENT).join(name)).collect()
+    v1::CONTROLLERS
+        .iter()
+        .map(|c| Path::new(ROOT).join(c).join(PARENT).join(name))
+        .collect()
 }
 
 fn assert_gone(name: &str) {
@@ -116,7 +128,12 @@ impl Child {
             ForkResult::Parent { child } => {
                 drop(go_r);
                 drop(done_w);
-                Child { pid: child, go: Some(go_w), done: done_r, reaped: false }
+                Child {
+                    pid: child,
+                    go: Some(go_w),
+                    done: done_r,
+                    reaped: false,
+                }
             }
         }
     }
@@ -198,7 +215,11 @@ fn child_main(go: RawFd, done: RawFd, action: Action) -> ! {
 fn proc_cgroup(pid: i32, controller: &str) -> String {
     cat(Path::new(&format!("/proc/{pid}/cgroup")))
         .lines()
-        .find(|l| l.split(':').nth(1).is_some_and(|cs| cs.split(',').any(|c| c == controller)))
+        .find(|l| {
+            l.split(':')
+                .nth(1)
+                .is_some_and(|cs| cs.split(',').any(|c| c == controller))
+        })
         .unwrap_or_default()
         .to_string()
 }
@@ -235,20 +256,35 @@ fn real_limits_read_back_and_remove() {
     assert_eq!(cg.get("pids-limit").unwrap(), "50");
     // The raw files hold what we asked for.
     let mem = Path::new(ROOT).join("memory").join(PARENT).join(&name);
-    assert_eq!(cat(&mem.join("memory.limit_in_bytes")).trim(), (64u64 << 20).to_string());
+    assert_eq!(
+        cat(&mem.join("memory.limit_in_bytes")).trim(),
+        (64u64 << 20).to_string()
+    );
     // Every controller of the host got a directory, at the absolute path.
     let paths = cg.paths();
     for c in v1::CONTROLLERS.iter().filter(|c| host_has(c)) {
         let d = Path::new(ROOT).join(c).join(PARENT).join(&name);
         assert!(d.is_dir(), "{} missing", d.display());
     }
-    assert!(paths.iter().all(|p| p.ends_with(Path::new(PARENT).join(&name))), "{paths:?}");
+    assert!(
+        paths
+            .iter()
+            .all(|p| p.ends_with(Path::new(PARENT).join(&name))),
+        "{paths:?}"
+    );
     assert_eq!(cg.procs_files().len(), paths.len());
     // Docker's device rules.
     if host_has("devices") {
         assert!(cg.restricts_devices());
-        let list = cat(&Path::new(ROOT).join("devices").join(PARENT).join(&name).join("devices.list"));
-        assert!(list.contains("c 1:3 rwm") && list.contains("c 136:* rwm"), "{list}");
+        let list = cat(&Path::new(ROOT)
+            .join("devices")
+            .join(PARENT)
+            .join(&name)
+            .join("devices.list"));
+        assert!(
+            list.contains("c 1:3 rwm") && list.contains("c 136:* rwm"),
+            "{list}"
+        );
         assert!(!list.contains("a *:* rwm"), "{list}");
     }
     cg.remove().unwrap();
@@ -263,16 +299,30 @@ fn real_add_pid_and_stats() {
         return;
     }
     let name = unique_name();
-    let cg = Cgroup::create_at(Path::new(ROOT), &name, &res(&[("memory", "256m"), ("pids-limit", "20")]))
-        .unwrap();
+    let cg = Cgroup::create_at(
+        Path::new(ROOT),
+        &name,
+        &res(&[("memory", "256m"), ("pids-limit", "20")]),
+    )
+    .unwrap();
     let mut child = Child::fork(Action::Touch(32 << 20));
     cg.add_pid(child.pid()).unwrap();
-    for c in ["memory", "pids", "cpu", "cpuset"].into_iter().filter(|c| host_has(c)) {
+    for c in ["memory", "pids", "cpu", "cpuset"]
+        .into_iter()
+        .filter(|c| host_has(c))
+    {
         let line = proc_cgroup(child.pid(), c);
-        assert!(line.ends_with(&format!(":/{PARENT}/{name}")), "{c}: '{line}'");
+        assert!(
+            line.ends_with(&format!(":/{PARENT}/{name}")),
+            "{c}: '{line}'"
+        );
     }
     for f in cg.procs_files() {
-        assert!(cat(&f).lines().any(|l| l == child.pid().to_string()), "{}", f.display());
+        assert!(
+            cat(&f).lines().any(|l| l == child.pid().to_string()),
+            "{}",
+            f.display()
+        );
     }
     child.start();
     assert!(child.wait_done(), "child died before touching its memory");
@@ -284,7 +334,10 @@ fn real_add_pid_and_stats() {
     assert!(st.cpu_usage_ns.unwrap() > 0);
     assert!(!cg.oom_killed());
     child.kill();
-    assert!(matches!(child.wait(), WaitStatus::Signaled(_, Signal::SIGKILL, _)));
+    assert!(matches!(
+        child.wait(),
+        WaitStatus::Signaled(_, Signal::SIGKILL, _)
+    ));
     cg.remove().unwrap();
     assert_gone(&name);
 }
@@ -346,11 +399,17 @@ fn real_live_update() {
     cg.set("cpuset-cpus", "0").unwrap();
     assert_eq!(cg.get("cpuset-cpus").unwrap(), "0");
     let e = cg.set("cpu-limit", "1").unwrap_err().to_string();
-    assert!(e.contains("unknown limit 'cpu-limit'") && e.contains("cpu-shares"), "{e}");
+    assert!(
+        e.contains("unknown limit 'cpu-limit'") && e.contains("cpu-shares"),
+        "{e}"
+    );
     // blkio weight needs a proportional io scheduler, which this host may lack.
     match cg.set("blkio-weight", "500") {
         Ok(()) => assert_eq!(cg.get("blkio-weight").unwrap(), "500"),
-        Err(e) => assert!(e.to_string().contains("blkio-weight") && e.to_string().contains("not supported"), "{e}"),
+        Err(e) => assert!(
+            e.to_string().contains("blkio-weight") && e.to_string().contains("not supported"),
+            "{e}"
+        ),
     }
     child.kill();
     child.wait();
@@ -366,7 +425,10 @@ fn real_device_throttle() {
     let name = unique_name();
     // Any whole disk with a non-zero size (a partition cannot be throttled).
     let mut devs: Vec<String> = std::fs::read_dir("/sys/dev/block")
-        .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .collect()
+        })
         .unwrap_or_default();
     devs.sort();
     let sys = |d: &str, f: &str| std::fs::read_to_string(format!("/sys/dev/block/{d}/{f}"));
@@ -377,11 +439,18 @@ fn real_device_throttle() {
         eprintln!("skipped: no block device");
         return;
     };
-    let cg = Cgroup::create_at(Path::new(ROOT), &name, &res(&[("device-read-bps", &format!("{dev} 1m"))]))
-        .unwrap();
+    let cg = Cgroup::create_at(
+        Path::new(ROOT),
+        &name,
+        &res(&[("device-read-bps", &format!("{dev} 1m"))]),
+    )
+    .unwrap();
     assert_eq!(cg.get("device-read-bps").unwrap(), format!("{dev} 1048576"));
     cg.set("device-write-bps", &format!("{dev} 2m")).unwrap();
-    assert_eq!(cg.get("device-write-bps").unwrap(), format!("{dev} 2097152"));
+    assert_eq!(
+        cg.get("device-write-bps").unwrap(),
+        format!("{dev} 2097152")
+    );
     // Rate 0 lifts the limit.
     cg.set("device-read-bps", &format!("{dev} 0")).unwrap();
     assert_eq!(cg.get("device-read-bps").unwrap(), "");
@@ -396,18 +465,31 @@ fn real_failures_leave_nothing_behind() {
     }
     // A value the kernel refuses (cpu 63 does not exist here), bypassing set_limit.
     let name = unique_name();
-    let bad = Resources { memory: Some(64 << 20), cpuset_cpus: Some("63".into()), ..Default::default() };
+    let bad = Resources {
+        memory: Some(64 << 20),
+        cpuset_cpus: Some("63".into()),
+        ..Default::default()
+    };
     let e = Cgroup::create_at(Path::new(ROOT), &name, &bad).unwrap_err();
-    assert!(e.to_string().contains("cpuset.cpus") && e.errno().is_some(), "{e}");
+    assert!(
+        e.to_string().contains("cpuset.cpus") && e.errno().is_some(),
+        "{e}"
+    );
     assert_gone(&name);
 
     // A cross-field error is caught before anything is created.
-    let bad = Resources { memory_swap: Some(64 << 20), ..Default::default() };
+    let bad = Resources {
+        memory_swap: Some(64 << 20),
+        ..Default::default()
+    };
     assert!(Cgroup::create_at(Path::new(ROOT), &name, &bad).is_err());
     assert_gone(&name);
 
     // A feature missing on this host (if it is missing) fails cleanly too.
-    let blkio = Resources { blkio_weight: Some(500), ..Default::default() };
+    let blkio = Resources {
+        blkio_weight: Some(500),
+        ..Default::default()
+    };
     match Cgroup::create_at(Path::new(ROOT), &name, &blkio) {
         Ok(cg) => cg.remove().unwrap(),
         Err(e) => assert!(e.to_string().contains("not supported on this host"), "{e}"),
@@ -450,8 +532,17 @@ fn real_drop_removes_and_open_does_not() {
     let mut cg = Cgroup::create_at(Path::new(ROOT), &name, &Resources::default()).unwrap();
     cg.commit();
     drop(cg);
-    assert!(Path::new(ROOT).join("memory").join(PARENT).join(&name).is_dir());
-    Cgroup::open_at(Path::new(ROOT), &name).unwrap().remove().unwrap();
+    assert!(
+        Path::new(ROOT)
+            .join("memory")
+            .join(PARENT)
+            .join(&name)
+            .is_dir()
+    );
+    Cgroup::open_at(Path::new(ROOT), &name)
+        .unwrap()
+        .remove()
+        .unwrap();
     assert_gone(&name);
 }
 
@@ -470,7 +561,10 @@ fn real_oom_kill_is_reported() {
     cg.add_pid(child.pid()).unwrap();
     child.start();
     let st = child.wait();
-    assert!(matches!(st, WaitStatus::Signaled(_, Signal::SIGKILL, _)), "{st:?}");
+    assert!(
+        matches!(st, WaitStatus::Signaled(_, Signal::SIGKILL, _)),
+        "{st:?}"
+    );
     assert!(cg.oom_killed());
     cg.remove().unwrap();
     assert_gone(&name);
@@ -483,7 +577,10 @@ fn real_oom_kill_is_reported() {
     child.start();
     assert!(child.wait_done());
     child.kill();
-    assert!(matches!(child.wait(), WaitStatus::Signaled(_, Signal::SIGKILL, _)));
+    assert!(matches!(
+        child.wait(),
+        WaitStatus::Signaled(_, Signal::SIGKILL, _)
+    ));
     assert!(!cg.oom_killed());
     cg.remove().unwrap();
     assert_gone(&name);
@@ -510,7 +607,10 @@ fn real_v2_backend_on_the_hugetlb_only_mount() {
     let name = unique_name();
     let dir = unified.join(PARENT).join(&name);
     let e = Cgroup::create_at(&unified, &name, &res(&[("memory", "64m")])).unwrap_err();
-    assert_eq!(e.to_string(), "cgroup controller 'memory' not available on this host");
+    assert_eq!(
+        e.to_string(),
+        "cgroup controller 'memory' not available on this host"
+    );
     assert!(!dir.exists());
 
     let cg = Cgroup::create_at(&unified, &name, &Resources::default()).unwrap();

@@ -4,26 +4,28 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    CgroupError, Key, Manager, MkdirHook, PARENT, Resources, Result, Stats, ThrottleDevice,
-    mkdir, parse_err, read_file, read_keyed, read_opt, read_u64, rmdir, write_file,
+    CgroupError, Key, Manager, MkdirHook, PARENT, Resources, Result, Stats, ThrottleDevice, mkdir,
+    parse_err, read_file, read_keyed, read_opt, read_u64, rmdir, write_file,
 };
 
 /// The hierarchies we place containers in, when the host has them.
-pub const CONTROLLERS: [&str; 7] = ["cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices"];
+pub const CONTROLLERS: [&str; 7] = [
+    "cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices",
+];
 
 /// Docker's default device rules: deny everything, then allow these.
 pub const DEFAULT_DEVICE_RULES: [&str; 12] = [
     "c *:* m",
     "b *:* m",
-    "c 1:3 rwm",   // null
-    "c 1:5 rwm",   // zero
-    "c 1:7 rwm",   // full
-    "c 1:8 rwm",   // random
-    "c 1:9 rwm",   // urandom
-    "c 5:0 rwm",   // tty
-    "c 5:1 rwm",   // console
-    "c 5:2 rwm",   // ptmx
-    "c 136:* rwm", // pts
+    "c 1:3 rwm",    // null
+    "c 1:5 rwm",    // zero
+    "c 1:7 rwm",    // full
+    "c 1:8 rwm",    // random
+    "c 1:9 rwm",    // urandom
+    "c 5:0 rwm",    // tty
+    "c 5:1 rwm",    // console
+    "c 5:2 rwm",    // ptmx
+    "c 136:* rwm",  // pts
     "c 10:200 rwm", // tun
 ];
 
@@ -45,7 +47,9 @@ fn hierarchies(root: &Path) -> Vec<(&'static str, PathBuf)> {
         .into_iter()
         .filter_map(|c| {
             let p = root.join(c);
-            p.join("cgroup.procs").is_file().then(|| (c, std::fs::canonicalize(&p).unwrap_or(p)))
+            p.join("cgroup.procs")
+                .is_file()
+                .then(|| (c, std::fs::canonicalize(&p).unwrap_or(p)))
         })
         .collect()
 }
@@ -64,7 +68,13 @@ fn write_limit(path: &Path, v: i64) -> Result<()> {
 
 /// Reads a v1 byte limit, mapping the kernel's "no limit" to -1.
 fn read_limit(path: &Path) -> Result<Option<i64>> {
-    Ok(read_u64(path)?.map(|v| if v >= UNLIMITED_THRESHOLD { -1 } else { v as i64 }))
+    Ok(read_u64(path)?.map(|v| {
+        if v >= UNLIMITED_THRESHOLD {
+            -1
+        } else {
+            v as i64
+        }
+    }))
 }
 
 fn no_memsw() -> CgroupError {
@@ -87,7 +97,9 @@ fn limit_gt(a: i64, b: i64) -> bool {
 /// empty lists accepts no tasks.
 fn init_cpuset(dir: &Path, parent: &Path) -> Result<()> {
     for f in ["cpuset.cpus", "cpuset.mems"] {
-        let Some(cur) = read_opt(&dir.join(f))? else { continue };
+        let Some(cur) = read_opt(&dir.join(f))? else {
+            continue;
+        };
         if cur.trim().is_empty() {
             let from = read_file(&parent.join(f))?;
             write_file(&dir.join(f), from.trim())?;
@@ -97,7 +109,9 @@ fn init_cpuset(dir: &Path, parent: &Path) -> Result<()> {
 }
 
 fn parse_throttle_file(path: &Path) -> Result<Option<Vec<ThrottleDevice>>> {
-    let Some(s) = read_opt(path)? else { return Ok(None) };
+    let Some(s) = read_opt(path)? else {
+        return Ok(None);
+    };
     let mut out = Vec::new();
     for line in s.lines().filter(|l| !l.trim().is_empty()) {
         let parsed = (|| {
@@ -127,7 +141,11 @@ impl V1Manager {
                 return Err(CgroupError::ControllerMissing(c.to_string()));
             }
         }
-        let mut mgr = V1Manager { dirs: Vec::new(), unique: Vec::new(), devices: false };
+        let mut mgr = V1Manager {
+            dirs: Vec::new(),
+            unique: Vec::new(),
+            devices: false,
+        };
         if let Err(e) = mgr.setup(&hier, name, res, hook) {
             let _ = mgr.remove();
             return Err(e);
@@ -170,7 +188,11 @@ impl V1Manager {
     }
 
     pub(crate) fn open(root: &Path, name: &str) -> Result<V1Manager> {
-        let mut mgr = V1Manager { dirs: Vec::new(), unique: Vec::new(), devices: false };
+        let mut mgr = V1Manager {
+            dirs: Vec::new(),
+            unique: Vec::new(),
+            devices: false,
+        };
         for (c, mount) in hierarchies(root) {
             let dir = mount.join(PARENT).join(name);
             if dir.is_dir() {
@@ -191,11 +213,15 @@ impl V1Manager {
     }
 
     fn dir(&self, controller: &str) -> Option<&Path> {
-        self.dirs.iter().find(|(c, _)| *c == controller).map(|(_, d)| d.as_path())
+        self.dirs
+            .iter()
+            .find(|(c, _)| *c == controller)
+            .map(|(_, d)| d.as_path())
     }
 
     fn require(&self, controller: &str) -> Result<&Path> {
-        self.dir(controller).ok_or_else(|| CgroupError::ControllerMissing(controller.to_string()))
+        self.dir(controller)
+            .ok_or_else(|| CgroupError::ControllerMissing(controller.to_string()))
     }
 
     fn apply_memory(&self, res: &Resources) -> Result<()> {
@@ -282,7 +308,10 @@ impl V1Manager {
         if p.exists() {
             Ok(p)
         } else {
-            Err(CgroupError::not_supported(key.as_str(), format!("no {name}")))
+            Err(CgroupError::not_supported(
+                key.as_str(),
+                format!("no {name}"),
+            ))
         }
     }
 }
@@ -309,7 +338,11 @@ impl Manager for V1Manager {
             Key::BlkioWeight => self.blkio_weight_file().map(drop),
             Key::DeviceReadBps | Key::DeviceWriteBps => self.throttle_file(key).map(drop),
             Key::MemorySwap => {
-                if self.require("memory")?.join("memory.memsw.limit_in_bytes").exists() {
+                if self
+                    .require("memory")?
+                    .join("memory.memsw.limit_in_bytes")
+                    .exists()
+                {
                     Ok(())
                 } else {
                     Err(no_memsw())
@@ -332,15 +365,20 @@ impl Manager for V1Manager {
             }
         }
         if let Some(n) = res.pids_limit {
-            let v = if n == -1 { "max".to_string() } else { n.to_string() };
+            let v = if n == -1 {
+                "max".to_string()
+            } else {
+                n.to_string()
+            };
             write_file(&self.require("pids")?.join("pids.max"), &v)?;
         }
         if let Some(w) = res.blkio_weight {
             write_file(&self.blkio_weight_file()?, &w.to_string())?;
         }
-        for (key, list) in
-            [(Key::DeviceReadBps, &res.device_read_bps), (Key::DeviceWriteBps, &res.device_write_bps)]
-        {
+        for (key, list) in [
+            (Key::DeviceReadBps, &res.device_read_bps),
+            (Key::DeviceWriteBps, &res.device_write_bps),
+        ] {
             if list.is_empty() {
                 continue;
             }
@@ -387,10 +425,10 @@ impl Manager for V1Manager {
                 let n = first.rsplit(' ').next().unwrap_or("");
                 r.blkio_weight = Some(n.trim().parse().map_err(|_| parse_err(&f, &s))?);
             }
-            r.device_read_bps =
-                parse_throttle_file(&dir.join("blkio.throttle.read_bps_device"))?.unwrap_or_default();
-            r.device_write_bps =
-                parse_throttle_file(&dir.join("blkio.throttle.write_bps_device"))?.unwrap_or_default();
+            r.device_read_bps = parse_throttle_file(&dir.join("blkio.throttle.read_bps_device"))?
+                .unwrap_or_default();
+            r.device_write_bps = parse_throttle_file(&dir.join("blkio.throttle.write_bps_device"))?
+                .unwrap_or_default();
         }
         Ok(r)
     }
@@ -412,7 +450,11 @@ impl Manager for V1Manager {
 
     fn oom_killed(&self) -> bool {
         self.dir("memory")
-            .and_then(|d| read_keyed(&d.join("memory.oom_control"), "oom_kill").ok().flatten())
+            .and_then(|d| {
+                read_keyed(&d.join("memory.oom_control"), "oom_kill")
+                    .ok()
+                    .flatten()
+            })
             .is_some_and(|n| n > 0)
     }
 
@@ -458,7 +500,10 @@ mod tests {
                     ("memory.memsw.limit_in_bytes", "9223372036854771712\n"),
                     ("memory.usage_in_bytes", "4096\n"),
                     ("memory.max_usage_in_bytes", "8192\n"),
-                    ("memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n"),
+                    (
+                        "memory.oom_control",
+                        "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n",
+                    ),
                 ][..],
                 "cpu" => &[
                     ("cpu.cfs_quota_us", "-1\n"),
@@ -503,8 +548,17 @@ mod tests {
     fn populate(root: &Path) -> impl Fn(&Path) -> std::io::Result<()> + '_ {
         move |dir: &Path| {
             let canon = std::fs::canonicalize(root)?;
-            let rel = dir.strip_prefix(&canon).or_else(|_| dir.strip_prefix(root)).unwrap();
-            let hier = rel.components().next().unwrap().as_os_str().to_str().unwrap();
+            let rel = dir
+                .strip_prefix(&canon)
+                .or_else(|_| dir.strip_prefix(root))
+                .unwrap();
+            let hier = rel
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_str()
+                .unwrap();
             for (f, v) in files(hier) {
                 std::fs::write(dir.join(f), v)?;
             }
@@ -512,7 +566,9 @@ mod tests {
         }
     }
 
-    const ALL: [&str; 7] = ["cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices"];
+    const ALL: [&str; 7] = [
+        "cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices",
+    ];
 
     #[test]
     fn v1_fake_create_and_apply() {
@@ -532,14 +588,23 @@ mod tests {
         let cg = Cgroup::create_with(&t.0, Layout::Legacy, &name, &r, &hook).unwrap();
         let d = |c: &str| t.0.join(c).join(PARENT).join(&name);
         assert_eq!(cg.paths().len(), 7);
-        assert_eq!(cat(&d("memory").join("memory.limit_in_bytes")), (64u64 << 20).to_string());
-        assert_eq!(cat(&d("memory").join("memory.memsw.limit_in_bytes")), (128u64 << 20).to_string());
+        assert_eq!(
+            cat(&d("memory").join("memory.limit_in_bytes")),
+            (64u64 << 20).to_string()
+        );
+        assert_eq!(
+            cat(&d("memory").join("memory.memsw.limit_in_bytes")),
+            (128u64 << 20).to_string()
+        );
         assert_eq!(cat(&d("cpu").join("cpu.cfs_quota_us")), "25000");
         assert_eq!(cat(&d("cpu").join("cpu.shares")), "512");
         assert_eq!(cat(&d("pids").join("pids.max")), "max");
         assert_eq!(cat(&d("blkio").join("blkio.weight")), "300");
         // cpuset lists are copied down from the root through docker-run.
-        assert_eq!(cat(&t.0.join("cpuset").join(PARENT).join("cpuset.cpus")), "0-3");
+        assert_eq!(
+            cat(&t.0.join("cpuset").join(PARENT).join("cpuset.cpus")),
+            "0-3"
+        );
         assert_eq!(cat(&d("cpuset").join("cpuset.cpus")), "0-3");
         assert_eq!(cat(&d("cpuset").join("cpuset.mems")), "0");
         // Device rules: deny all, then the allow list (the fake keeps the last write).
@@ -547,11 +612,17 @@ mod tests {
         assert_eq!(cat(&d("devices").join("devices.deny")), "a");
         assert_eq!(cat(&d("devices").join("devices.allow")), "c 10:200 rwm");
         let st = cg.stats().unwrap();
-        assert_eq!((st.memory_usage, st.memory_peak, st.cpu_usage_ns), (Some(4096), Some(8192), Some(777)));
+        assert_eq!(
+            (st.memory_usage, st.memory_peak, st.cpu_usage_ns),
+            (Some(4096), Some(8192), Some(777))
+        );
         assert_eq!(cg.get("memory").unwrap(), (64u64 << 20).to_string());
         assert_eq!(cg.get("cpus").unwrap(), "0.25");
         assert_eq!(cg.get("blkio-weight").unwrap(), "300");
-        put(&d("memory").join("memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+        put(
+            &d("memory").join("memory.oom_control"),
+            "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+        );
         assert!(cg.oom_killed());
     }
 
@@ -560,21 +631,34 @@ mod tests {
         let t = fake_root(&["cpu", "cpuacct", "cpuset", "memory", "pids", "devices"]);
         let name = unique_name();
         let hook = populate(&t.0);
-        let r = Resources { memory: Some(64 << 20), blkio_weight: Some(500), ..Default::default() };
+        let r = Resources {
+            memory: Some(64 << 20),
+            blkio_weight: Some(500),
+            ..Default::default()
+        };
         let e = Cgroup::create_with(&t.0, Layout::Hybrid, &name, &r, &hook).unwrap_err();
-        assert_eq!(e.to_string(), "cgroup controller 'blkio' not available on this host");
+        assert_eq!(
+            e.to_string(),
+            "cgroup controller 'blkio' not available on this host"
+        );
         for h in ["cpu", "cpuacct", "cpuset", "memory", "pids", "devices"] {
             assert!(!t.0.join(h).join(PARENT).exists(), "{h}");
         }
         // Without blkio limits the cgroup is created; blkio keys are then refused clearly.
-        let r = Resources { memory: Some(64 << 20), ..Default::default() };
+        let r = Resources {
+            memory: Some(64 << 20),
+            ..Default::default()
+        };
         let cg = Cgroup::create_with(&t.0, Layout::Hybrid, &name, &r, &hook).unwrap();
         assert_eq!(cg.paths().len(), 6);
         for k in ["blkio-weight", "device-read-bps"] {
             let e = cg.get(k).unwrap_err().to_string();
             assert_eq!(e, "cgroup controller 'blkio' not available on this host");
         }
-        let e = cg.set("device-write-bps", "8:0 1m").unwrap_err().to_string();
+        let e = cg
+            .set("device-write-bps", "8:0 1m")
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "cgroup controller 'blkio' not available on this host");
     }
 
@@ -583,12 +667,18 @@ mod tests {
         let t = fake_root(&["cpu,cpuacct", "memory"]);
         let name = unique_name();
         let hook = populate(&t.0);
-        let r = Resources { cpu_quota: Some(50_000), ..Default::default() };
+        let r = Resources {
+            cpu_quota: Some(50_000),
+            ..Default::default()
+        };
         let cg = Cgroup::create_with(&t.0, Layout::Legacy, &name, &r, &hook).unwrap();
         let paths = cg.paths();
         assert_eq!(paths.len(), 2, "{paths:?}");
         assert_eq!(cg.procs_files().len(), 2);
-        let cpu = paths.iter().find(|p| p.to_string_lossy().contains("cpu,cpuacct")).unwrap();
+        let cpu = paths
+            .iter()
+            .find(|p| p.to_string_lossy().contains("cpu,cpuacct"))
+            .unwrap();
         assert_eq!(cat(&cpu.join("cpu.cfs_quota_us")), "50000");
         assert_eq!(cg.stats().unwrap().cpu_usage_ns, Some(777));
         assert!(!cg.restricts_devices());
@@ -602,7 +692,11 @@ mod tests {
             populate(&t.0)(dir)?;
             std::fs::remove_file(dir.join("memory.memsw.limit_in_bytes"))
         };
-        let r = Resources { memory: Some(64 << 20), memory_swap: Some(64 << 20), ..Default::default() };
+        let r = Resources {
+            memory: Some(64 << 20),
+            memory_swap: Some(64 << 20),
+            ..Default::default()
+        };
         let e = Cgroup::create_with(&t.0, Layout::Legacy, &name, &r, &hook).unwrap_err();
         assert_eq!(
             e.to_string(),

@@ -37,7 +37,11 @@ fn enable(cg: &Path, wanted: &[String], required: &[&str]) -> Result<Vec<String>
         return Ok(wanted.to_vec());
     }
     // All in one write when the kernel accepts it, else one by one to learn which fails.
-    let all = missing.iter().map(|c| format!("+{c}")).collect::<Vec<_>>().join(" ");
+    let all = missing
+        .iter()
+        .map(|c| format!("+{c}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     if write_file(&file, &all).is_ok() {
         return Ok(wanted.to_vec());
     }
@@ -65,7 +69,11 @@ fn parse_max(path: &Path, s: &str) -> Result<i64> {
 }
 
 fn fmt_max(v: i64) -> String {
-    if v == -1 { "max".to_string() } else { v.to_string() }
+    if v == -1 {
+        "max".to_string()
+    } else {
+        v.to_string()
+    }
 }
 
 fn read_max(path: &Path) -> Result<Option<i64>> {
@@ -74,7 +82,9 @@ fn read_max(path: &Path) -> Result<Option<i64>> {
 
 /// (quota, period) from cpu.max "max 100000" / "50000 100000".
 fn read_cpu_max(path: &Path) -> Result<Option<(i64, u64)>> {
-    let Some(s) = read_opt(path)? else { return Ok(None) };
+    let Some(s) = read_opt(path)? else {
+        return Ok(None);
+    };
     let mut it = s.split_whitespace();
     let quota = parse_max(path, it.next().unwrap_or(""))?;
     let period = match it.next() {
@@ -87,7 +97,9 @@ fn read_cpu_max(path: &Path) -> Result<Option<(i64, u64)>> {
 /// io.max lines "8:0 rbps=1048576 wbps=max riops=max wiops=max" -> (read, write) lists.
 fn read_io_max(path: &Path) -> Result<(Vec<ThrottleDevice>, Vec<ThrottleDevice>)> {
     let (mut rd, mut wr) = (Vec::new(), Vec::new());
-    let Some(s) = read_opt(path)? else { return Ok((rd, wr)) };
+    let Some(s) = read_opt(path)? else {
+        return Ok((rd, wr));
+    };
     for line in s.lines().filter(|l| !l.trim().is_empty()) {
         let mut it = line.split_whitespace();
         let dev = it.next().unwrap_or("");
@@ -142,7 +154,11 @@ impl V2Manager {
                 source: std::io::Error::from_raw_os_error(libc::EEXIST),
             });
         }
-        let mut mgr = V2Manager { dir, controllers: enabled, removed: false };
+        let mut mgr = V2Manager {
+            dir,
+            controllers: enabled,
+            removed: false,
+        };
         if let Err(e) = mgr.apply(res) {
             let _ = mgr.remove();
             return Err(e);
@@ -153,7 +169,11 @@ impl V2Manager {
     pub(crate) fn open(root: &Path, name: &str) -> Result<V2Manager> {
         let dir = root.join(PARENT).join(name);
         let controllers = words(&read_file(&dir.join("cgroup.controllers"))?);
-        Ok(V2Manager { dir, controllers, removed: false })
+        Ok(V2Manager {
+            dir,
+            controllers,
+            removed: false,
+        })
     }
 
     fn require(&self, controller: &str) -> Result<()> {
@@ -195,7 +215,10 @@ impl V2Manager {
         } else if bfq.exists() {
             Ok((bfq, false))
         } else {
-            Err(CgroupError::not_supported("blkio-weight", "no io.weight or io.bfq.weight"))
+            Err(CgroupError::not_supported(
+                "blkio-weight",
+                "no io.weight or io.bfq.weight",
+            ))
         }
     }
 
@@ -247,9 +270,15 @@ impl V2Manager {
             }
         }
         let rate = |list: &[ThrottleDevice], ma: u64, mi: u64| {
-            list.iter().find(|d| d.major == ma && d.minor == mi).map(|d| {
-                if d.rate == 0 { "max".to_string() } else { d.rate.to_string() }
-            })
+            list.iter()
+                .find(|d| d.major == ma && d.minor == mi)
+                .map(|d| {
+                    if d.rate == 0 {
+                        "max".to_string()
+                    } else {
+                        d.rate.to_string()
+                    }
+                })
         };
         for (ma, mi) in devs {
             let mut line = format!("{ma}:{mi}");
@@ -370,7 +399,10 @@ impl Manager for V2Manager {
     }
 
     fn oom_killed(&self) -> bool {
-        read_keyed(&self.file("memory.events"), "oom_kill").ok().flatten().is_some_and(|n| n > 0)
+        read_keyed(&self.file("memory.events"), "oom_kill")
+            .ok()
+            .flatten()
+            .is_some_and(|n| n > 0)
     }
 
     fn restricts_devices(&self) -> bool {
@@ -418,7 +450,10 @@ mod tests {
             ("memory.swap.max", "max\n"),
             ("memory.current", "0\n"),
             ("memory.peak", "0\n"),
-            ("memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n"),
+            (
+                "memory.events",
+                "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\noom_group_kill 0\n",
+            ),
             ("cpu.max", "max 100000\n"),
             ("cpu.weight", "100\n"),
             ("cpu.stat", "usage_usec 0\nuser_usec 0\nsystem_usec 0\n"),
@@ -465,8 +500,16 @@ mod tests {
             cpuset_mems: Some("0".into()),
             pids_limit: Some(100),
             blkio_weight: Some(500),
-            device_read_bps: vec![ThrottleDevice { major: 8, minor: 0, rate: 1 << 20 }],
-            device_write_bps: vec![ThrottleDevice { major: 8, minor: 0, rate: 2 << 20 }],
+            device_read_bps: vec![ThrottleDevice {
+                major: 8,
+                minor: 0,
+                rate: 1 << 20,
+            }],
+            device_write_bps: vec![ThrottleDevice {
+                major: 8,
+                minor: 0,
+                rate: 2 << 20,
+            }],
         };
         let cg = create(&t.0, &name, &r).unwrap();
         let dir = t.0.join(PARENT).join(&name);
@@ -510,7 +553,12 @@ mod tests {
     fn v2_live_updates() {
         let t = fake_root(ALL);
         let name = unique_name();
-        let cg = create(&t.0, &name, &res(&[("memory", "32m"), ("memory-swap", "64m")])).unwrap();
+        let cg = create(
+            &t.0,
+            &name,
+            &res(&[("memory", "32m"), ("memory-swap", "64m")]),
+        )
+        .unwrap();
         let dir = t.0.join(PARENT).join(&name);
         let f = |n: &str| cat(&dir.join(n));
         assert_eq!(f("memory.swap.max"), (32u64 << 20).to_string());
@@ -526,7 +574,12 @@ mod tests {
         assert_eq!(cg.get("memory-swap").unwrap(), "-1");
         cg.set("memory", "-1").unwrap();
         assert_eq!(f("memory.max"), "max");
-        assert!(cg.set("memory-swap", "64m").unwrap_err().to_string().contains("needs a memory limit"));
+        assert!(
+            cg.set("memory-swap", "64m")
+                .unwrap_err()
+                .to_string()
+                .contains("needs a memory limit")
+        );
 
         cg.set("cpus", "1.5").unwrap();
         assert_eq!(f("cpu.max"), "150000 100000");
@@ -545,7 +598,10 @@ mod tests {
         cg.set("device-write-bps", "8:16 1k").unwrap();
         assert_eq!(f("io.max"), "8:16 wbps=1024");
         // The kernel would merge lines into io.max; on the fake, write back what it shows.
-        put(&dir.join("io.max"), "8:16 rbps=max wbps=1024 riops=max wiops=max\n");
+        put(
+            &dir.join("io.max"),
+            "8:16 rbps=max wbps=1024 riops=max wiops=max\n",
+        );
         cg.set("device-write-bps", "8:16 0").unwrap();
         assert_eq!(f("io.max"), "8:16 wbps=max");
         assert!(cg.set("cpus", "0").is_err());
@@ -560,7 +616,10 @@ mod tests {
         let dir = t.0.join(PARENT).join(&name);
         put(&dir.join("memory.current"), "1000\n");
         put(&dir.join("memory.peak"), "2000\n");
-        put(&dir.join("cpu.stat"), "usage_usec 5\nuser_usec 3\nsystem_usec 2\n");
+        put(
+            &dir.join("cpu.stat"),
+            "usage_usec 5\nuser_usec 3\nsystem_usec 2\n",
+        );
         put(&dir.join("pids.current"), "3\n");
         assert_eq!(
             cg.stats().unwrap(),
@@ -572,7 +631,10 @@ mod tests {
             }
         );
         assert!(!cg.oom_killed());
-        put(&dir.join("memory.events"), "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n");
+        put(
+            &dir.join("memory.events"),
+            "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n",
+        );
         assert!(cg.oom_killed());
         // memory.peak is missing before Linux 5.19.
         std::fs::remove_file(dir.join("memory.peak")).unwrap();
@@ -583,14 +645,28 @@ mod tests {
     fn v2_missing_controller_creates_nothing() {
         let t = fake_root("cpuset cpu memory pids");
         let name = unique_name();
-        let e = create(&t.0, &name, &res(&[("memory", "64m"), ("blkio-weight", "500")])).unwrap_err();
-        assert_eq!(e.to_string(), "cgroup controller 'io' not available on this host");
+        let e = create(
+            &t.0,
+            &name,
+            &res(&[("memory", "64m"), ("blkio-weight", "500")]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "cgroup controller 'io' not available on this host"
+        );
         assert!(!t.0.join(PARENT).exists());
         // Without io in the request, the cgroup works and io limits are refused later.
         let cg = create(&t.0, &name, &res(&[("memory", "64m")])).unwrap();
-        assert_eq!(cat(&t.0.join("cgroup.subtree_control")), "+cpu +cpuset +memory +pids");
+        assert_eq!(
+            cat(&t.0.join("cgroup.subtree_control")),
+            "+cpu +cpuset +memory +pids"
+        );
         // The fake's populate offers io; open() reads what the kernel reports.
-        put(&t.0.join(PARENT).join(&name).join("cgroup.controllers"), "cpuset cpu memory pids\n");
+        put(
+            &t.0.join(PARENT).join(&name).join("cgroup.controllers"),
+            "cpuset cpu memory pids\n",
+        );
         let opened = Cgroup::open_with(&t.0, Layout::Unified, &name).unwrap();
         assert_eq!(
             opened.set("blkio-weight", "500").unwrap_err().to_string(),
@@ -613,7 +689,10 @@ mod tests {
             &no_swap,
         )
         .unwrap_err();
-        assert!(e.to_string().contains("memory-swap") && e.to_string().contains("not supported"), "{e}");
+        assert!(
+            e.to_string().contains("memory-swap") && e.to_string().contains("not supported"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -623,7 +702,11 @@ mod tests {
         let t = fake_root(ALL);
         let name = unique_name();
         let only_parent = |dir: &Path| {
-            if dir.ends_with(PARENT) { populate(dir) } else { Ok(()) }
+            if dir.ends_with(PARENT) {
+                populate(dir)
+            } else {
+                Ok(())
+            }
         };
         let r = res(&[("memory", "64m")]);
         let e = Cgroup::create_with(&t.0, Layout::Unified, &name, &r, &only_parent).unwrap_err();

@@ -138,6 +138,43 @@ int runtime_test_panic(void);
 #endif
 
 /*
+ Sets a resource limit in a configuration. Keys (Docker's flag names): "memory",
+ "memory-swap", "cpus", "cpu-period", "cpu-quota", "cpu-shares", "cpuset-cpus", "cpuset-mems",
+ "pids-limit", "blkio-weight", "device-read-bps", "device-write-bps". Sizes take the units b, k,
+ m, g ("32m"); "-1" means unlimited where Docker allows it. Bad values give
+ RT_STATUS_INVALID_ARG with a message naming the key and value.
+ */
+int container_config_set_limit(struct container_config *cfg, const char *key, const char *value);
+
+/*
+ Sets a resource limit of a container (keys as container_config_set_limit): before
+ container_start it is recorded and applied at start; on a running container it is written to
+ its cgroup at once (like `docker update`), e.g. raising "memory" lets the next allocation
+ succeed.
+ */
+int cgroup_set(struct container *c, const char *key, const char *value);
+
+/*
+ Copies the current value of a limit of a running container (read back from its cgroup, in
+ the form cgroup_set accepts, "-1" for unlimited) into buf, NUL-terminated; its length goes to
+ *out_len (also when buf is too small: RT_STATUS_BUFFER_TOO_SMALL).
+ */
+int cgroup_get(const struct container *c, const char *key, char *buf, size_t cap, size_t *out_len);
+
+/*
+ Reads a usage counter of a running container into *out: "memory.usage" and "memory.peak"
+ (bytes), "cpu.usage" (nanoseconds of CPU time), "pids.current". RT_STATUS_CGROUP when this
+ host does not provide the counter.
+ */
+int cgroup_stat(const struct container *c, const char *name, uint64_t *out);
+
+/*
+ Writes true to *out when the container's command was killed by the kernel's OOM killer
+ because of its memory limit (only after container_wait).
+ */
+int container_oom_killed(const struct container *c, bool *out);
+
+/*
  Creates a configuration with Docker-like defaults: every namespace, hostname "container",
  command /bin/sh, working directory /, root user, no network, no limits. The rootfs must be
  set. Writes *out only on success.

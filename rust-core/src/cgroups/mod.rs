@@ -445,7 +445,3 @@ pub(crate) fn rmdir(path: &Path) -> Result<()> {
         }
     }
 }
-
-/// Placeholder until the cgroups backend lands; replaced by the real Resources.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Resources {}

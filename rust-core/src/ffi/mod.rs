@@ -2,6 +2,7 @@
 //! lives here.
 #![allow(non_camel_case_types)]
 
+pub mod cgroup;
 pub mod container;
 pub mod error;
 

@@ -9,6 +9,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use crate::cgroups::{self, Cgroup};
 use crate::error::{Error, Result};
 use crate::rootfs;
 use crate::spec::{ContainerSpec, ns};
@@ -40,6 +41,7 @@ pub struct Container {
     id: String,
     state: State,
     pty_master: Option<OwnedFd>,
+    cgroup: Option<Cgroup>,
 }
 
 /// A Docker-style id: 64 random hex digits.
@@ -88,7 +90,7 @@ impl Container {
     /// Validates the spec; creates nothing yet.
     pub fn new(spec: ContainerSpec) -> Result<Container> {
         spec.validate()?;
-        Ok(Container { spec, id: random_id(), state: State::Created, pty_master: None })
+        Ok(Container { spec, id: random_id(), state: State::Created, pty_master: None, cgroup: None })
     }
 
     pub fn id(&self) -> &str {
@@ -204,8 +206,21 @@ impl Container {
         }
         let rootfs: PathBuf = std::fs::canonicalize(&self.spec.rootfs)
             .map_err(|e| Error::Io { path: self.spec.rootfs.clone(), source: e })?;
-        let plan = self.plan(&rootfs)?;
-        let (parent_sock, child_sock) = sync::socketpair()?;
+        let mut plan = self.plan(&rootfs)?;
+        let cgroup = Cgroup::create(&self.id, &self.spec.resources)?;
+        if !cgroup.restricts_devices() {
+            // Without a device allow-list (cgroup v2 needs an eBPF program we do not load), a
+            // node made inside could open a host device: take the capability to make one.
+            plan.caps &= !(1u64 << child::CAP_MKNOD);
+        }
+        self.cgroup = Some(cgroup);
+        let (parent_sock, child_sock) = match sync::socketpair() {
+            Ok(pair) => pair,
+            Err(e) => {
+                self.abort();
+                return Err(e);
+            }
+        };
 
         let ns = self.spec.effective_namespaces();
         let mut flags = libc::SIGCHLD as libc::c_ulong;
@@ -224,7 +239,9 @@ impl Container {
         // copy of this stack and runs only child_main, which never returns.
         let pid = unsafe { libc::syscall(libc::SYS_clone, flags, 0, 0, 0, 0) } as libc::pid_t;
         if pid < 0 {
-            return Err(Error::last_os("clone"));
+            let e = Error::last_os("clone");
+            self.abort();
+            return Err(e);
         }
         if pid == 0 {
             // SAFETY: closing the parent's end in our copy; no destructor runs in the child.
@@ -245,6 +262,10 @@ impl Container {
 
     /// Parent side after clone: release the child and collect its report.
     fn finish_start(&mut self, plan: &ChildPlan, rootfs: &Path, sock: &OwnedFd) -> Result<()> {
+        // In the cgroup before the child goes on: no instant runs without the limits.
+        if let (Some(cg), State::Running { pid }) = (&self.cgroup, &self.state) {
+            cg.add_pid(*pid)?;
+        }
         // SAFETY: one-byte write on our socket.
         let n = unsafe { libc::send(sock.as_raw_fd(), [sync::GO].as_ptr().cast(), 1, libc::MSG_NOSIGNAL) };
         if n != 1 {
@@ -264,7 +285,8 @@ impl Container {
         Ok(())
     }
 
-    /// Kills and reaps a child whose start failed.
+    /// Kills and reaps a child whose start failed (or that is dropped while running) and removes
+    /// what the start created.
     fn abort(&mut self) {
         if let State::Running { pid } = self.state {
             // SAFETY: our own unreaped child: the pid cannot have been reused.
@@ -273,6 +295,16 @@ impl Container {
             self.state = State::Created;
         }
         self.pty_master = None;
+        self.release();
+    }
+
+    /// Removes the cgroup once no process of the container is left.
+    fn release(&mut self) {
+        if let Some(cg) = self.cgroup.take() {
+            // Drop removes it best-effort as well; remove() only adds error reporting we cannot
+            // act on here.
+            let _ = cg.remove();
+        }
     }
 
     /// Waits for the container's first process to exit; with a terminal, relays it to the
@@ -286,9 +318,39 @@ impl Container {
         if let Some(master) = self.pty_master.take() {
             tty::relay(&master)?;
         }
-        let status = wait_pid(pid)?;
+        let mut status = wait_pid(pid)?;
+        if status.signal == Some(libc::SIGKILL) {
+            status.oom_killed = self.cgroup.as_ref().is_some_and(|cg| cg.oom_killed());
+        }
         self.state = State::Stopped(status);
+        self.release();
         Ok(status)
+    }
+
+    /// Changes a resource limit: recorded before start, written to the cgroup while running.
+    pub fn set_limit(&mut self, key: &str, value: &str) -> Result<()> {
+        match (&self.state, &self.cgroup) {
+            (State::Created, _) => Ok(cgroups::set_limit(&mut self.spec.resources, key, value)?),
+            (State::Running { .. }, Some(cg)) => Ok(cg.set(key, value)?),
+            _ => Err(Error::State("container has exited: its cgroup is gone".into())),
+        }
+    }
+
+    fn running_cgroup(&self) -> Result<&Cgroup> {
+        match (&self.state, &self.cgroup) {
+            (State::Running { .. }, Some(cg)) => Ok(cg),
+            _ => Err(Error::State("container is not running".into())),
+        }
+    }
+
+    /// The current value of a limit, read back from the running container's cgroup.
+    pub fn get_limit(&self, key: &str) -> Result<String> {
+        Ok(self.running_cgroup()?.get(key)?)
+    }
+
+    /// Usage counters of the running container.
+    pub fn stats(&self) -> Result<cgroups::Stats> {
+        Ok(self.running_cgroup()?.stats()?)
     }
 
     /// Sends a signal to the container's first process.

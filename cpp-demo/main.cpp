@@ -51,6 +51,18 @@ Options:
       --read-only          mount the root filesystem read-only
       --init               run an init as PID 1 that reaps zombies and forwards signals
       --network MODE       none (default: only lo) or host
+  -m, --memory SIZE        memory limit (units b, k, m, g; e.g. 32m)
+      --memory-swap SIZE   memory + swap limit (-1: unlimited swap)
+      --cpus N             CPU quota in CPUs (e.g. 0.5)
+      --cpu-period US      CFS period in microseconds (default 100000)
+      --cpu-quota US       CFS quota in microseconds
+  -c, --cpu-shares N       relative CPU weight (default 1024)
+      --cpuset-cpus LIST   CPUs allowed (e.g. 0-1,3)
+      --cpuset-mems LIST   memory nodes allowed
+      --pids-limit N       maximum number of processes (-1: unlimited)
+      --blkio-weight N     block IO weight (10-1000)
+      --device-read-bps DEV:RATE, --device-write-bps DEV:RATE
+                           block device bandwidth (e.g. /dev/vda:1mb)
       --no-pivot           use chroot instead of pivot_root (escapable; avoid)
       --help               print this help
       --version            print the version
@@ -195,6 +207,13 @@ void parse(int argc, char **argv, Options &o) {
             o.config.init(true);
         } else if (flag == "--no-pivot") {
             o.config.no_pivot(true);
+        } else if (flag == "-m" || flag == "--memory" || flag == "--memory-swap" || flag == "--cpus" ||
+                   flag == "--cpu-period" || flag == "--cpu-quota" || flag == "-c" || flag == "--cpu-shares" ||
+                   flag == "--cpuset-cpus" || flag == "--cpuset-mems" || flag == "--pids-limit" ||
+                   flag == "--blkio-weight" || flag == "--device-read-bps" || flag == "--device-write-bps") {
+            // The library's limit keys are Docker's long flag names.
+            std::string key = flag == "-m" ? "memory" : flag == "-c" ? "cpu-shares" : flag.substr(2);
+            o.config.limit(key, value(flag, inline_value, has_inline));
         } else if (flag == "--network" || flag == "--net") {
             std::string mode = value(flag, inline_value, has_inline);
             if (mode == "host") o.config.namespaces(RT_NS_ALL & ~RT_NS_NET);
@@ -247,7 +266,9 @@ int main(int argc, char **argv) {
         rt::Container c(o.config);
         c.start();
         forward_signals(c.pid());
-        return c.wait().code;
+        rt::ExitStatus status = c.wait();
+        if (status.oom_killed) std::cerr << "docker-run: the container was killed by the OOM killer (memory limit)\n";
+        return status.code;
     } catch (const rt::Error &e) {
         std::cerr << "docker-run: " << e.what() << "\n";
         return exit_code_for(e);

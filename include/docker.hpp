@@ -112,6 +112,10 @@ public:
     Config &bind(const BindMount &m) {
         return set(container_config_add_bind_mount(get(), m.source.c_str(), m.destination.c_str(), m.readonly));
     }
+    // A resource limit by Docker's flag name: "memory" "32m", "cpus" "0.5", "pids-limit" "20", ...
+    Config &limit(const std::string &key, const std::string &value) {
+        return set(container_config_set_limit(get(), key.c_str(), value.c_str()));
+    }
     Config &tmpfs(const std::string &destination, const std::string &options = "") {
         return set(container_config_add_tmpfs(get(), destination.c_str(), options.empty() ? nullptr : options.c_str()));
     }
@@ -128,8 +132,9 @@ private:
 
 // How a container ended.
 struct ExitStatus {
-    int code = 0;   // exit code, or 128 + signal
-    int signal = 0; // the signal that killed it, 0 if none
+    int code = 0;            // exit code, or 128 + signal
+    int signal = 0;          // the signal that killed it, 0 if none
+    bool oom_killed = false; // killed by the OOM killer (memory limit)
 };
 
 // A container. Destroying a running one kills it and removes everything it created.
@@ -152,7 +157,30 @@ public:
         ExitStatus s;
         detail::check(container_wait(get(), &s.code));
         detail::check(container_exit_signal(get(), &s.signal));
+        detail::check(container_oom_killed(get(), &s.oom_killed));
         return s;
+    }
+    // Changes a limit: before start it is recorded, while running it is applied at once.
+    void set_limit(const std::string &key, const std::string &value) {
+        detail::check(cgroup_set(get(), key.c_str(), value.c_str()));
+    }
+    // The current value of a limit of the running container.
+    std::string limit(const std::string &key) const {
+        std::vector<char> buf(64);
+        size_t len = 0;
+        int status = cgroup_get(get(), key.c_str(), buf.data(), buf.size(), &len);
+        if (status == RT_STATUS_BUFFER_TOO_SMALL) {
+            buf.resize(len + 1);
+            status = cgroup_get(get(), key.c_str(), buf.data(), buf.size(), &len);
+        }
+        detail::check(status);
+        return std::string(buf.data(), len);
+    }
+    // A usage counter: "memory.usage", "memory.peak", "cpu.usage" (ns), "pids.current".
+    uint64_t stat(const std::string &name) const {
+        uint64_t v = 0;
+        detail::check(cgroup_stat(get(), name.c_str(), &v));
+        return v;
     }
     void kill(int signal) { detail::check(container_kill(get(), signal)); }
     int pid() const {

@@ -145,6 +145,48 @@ else
     fail "tty tests" "script(1) missing: apt-get install util-linux (bsdutils)"
 fi
 
+# --- resource limits (cgroups) ------------------------------------------------------------------
+out=$(run -m 32m --memory-swap 32m dd if=/dev/zero of=/dev/null bs=64M count=1); rc=$?
+expect "memory hog over -m 32m is killed: 137" 137 $rc
+expect_match "and reported as OOM killed" "killed by the OOM killer" "$out"
+run -m 256m dd if=/dev/zero of=/dev/null bs=64M count=1 >/dev/null; expect "the same hog fits in -m 256m" 0 $?
+# container_pid DOCKER_RUN_PID: the container's first process (docker-run's child)
+container_pid() {
+    local c
+    for _ in $(seq 50); do c=$(ps -o pid= --ppid "$1" | tr -d ' '); [ -n "$c" ] && break; sleep 0.1; done
+    echo "$c"
+}
+$DR sleep 30 </dev/null >"$WORK/kill.out" 2>&1 &
+drpid=$!
+kill -KILL "$(container_pid $drpid)"; wait $drpid
+expect "a plain SIGKILL: 137" 137 $?
+if grep -q OOM "$WORK/kill.out"; then fail "a plain SIGKILL is not reported as OOM" "$(cat "$WORK/kill.out")"; else pass "a plain SIGKILL is not reported as OOM"; fi
+$DR --pids-limit 20 sh -c '(while :; do sleep 5 & done) 2>/dev/null; sleep 5' </dev/null >/dev/null 2>&1 &
+drpid=$!
+cpid=$(container_pid $drpid)
+sleep 1
+cg=/sys/fs/cgroup/pids$(awk -F: '$2 == "pids" {print $3}' /proc/$cpid/cgroup)
+cur=$(cat "$cg/pids.current" 2>/dev/null); hits=$(awk '{print $2}' "$cg/pids.events" 2>/dev/null)
+if [ -n "$cur" ] && [ "$cur" -le 20 ] && [ "${hits:-0}" -gt 0 ]; then
+    pass "fork bomb under --pids-limit 20 is contained ($cur tasks, limit hit $hits times)"
+else
+    fail "fork bomb under --pids-limit 20 is contained" "cgroup $cg: pids.current=$cur, max events=$hits"
+fi
+expect "host still responsive during the fork bomb" "ok" "$(timeout 5 sh -c 'echo ok')"
+kill -KILL "$cpid"; wait $drpid 2>/dev/null
+ticks() { run "$@" sh -c 'timeout 2 sh -c "while :; do :; done"; cat /proc/$$/stat' | awk '{print $16 + $17}' | tail -1; }
+half=$(ticks --cpus 0.5); full=$(ticks)
+if [ "$half" -ge 60 ] && [ "$half" -le 140 ] && [ "$full" -ge 150 ]; then
+    pass "--cpus 0.5 holds a busy loop to about half a CPU ($half vs $full ticks in 2 s)"
+else
+    fail "--cpus 0.5 holds a busy loop to about half a CPU" "got $half ticks with the limit, $full without"
+fi
+expect "--cpuset-cpus 0 pins the container" "Cpus_allowed_list:	0" "$(run --cpuset-cpus 0 grep Cpus_allowed_list /proc/self/status)"
+for bad in "--cpus 0" "--cpus -1" "-m 12x" "-m -5m" "--cpuset-cpus 64" "--pids-limit abc" "--blkio-weight 5"; do
+    out=$(run $bad true); rc=$?
+    if [ $rc = 125 ] && echo "$out" | grep -q "invalid value"; then pass "bad limit $bad: 125 and a clear error"; else fail "bad limit $bad" "rc=$rc: $out"; fi
+done
+
 # --- nothing leaked ---------------------------------------------------------------------------
 fds_before=$(ls /proc/$$/fd | wc -l)
 for i in $(seq 100); do $DR true </dev/null || fail "sequential container $i"; done

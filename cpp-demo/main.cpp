@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <limits.h>
@@ -30,9 +31,13 @@ constexpr int EXIT_OWN_ERROR = 125;
 constexpr int EXIT_CANNOT_EXECUTE = 126;
 constexpr int EXIT_NOT_FOUND = 127;
 
-const char USAGE[] = R"(Usage: docker-run [OPTIONS] [--] [COMMAND [ARG...]]
+const char USAGE[] = R"(Usage: docker-run [run] [OPTIONS] [--] [COMMAND [ARG...]]
+       docker-run ps | exec [-it] [-e K=V] ID CMD... | stop [-t SECS] ID... |
+                  kill [-s SIGNAL] ID... | stats ID... | update [LIMITS] ID... | cleanup
 
-Run COMMAND (default: an interactive shell) in a new container.
+Run COMMAND (default: an interactive shell) in a new container. ID is a container's name,
+id or unique id prefix (see docker-run ps). To run a command named like a subcommand, use
+`docker-run -- ps` or `docker-run run ps`.
 
 Options:
   -i, --interactive        keep stdin attached (the default: stdin is inherited)
@@ -102,6 +107,122 @@ struct Options {
     std::vector<std::string> command;
     rt::Config config;
 };
+
+// The library's limit key for a limit flag (Docker's long flag names), or "" for another flag.
+std::string limit_key(const std::string &flag) {
+    if (flag == "-m") return "memory";
+    if (flag == "-c") return "cpu-shares";
+    for (const char *name : {"memory", "memory-swap", "cpus", "cpu-period", "cpu-quota", "cpu-shares", "cpuset-cpus",
+                             "cpuset-mems", "pids-limit", "blkio-weight", "device-read-bps", "device-write-bps"})
+        if (flag == std::string("--") + name) return name;
+    return "";
+}
+
+// The value of a flag that takes one: inline (--flag=v) or the next argument.
+std::string flag_value(const std::vector<std::string> &args, size_t &i, std::string &flag) {
+    size_t eq = flag.find('=');
+    if (flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+        std::string v = flag.substr(eq + 1);
+        flag = flag.substr(0, eq);
+        return v;
+    }
+    if (i + 1 >= args.size()) usage_error("flag " + flag + " needs an argument");
+    return args[++i];
+}
+
+int parse_signal(const std::string &s) {
+    static const std::pair<const char *, int> names[] = {
+        {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+        {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"WINCH", SIGWINCH}};
+    std::string name = s.rfind("SIG", 0) == 0 ? s.substr(3) : s;
+    for (const auto &[n, v] : names)
+        if (name == n) return v;
+    uint32_t num = 0;
+    if (parse_u32(s, num) && num >= 1 && num <= 64) return static_cast<int>(num);
+    usage_error("invalid signal: " + s);
+}
+
+std::string short_id(const std::string &id) { return id.substr(0, 12); }
+
+// docker-run ps | exec | stop | kill | stats | update | cleanup; -1 if argv is not a subcommand.
+int subcommand(int argc, char **argv) {
+    if (argc < 2) return -1;
+    std::string cmd = argv[1];
+    std::vector<std::string> args(argv + 2, argv + argc);
+    std::vector<std::string> ids;
+    if (cmd == "ps") {
+        if (!args.empty()) usage_error("ps takes no arguments");
+        std::printf("%-14s %-16s %-8s %-20s %s\n", "CONTAINER ID", "NAME", "PID", "CREATED", "COMMAND");
+        for (const auto &c : rt::list()) {
+            char when[32];
+            time_t t = static_cast<time_t>(c.created);
+            std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
+            std::printf("%-14s %-16s %-8d %-20s %s\n", short_id(c.id).c_str(), c.name.empty() ? "-" : c.name.c_str(),
+                        c.pid, when, c.command.c_str());
+        }
+        return 0;
+    }
+    if (cmd == "cleanup") {
+        std::printf("removed %zu leftover items\n", rt::cleanup());
+        return 0;
+    }
+    if (cmd == "exec") {
+        bool tty = false;
+        std::vector<std::string> env;
+        size_t i = 0;
+        for (; i < args.size() && args[i].size() > 1 && args[i][0] == '-'; ++i) {
+            std::string a = args[i];
+            if (a == "--") { ++i; break; }
+            if (a == "-e" || a.rfind("--env", 0) == 0) env.push_back(flag_value(args, i, a));
+            else if (a.find_first_not_of("it", 1) == std::string::npos) tty = tty || a.find('t') != std::string::npos;
+            else if (a == "--tty" || a == "--interactive") tty = tty || a == "--tty";
+            else usage_error("unknown flag for exec: " + a);
+        }
+        if (args.size() < i + 2) usage_error("exec needs a container and a command");
+        rt::Container c = rt::Container::open(args[i]);
+        return c.exec(std::vector<std::string>(args.begin() + static_cast<long>(i) + 1, args.end()), env, tty);
+    }
+    if (cmd != "stop" && cmd != "kill" && cmd != "stats" && cmd != "update") return -1;
+    unsigned timeout_ms = 10000;
+    int signal = SIGKILL;
+    std::vector<std::pair<std::string, std::string>> limits;
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string a = args[i];
+        if (a.size() < 2 || a[0] != '-') { ids.push_back(a); continue; }
+        std::string flag = a;
+        if (cmd == "stop" && (a == "-t" || a.rfind("--time", 0) == 0)) {
+            uint32_t secs = 0;
+            std::string v = flag_value(args, i, flag);
+            if (!parse_u32(v, secs) || secs > 86400) usage_error("invalid stop timeout: " + v);
+            timeout_ms = secs * 1000;
+        } else if (cmd == "kill" && (a == "-s" || a.rfind("--signal", 0) == 0)) {
+            signal = parse_signal(flag_value(args, i, flag));
+        } else if (std::string key = limit_key(a.substr(0, a.find('='))); cmd == "update" && !key.empty()) {
+            limits.emplace_back(key, flag_value(args, i, flag));
+        } else {
+            usage_error("unknown flag for " + cmd + ": " + a);
+        }
+    }
+    if (ids.empty()) usage_error(cmd + " needs at least one container");
+    if (cmd == "update" && limits.empty()) usage_error("update needs at least one limit flag (e.g. --memory 64m)");
+    for (const auto &id : ids) {
+        rt::Container c = rt::Container::open(id);
+        if (cmd == "stop") c.stop(timeout_ms);
+        else if (cmd == "kill") c.kill(signal);
+        else if (cmd == "update") for (const auto &[k, v] : limits) c.set_limit(k, v);
+        if (cmd == "stats") {
+            auto stat = [&](const char *name) {
+                try { return std::to_string(c.stat(name)); } catch (const rt::Error &) { return std::string("-"); }
+            };
+            std::printf("%s  memory %s B (peak %s B, limit %s)  cpu %s ns  pids %s\n", short_id(c.id()).c_str(),
+                        stat("memory.usage").c_str(), stat("memory.peak").c_str(), c.limit("memory").c_str(),
+                        stat("cpu.usage").c_str(), stat("pids.current").c_str());
+        } else {
+            std::printf("%s\n", id.c_str());
+        }
+    }
+    return 0;
+}
 
 void add_env(rt::Config &cfg, const std::string &entry) {
     if (entry.find('=') == std::string::npos) {
@@ -207,12 +328,7 @@ void parse(int argc, char **argv, Options &o) {
             o.config.init(true);
         } else if (flag == "--no-pivot") {
             o.config.no_pivot(true);
-        } else if (flag == "-m" || flag == "--memory" || flag == "--memory-swap" || flag == "--cpus" ||
-                   flag == "--cpu-period" || flag == "--cpu-quota" || flag == "-c" || flag == "--cpu-shares" ||
-                   flag == "--cpuset-cpus" || flag == "--cpuset-mems" || flag == "--pids-limit" ||
-                   flag == "--blkio-weight" || flag == "--device-read-bps" || flag == "--device-write-bps") {
-            // The library's limit keys are Docker's long flag names.
-            std::string key = flag == "-m" ? "memory" : flag == "-c" ? "cpu-shares" : flag.substr(2);
+        } else if (std::string key = limit_key(flag); !key.empty()) {
             o.config.limit(key, value(flag, inline_value, has_inline));
         } else if (flag == "--network" || flag == "--net") {
             std::string mode = value(flag, inline_value, has_inline);
@@ -252,6 +368,11 @@ int exit_code_for(const rt::Error &e) {
 
 int main(int argc, char **argv) {
     try {
+        if (int rc = subcommand(argc, argv); rc >= 0) return rc;
+        if (argc > 1 && std::string(argv[1]) == "run") {
+            --argc;
+            ++argv;
+        }
         Options o;
         parse(argc, argv, o);
         std::string rootfs = o.rootfs.empty() ? default_rootfs() : o.rootfs;

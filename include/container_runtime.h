@@ -317,6 +317,50 @@ int container_id(const struct container *c, char *buf, size_t cap, size_t *out_l
 void container_free(struct container *c);
 
 /*
+ Opens a running container started by another process (or this one), by name, id or unique
+ id prefix, from the state directory (/run/docker-run). The handle can be signalled, stopped,
+ tuned (cgroup_set) and entered (container_exec); container_wait is not possible on it, and
+ freeing it leaves the container running. Writes *out only on success.
+ */
+int container_open(const char *name_or_id, struct container **out);
+
+/*
+ Runs a command inside a running container (like `docker exec`): argc strings in argv, envc
+ "KEY=VALUE" strings in env (env may be NULL when envc is 0; PATH has a default), as root in
+ /, with Docker's default capabilities. With `tty`, a new terminal is relayed to the caller's
+ stdin/stdout. Blocks until the command exits and writes its status (exit code or
+ 128 + signal) to *out_status.
+ */
+int container_exec(struct container *c,
+                   const char *const *argv,
+                   size_t argc,
+                   const char *const *env,
+                   size_t envc,
+                   bool tty,
+                   int *out_status);
+
+/*
+ Stops a container like `docker stop`: SIGTERM, then SIGKILL after timeout_ms milliseconds.
+ Returns once its first process has exited.
+ */
+int container_stop(struct container *c, uint32_t timeout_ms);
+
+/*
+ Lists the running containers of this host, one per line, tab-separated: id (64 hex digits),
+ name ("-" if none), pid, creation time (seconds since the epoch), command. Copied
+ NUL-terminated into buf; the length goes to *out_len (RT_STATUS_BUFFER_TOO_SMALL when cap is
+ too small: call again with a buffer of *out_len + 1 bytes).
+ */
+int container_list(char *buf, size_t cap, size_t *out_len);
+
+/*
+ Removes what containers whose docker-run was killed left behind: stale state records and
+ their cgroups. Running containers are not touched. Writes the number of items removed to
+ *out_removed (may be NULL).
+ */
+int runtime_cleanup(size_t *out_removed);
+
+/*
  The message of the last failed call on this thread: a NUL-terminated string owned by the
  library, never NULL (empty when the last call succeeded), valid until the next fallible call
  on this thread.

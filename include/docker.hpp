@@ -146,6 +146,13 @@ public:
         handle_.reset(raw);
     }
 
+    // A running container started elsewhere, by name, id or unique id prefix (docker-run ps).
+    static Container open(const std::string &name_or_id) {
+        container *raw = nullptr;
+        detail::check(container_open(name_or_id.c_str(), &raw));
+        return Container(raw);
+    }
+
     void start() { detail::check(container_start(get())); }
     // Non-throwing variant: the status as an error_code; the message stays in error_message().
     std::error_code start(std::error_code &ec) noexcept {
@@ -183,6 +190,18 @@ public:
         return v;
     }
     void kill(int signal) { detail::check(container_kill(get(), signal)); }
+    // SIGTERM, then SIGKILL after the timeout (docker stop).
+    void stop(unsigned timeout_ms) { detail::check(container_stop(get(), timeout_ms)); }
+    // Runs a command inside the running container and returns its status (docker exec).
+    int exec(const std::vector<std::string> &args, const std::vector<std::string> &env = {}, bool tty = false) {
+        std::vector<const char *> a, e;
+        for (const auto &s : args) a.push_back(s.c_str());
+        for (const auto &s : env) e.push_back(s.c_str());
+        int status = 0;
+        detail::check(container_exec(get(), a.empty() ? nullptr : a.data(), a.size(), e.empty() ? nullptr : e.data(),
+                                     e.size(), tty, &status));
+        return status;
+    }
     int pid() const {
         int p = 0;
         detail::check(container_pid(get(), &p));
@@ -198,8 +217,56 @@ public:
     container *get() const noexcept { return handle_.get(); }
 
 private:
+    explicit Container(container *raw) : handle_(raw) {}
     std::unique_ptr<container, detail::container_deleter> handle_;
 };
+
+// One running container, as listed by rt::list().
+struct ContainerInfo {
+    std::string id, name, command;
+    int pid = 0;
+    long long created = 0; // seconds since the epoch
+};
+
+// The running containers of this host.
+inline std::vector<ContainerInfo> list() {
+    std::vector<char> buf(4096);
+    size_t len = 0;
+    int status = container_list(buf.data(), buf.size(), &len);
+    if (status == RT_STATUS_BUFFER_TOO_SMALL) {
+        buf.resize(len + 1);
+        status = container_list(buf.data(), buf.size(), &len);
+    }
+    detail::check(status);
+    std::vector<ContainerInfo> out;
+    std::string text(buf.data(), len);
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t eol = text.find('\n', pos);
+        std::string line = text.substr(pos, eol - pos);
+        pos = eol == std::string::npos ? text.size() : eol + 1;
+        // id, name, pid, created, command (the command may contain anything but tabs)
+        std::vector<std::string> f;
+        size_t a = 0;
+        for (int k = 0; k < 4; ++k) {
+            size_t b = line.find('\t', a);
+            if (b == std::string::npos) break;
+            f.push_back(line.substr(a, b - a));
+            a = b + 1;
+        }
+        f.push_back(line.substr(a));
+        if (f.size() != 5) continue;
+        out.push_back({f[0], f[1] == "-" ? "" : f[1], f[4], std::stoi(f[2]), std::stoll(f[3])});
+    }
+    return out;
+}
+
+// Removes what killed docker-run processes left behind; returns the number of items removed.
+inline size_t cleanup() {
+    size_t removed = 0;
+    detail::check(runtime_cleanup(&removed));
+    return removed;
+}
 
 inline std::string version() { return runtime_version(); }
 

@@ -17,12 +17,14 @@ cleanup() { rm -rf "$WORK"; }
 trap cleanup EXIT
 
 run() { timeout 60 $DR "$@" </dev/null 2>&1; }
+# wait_running NAME: until `docker-run ps` lists the container (started, command running)
+wait_running() { for _ in $(seq 50); do $DR ps | grep -q " $1 " && return 0; sleep 0.1; done; return 1; }
 
 # --- identity and isolation -----------------------------------------------------------
 expect "hostname is the default" "container" "$(run hostname)"
 expect "hostname from -h" "box1" "$(run -h box1 hostname)"
 expect "command is PID 1" "1" "$(run sh -c 'echo $$')"
-expect "ps shows only the container's processes" "1 ps" "$(run ps -o pid=,comm= | sed 's/^ *//')"
+expect "ps shows only the container's processes" "1 ps" "$(run -- ps -o pid=,comm= | sed 's/^ *//')"
 expect "only lo in the network namespace" "lo" "$(run sh -c 'ls /sys/class/net')"
 expect_match "lo is up" "UP" "$(run ip link show lo)"
 expect "own UTS: host hostname untouched" "$(hostname)" "$(run -h other true; hostname)"
@@ -156,8 +158,9 @@ container_pid() {
     for _ in $(seq 50); do c=$(ps -o pid= --ppid "$1" | tr -d ' '); [ -n "$c" ] && break; sleep 0.1; done
     echo "$c"
 }
-$DR sleep 30 </dev/null >"$WORK/kill.out" 2>&1 &
+$DR --name sigkill-$$ sleep 30 </dev/null >"$WORK/kill.out" 2>&1 &
 drpid=$!
+wait_running sigkill-$$
 kill -KILL "$(container_pid $drpid)"; wait $drpid
 expect "a plain SIGKILL: 137" 137 $?
 if grep -q OOM "$WORK/kill.out"; then fail "a plain SIGKILL is not reported as OOM" "$(cat "$WORK/kill.out")"; else pass "a plain SIGKILL is not reported as OOM"; fi
@@ -186,6 +189,57 @@ for bad in "--cpus 0" "--cpus -1" "-m 12x" "-m -5m" "--cpuset-cpus 64" "--pids-l
     out=$(run $bad true); rc=$?
     if [ $rc = 125 ] && echo "$out" | grep -q "invalid value"; then pass "bad limit $bad: 125 and a clear error"; else fail "bad limit $bad" "rc=$rc: $out"; fi
 done
+
+# --- managing containers from another terminal: ps, exec, stop, kill, stats, update, cleanup ---
+name=e2e-$$
+$DR --name $name -h managed -m 32m --memory-swap 32m --tmpfs /tmp \
+    sh -c 'while [ ! -e /tmp/go ]; do sleep 0.1; done; dd if=/dev/zero of=/dev/null bs=48M count=1' </dev/null >"$WORK/managed.out" 2>&1 &
+drpid=$!
+wait_running $name; expect "ps lists the named container" 0 $?
+expect "exec sees the container's hostname" "managed" "$($DR exec $name hostname 2>&1)"
+expect "exec is in the container's PID namespace" "yes" "$($DR exec $name sh -c '[ "$(readlink /proc/1/ns/pid)" = "$(readlink /proc/self/ns/pid)" ] && ps -o comm= | grep -q "^sh" && echo yes')"
+expect "exec shares the container's network namespace" "yes" "$($DR exec $name sh -c '[ "$(readlink /proc/1/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo yes')"
+$DR exec $name sh -c 'exit 4' >/dev/null 2>&1; expect "exec returns the command's status" 4 $?
+$DR exec $name /nope >/dev/null 2>&1; expect "exec of a missing command: 127" 127 $?
+out=$($DR --name $name true 2>&1); rc=$?
+expect_match "a taken name is refused" "already in use" "$out"
+expect "  with 125" 125 $rc
+out=$($DR stats $name 2>&1)
+expect_match "stats report memory and pids" "memory [1-9][0-9]* B .*limit 33554432.*pids [1-9]" "$out"
+$DR update --memory 128m $name >/dev/null; expect "update raises the memory limit" 0 $?
+expect_match "  and stats show it" "limit 134217728" "$($DR stats $name)"
+$DR exec $name touch /tmp/go
+wait $drpid; expect "the allocation after the raise succeeds (no OOM)" 0 $?
+$DR --name $name sh -c 'trap "" TERM; sleep 100' </dev/null >/dev/null 2>&1 &
+drpid=$!
+wait_running $name
+t0=$(date +%s%N)
+$DR stop -t 1 $name >/dev/null
+wait $drpid; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect "stop kills a container that ignores SIGTERM: 137" 137 $rc
+if [ $ms -lt 5000 ]; then pass "  within the timeout ($ms ms)"; else fail "  within the timeout" "$ms ms"; fi
+$DR --name $name sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done' </dev/null >/dev/null 2>&1 &
+drpid=$!
+wait_running $name
+$DR kill -s USR1 $name >/dev/null
+wait $drpid; expect "kill -s USR1 delivers the signal" 9 $?
+out=$($DR stop no-such-container 2>&1); rc=$?
+expect "stop of an unknown container: 125" 125 $rc
+expect_match "  with a clear message" "no such container: no-such-container" "$out"
+# docker-run killed with SIGKILL: the container lives on; once it is gone, cleanup removes the rest.
+$DR --name $name sleep 100 </dev/null >/dev/null 2>&1 &
+drpid=$!
+wait_running $name
+cpid=$(container_pid $drpid)
+cid=$(awk -F: '$2 == "pids" {print $3}' /proc/$cpid/cgroup)
+kill -KILL $drpid; wait $drpid 2>/dev/null
+expect "after SIGKILL of docker-run the container still runs" 0 "$($DR ps | grep -q " $name " ; echo $?)"
+$DR kill $name >/dev/null
+for _ in $(seq 50); do [ -e /proc/$cpid ] || break; sleep 0.1; done
+$DR cleanup >/dev/null
+expect "cleanup removes its cgroup" "" "$(ls -d /sys/fs/cgroup/*$cid 2>/dev/null)"
+expect "cleanup removes its record and name" "" "$(ls /run/docker-run/names/$name /run/docker-run/containers/${cid##*/} 2>/dev/null)"
 
 # --- nothing leaked ---------------------------------------------------------------------------
 fds_before=$(ls /proc/$$/fd | wc -l)

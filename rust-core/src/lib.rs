@@ -2,12 +2,14 @@
 //! exposed to C through `ffi` (see include/container_runtime.h).
 
 pub mod cgroups;
+pub mod cleanup;
 pub mod error;
 pub mod ffi;
 pub mod net;
 pub mod process;
 pub mod rootfs;
 pub mod spec;
+pub mod state;
 
 pub use error::{Error, Result};
 

@@ -117,12 +117,7 @@ pub extern "C" fn container_config_set_argv(cfg: *mut container_config, argv: *c
         if argc == 0 {
             return Err(fail(rt_status::INVALID_ARG, "argc is 0: a command is required"));
         }
-        let mut args = Vec::with_capacity(argc);
-        for i in 0..argc {
-            // SAFETY: argv has argc readable entries per the contract.
-            let p = unsafe { *argv.add(i) };
-            args.push(OsStr::from_bytes(c_bytes(p, &format!("argv[{i}]"))?).to_os_string());
-        }
+        let args = os_strings(argv, argc, "argv")?;
         if args[0].is_empty() {
             return Err(fail(rt_status::INVALID_ARG, "argv[0] is an empty string"));
         }
@@ -351,6 +346,107 @@ pub extern "C" fn container_free(c: *mut container) {
             drop(unsafe { Box::from_raw(c.cast::<Container>()) });
         }
     })
+}
+
+/// Opens a running container started by another process (or this one), by name, id or unique
+/// id prefix, from the state directory (/run/docker-run). The handle can be signalled, stopped,
+/// tuned (cgroup_set) and entered (container_exec); container_wait is not possible on it, and
+/// freeing it leaves the container running. Writes *out only on success.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_open(name_or_id: *const c_char, out: *mut *mut container) -> c_int {
+    guard(|| {
+        let key = c_str(name_or_id, "name_or_id")?;
+        if out.is_null() {
+            return Err(fail(rt_status::NULL_ARG, "out is NULL"));
+        }
+        write_out(out.cast::<*mut Container>(), Box::new(Container::open(key)?))
+    })
+}
+
+/// Runs a command inside a running container (like `docker exec`): argc strings in argv, envc
+/// "KEY=VALUE" strings in env (env may be NULL when envc is 0; PATH has a default), as root in
+/// /, with Docker's default capabilities. With `tty`, a new terminal is relayed to the caller's
+/// stdin/stdout. Blocks until the command exits and writes its status (exit code or
+/// 128 + signal) to *out_status.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_exec(
+    c: *mut container,
+    argv: *const *const c_char,
+    argc: usize,
+    env: *const *const c_char,
+    envc: usize,
+    tty: bool,
+    out_status: *mut c_int,
+) -> c_int {
+    guard(|| {
+        let c = container_mut(c)?;
+        let out = non_null_mut(out_status, "out_status")?;
+        let args = os_strings(argv, argc, "argv")?;
+        if args.is_empty() {
+            return Err(fail(rt_status::INVALID_ARG, "argc is 0: a command is required"));
+        }
+        let env = if envc == 0 { Vec::new() } else { os_strings(env, envc, "env")? };
+        let spec = crate::process::ExecSpec { args, env, cwd: "/".into(), uid: 0, gid: 0, tty };
+        *out = c.exec(&spec)?.code;
+        Ok(())
+    })
+}
+
+/// Stops a container like `docker stop`: SIGTERM, then SIGKILL after timeout_ms milliseconds.
+/// Returns once its first process has exited.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_stop(c: *mut container, timeout_ms: u32) -> c_int {
+    guard(|| Ok(container_mut(c)?.stop(std::time::Duration::from_millis(timeout_ms.into()))?))
+}
+
+/// Lists the running containers of this host, one per line, tab-separated: id (64 hex digits),
+/// name ("-" if none), pid, creation time (seconds since the epoch), command. Copied
+/// NUL-terminated into buf; the length goes to *out_len (RT_STATUS_BUFFER_TOO_SMALL when cap is
+/// too small: call again with a buffer of *out_len + 1 bytes).
+#[unsafe(no_mangle)]
+pub extern "C" fn container_list(buf: *mut c_char, cap: usize, out_len: *mut usize) -> c_int {
+    guard(|| {
+        let mut text = String::new();
+        for r in crate::state::Store::default().list().into_iter().filter(|r| r.is_alive() && !r.starting) {
+            text.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\n",
+                r.id,
+                r.name.as_deref().unwrap_or("-"),
+                r.pid,
+                r.created,
+                r.command.replace(['\t', '\n'], " ")
+            ));
+        }
+        write_string(&text, buf, cap, out_len)
+    })
+}
+
+/// Removes what containers whose docker-run was killed left behind: stale state records and
+/// their cgroups. Running containers are not touched. Writes the number of items removed to
+/// *out_removed (may be NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn runtime_cleanup(out_removed: *mut usize) -> c_int {
+    guard(|| {
+        let report = crate::cleanup::cleanup(&crate::state::Store::default());
+        if !out_removed.is_null() {
+            // SAFETY: non-NULL and writable per the contract.
+            unsafe { *out_removed = report.records + report.cgroups };
+        }
+        Ok(())
+    })
+}
+
+fn os_strings(p: *const *const c_char, n: usize, name: &str) -> Result<Vec<OsString>, Failure> {
+    if p.is_null() {
+        return Err(fail(rt_status::NULL_ARG, format!("{name} is NULL")));
+    }
+    (0..n)
+        .map(|i| {
+            // SAFETY: p has n readable entries per the contract.
+            let s = unsafe { *p.add(i) };
+            Ok(OsStr::from_bytes(c_bytes(s, &format!("{name}[{i}]"))?).to_os_string())
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! only system calls: no allocation, no locks, no panics, no stdio. It ends in exec or `_exit`.
 
 use std::ffi::{CStr, CString};
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::ptr;
 
 use libc::{c_char, c_ulong};
@@ -53,6 +53,8 @@ pub struct ChildPlan {
     pub loopback: bool,
     pub net: Option<NetPlan>,
     pub terminal: bool,
+    /// Bind the terminal to /dev/console (a container's first process, not an exec).
+    pub console: bool,
     pub cgroup_namespace: bool,
     pub uid: libc::uid_t,
     pub gid: libc::gid_t,
@@ -82,8 +84,16 @@ impl ChildPlan {
         exec_candidates: Vec<CString>,
         cwd: CString,
     ) -> ChildPlan {
-        let argv_ptrs = argv.iter().map(|a| a.as_ptr()).chain(std::iter::once(ptr::null())).collect();
-        let env_ptrs = env.iter().map(|a| a.as_ptr()).chain(std::iter::once(ptr::null())).collect();
+        let argv_ptrs = argv
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(ptr::null()))
+            .collect();
+        let env_ptrs = env
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain(std::iter::once(ptr::null()))
+            .collect();
         ChildPlan {
             hostname,
             rootfs,
@@ -93,6 +103,7 @@ impl ChildPlan {
             loopback: true,
             net: None,
             terminal: false,
+            console: true,
             cgroup_namespace: true,
             uid: 0,
             gid: 0,
@@ -119,12 +130,19 @@ fn last_cap() -> u32 {
 }
 
 fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 /// Reports a failed step to the parent and exits. Never returns.
 fn fail(sock: RawFd, step: Step, index: usize, err: i32) -> ! {
-    let msg = ChildMsg { kind: sync::MSG_ERROR, step: step as u32, index: index as u32, errno: err };
+    let msg = ChildMsg {
+        kind: sync::MSG_ERROR,
+        step: step as u32,
+        index: index as u32,
+        errno: err,
+    };
     sync::send_msg(sock, &msg, None);
     // SAFETY: _exit is async-signal-safe and skips the host's atexit handlers.
     unsafe { libc::_exit(1) }
@@ -140,7 +158,13 @@ fn opt_ptr(c: &Option<CString>) -> *const c_char {
     c.as_ref().map_or(ptr::null(), |c| c.as_ptr())
 }
 
-fn mount(source: *const c_char, target: &CStr, fstype: *const c_char, flags: c_ulong, data: *const c_char) -> i32 {
+fn mount(
+    source: *const c_char,
+    target: &CStr,
+    fstype: *const c_char,
+    flags: c_ulong,
+    data: *const c_char,
+) -> i32 {
     // SAFETY: all pointers are NUL-terminated strings owned by the plan, or NULL.
     unsafe { libc::mount(source, target.as_ptr(), fstype, flags, data.cast()) }
 }
@@ -159,14 +183,30 @@ fn is_dir(path: &CStr) -> Option<bool> {
 fn run_op(op: &Op) -> i32 {
     // SAFETY (whole fn): every pointer comes from a CString of the plan.
     match op {
-        Op::Mount { source, target, fstype, flags, data } => {
-            mount(opt_ptr(source), target, opt_ptr(fstype), *flags, opt_ptr(data))
-        }
+        Op::Mount {
+            source,
+            target,
+            fstype,
+            flags,
+            data,
+        } => mount(
+            opt_ptr(source),
+            target,
+            opt_ptr(fstype),
+            *flags,
+            opt_ptr(data),
+        ),
         Op::Mkdir { path, mode } => unsafe { libc::mkdir(path.as_ptr(), *mode) },
         Op::Mknod { path, mode, dev } => unsafe { libc::mknod(path.as_ptr(), *mode, *dev) },
         Op::Symlink { target, link } => unsafe { libc::symlink(target.as_ptr(), link.as_ptr()) },
         Op::Touch { path } => {
-            let fd = unsafe { libc::open(path.as_ptr(), libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC, 0o644) };
+            let fd = unsafe {
+                libc::open(
+                    path.as_ptr(),
+                    libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+                    0o644,
+                )
+            };
             if fd < 0 {
                 return -1;
             }
@@ -174,18 +214,41 @@ fn run_op(op: &Op) -> i32 {
         }
         Op::Mask { path } => match is_dir(path) {
             None => 0,
-            Some(true) => mount(c"tmpfs".as_ptr(), path, c"tmpfs".as_ptr(), libc::MS_RDONLY, c"size=0".as_ptr()),
-            Some(false) => mount(c"/dev/null".as_ptr(), path, ptr::null(), libc::MS_BIND, ptr::null()),
+            Some(true) => mount(
+                c"tmpfs".as_ptr(),
+                path,
+                c"tmpfs".as_ptr(),
+                libc::MS_RDONLY,
+                c"size=0".as_ptr(),
+            ),
+            Some(false) => mount(
+                c"/dev/null".as_ptr(),
+                path,
+                ptr::null(),
+                libc::MS_BIND,
+                ptr::null(),
+            ),
         },
         Op::Readonly { path } => {
             if is_dir(path).is_none() {
                 return 0;
             }
-            let rc = mount(path.as_ptr(), path, ptr::null(), rootfs::BIND_REC, ptr::null());
+            let rc = mount(
+                path.as_ptr(),
+                path,
+                ptr::null(),
+                rootfs::BIND_REC,
+                ptr::null(),
+            );
             if rc != 0 {
                 return rc;
             }
-            let flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+            let flags = libc::MS_BIND
+                | libc::MS_REMOUNT
+                | libc::MS_RDONLY
+                | libc::MS_NOSUID
+                | libc::MS_NODEV
+                | libc::MS_NOEXEC;
             mount(ptr::null(), path, ptr::null(), flags, ptr::null())
         }
     }
@@ -230,7 +293,13 @@ fn drop_bounding_caps(plan: &ChildPlan) -> i32 {
                 return -1;
             }
         }
-        libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as c_ulong, 0, 0, 0)
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as c_ulong,
+            0,
+            0,
+            0,
+        )
     }
 }
 
@@ -240,20 +309,34 @@ fn capset(plan: &ChildPlan) -> i32 {
     let lo = plan.caps as u32;
     let hi = (plan.caps >> 32) as u32;
     let data = [
-        CapData { effective: lo, permitted: lo, inheritable: 0 },
-        CapData { effective: hi, permitted: hi, inheritable: 0 },
+        CapData {
+            effective: lo,
+            permitted: lo,
+            inheritable: 0,
+        },
+        CapData {
+            effective: hi,
+            permitted: hi,
+            inheritable: 0,
+        },
     ];
-    let hdr = CapHeader { version: LINUX_CAPABILITY_VERSION_3, pid: 0 };
+    let hdr = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
     // SAFETY: header and two data records on the stack, as capset(2) expects for version 3.
     unsafe { libc::syscall(libc::SYS_capset, &hdr, data.as_ptr()) as i32 }
 }
 
 /// Allocates a pty inside the container's devpts, hands the master to the parent and makes the
 /// slave the controlling terminal and stdio.
-fn setup_terminal(sock: RawFd) -> i32 {
+fn setup_terminal(sock: RawFd, console: bool) -> i32 {
     // SAFETY (whole fn): ioctls and fd calls on fds we own, stack buffers only.
     unsafe {
-        let master = libc::open(c"/dev/ptmx".as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        let master = libc::open(
+            c"/dev/ptmx".as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
         if master < 0 {
             return -1;
         }
@@ -287,11 +370,22 @@ fn setup_terminal(sock: RawFd) -> i32 {
         for i in 0..len {
             path[prefix.len() + i] = digits[len - 1 - i];
         }
-        let console = CStr::from_bytes_until_nul(&path).unwrap_or(c"/dev/pts/0");
-        if mount(console.as_ptr(), c"/dev/console", ptr::null(), libc::MS_BIND, ptr::null()) != 0 {
+        let pts = CStr::from_bytes_until_nul(&path).unwrap_or(c"/dev/pts/0");
+        if console
+            && mount(
+                pts.as_ptr(),
+                c"/dev/console",
+                ptr::null(),
+                libc::MS_BIND,
+                ptr::null(),
+            ) != 0
+        {
             return -1;
         }
-        let msg = ChildMsg { kind: sync::MSG_PTY, ..Default::default() };
+        let msg = ChildMsg {
+            kind: sync::MSG_PTY,
+            ..Default::default()
+        };
         if sync::send_msg(sock, &msg, Some(master)) < 0 {
             return -1;
         }
@@ -342,7 +436,13 @@ fn exec(plan: &ChildPlan, sock: RawFd) -> ! {
     let mut failed = (0, libc::ENOENT);
     for (i, path) in plan.exec_candidates.iter().enumerate() {
         // SAFETY: NULL-terminated arrays of pointers into the plan's CStrings.
-        unsafe { libc::execve(path.as_ptr(), plan.argv_ptrs.as_ptr(), plan.env_ptrs.as_ptr()) };
+        unsafe {
+            libc::execve(
+                path.as_ptr(),
+                plan.argv_ptrs.as_ptr(),
+                plan.env_ptrs.as_ptr(),
+            )
+        };
         let e = errno();
         if e != libc::ENOENT && e != libc::ENOTDIR {
             if failed.1 == libc::ENOENT {
@@ -362,11 +462,21 @@ fn run_init(plan: &ChildPlan, sock: RawFd) -> ! {
     // Signals stay blocked here (reset_signals) and are collected with sigwaitinfo.
     // SAFETY: raw fork-like clone: the glibc fork wrapper would run atfork handlers that take
     // locks possibly held by threads that do not exist in this copy.
-    let pid = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as c_ulong, 0, 0, 0, 0) } as libc::pid_t;
+    let pid = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as c_ulong, 0, 0, 0, 0) }
+        as libc::pid_t;
     if pid < 0 {
         fail(sock, Step::InitFork, 0, errno());
     }
     if pid == 0 {
+        // Its own process group, in the foreground of the terminal: a Ctrl-C typed there must
+        // reach the command once, not also this init (which would forward it a second time).
+        // SAFETY: plain syscalls; SIGTTOU is still blocked, so tcsetpgrp cannot stop us.
+        unsafe {
+            libc::setpgid(0, 0);
+            if plan.terminal {
+                libc::tcsetpgrp(0, libc::getpid());
+            }
+        }
         exec(plan, sock);
     }
     // The command reports exec errors itself; EOF must come from its exec, not from us.
@@ -424,19 +534,40 @@ pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
     if plan.cgroup_namespace {
         // After the parent moved us into our cgroup, so it becomes the namespace's root.
         // SAFETY: plain syscall.
-        check(sock, Step::CgroupNamespace, 0, unsafe { libc::unshare(libc::CLONE_NEWCGROUP) });
+        check(sock, Step::CgroupNamespace, 0, unsafe {
+            libc::unshare(libc::CLONE_NEWCGROUP)
+        });
     }
     if let Some(h) = &plan.hostname {
         // SAFETY: NUL-terminated name of known length.
-        check(sock, Step::Sethostname, 0, unsafe { libc::sethostname(h.as_ptr(), h.as_bytes().len()) });
+        check(sock, Step::Sethostname, 0, unsafe {
+            libc::sethostname(h.as_ptr(), h.as_bytes().len())
+        });
     }
-    check(sock, Step::MakePrivate, 0, mount(ptr::null(), c"/", ptr::null(), rootfs::REC_PRIVATE, ptr::null()));
+    check(
+        sock,
+        Step::MakePrivate,
+        0,
+        mount(
+            ptr::null(),
+            c"/",
+            ptr::null(),
+            rootfs::REC_PRIVATE,
+            ptr::null(),
+        ),
+    );
     // pivot_root needs the new root to be a mount point.
     check(
         sock,
         Step::BindRootfs,
         0,
-        mount(plan.rootfs.as_ptr(), &plan.rootfs, ptr::null(), rootfs::BIND_REC, ptr::null()),
+        mount(
+            plan.rootfs.as_ptr(),
+            &plan.rootfs,
+            ptr::null(),
+            rootfs::BIND_REC,
+            ptr::null(),
+        ),
     );
     for (i, op) in plan.ops.iter().enumerate() {
         check(sock, Step::RootfsOp, i, run_op(op));
@@ -456,21 +587,38 @@ pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
                 0,
                 libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) as i32,
             );
-            check(sock, Step::PivotRoot, 0, libc::umount2(c".".as_ptr(), libc::MNT_DETACH));
+            check(
+                sock,
+                Step::PivotRoot,
+                0,
+                libc::umount2(c".".as_ptr(), libc::MNT_DETACH),
+            );
         }
         check(sock, Step::PivotRoot, 0, libc::chdir(c"/".as_ptr()));
     }
     if plan.readonly_rootfs {
         let flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY;
-        check(sock, Step::ReadonlyRoot, 0, mount(ptr::null(), c"/", ptr::null(), flags, ptr::null()));
+        check(
+            sock,
+            Step::ReadonlyRoot,
+            0,
+            mount(ptr::null(), c"/", ptr::null(), flags, ptr::null()),
+        );
     }
 
     if plan.loopback {
         check(sock, Step::Loopback, 0, loopback_up());
     }
 
+    become_process(plan, sock)
+}
+
+/// From here on the same for a container's first process and for an exec: terminal or own
+/// session, credentials, capabilities, no_new_privs, working directory, then exec (through the
+/// init when asked).
+fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
     if plan.terminal {
-        check(sock, Step::Terminal, 0, setup_terminal(sock));
+        check(sock, Step::Terminal, 0, setup_terminal(sock, plan.console));
     } else {
         // A session of its own: the host's terminal signals reach the container only through
         // the caller (docker-run forwards them), as with `docker run` without -t.
@@ -479,26 +627,72 @@ pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
     }
 
     check(sock, Step::Capabilities, 0, drop_bounding_caps(plan));
+    // Raw syscalls, not the glibc wrappers: those apply the change to every thread of the
+    // process (POSIX semantics) by signalling each thread glibc knows of and waiting for it. In
+    // this copy of a multi-threaded host the other threads do not exist, so the wrapper would
+    // wait forever. The kernel's calls change just this thread, which is all there is.
     // SAFETY (credentials block): plain syscalls with plan-owned data.
     unsafe {
-        check(sock, Step::Setgroups, 0, libc::setgroups(plan.groups.len(), plan.groups.as_ptr()));
-        check(sock, Step::Setgid, 0, libc::setgid(plan.gid));
-        check(sock, Step::Setuid, 0, libc::setuid(plan.uid));
+        let groups = libc::syscall(libc::SYS_setgroups, plan.groups.len(), plan.groups.as_ptr());
+        check(sock, Step::Setgroups, 0, groups as i32);
+        let gid = libc::syscall(libc::SYS_setresgid, plan.gid, plan.gid, plan.gid);
+        check(sock, Step::Setgid, 0, gid as i32);
+        let uid = libc::syscall(libc::SYS_setresuid, plan.uid, plan.uid, plan.uid);
+        check(sock, Step::Setuid, 0, uid as i32);
     }
     if plan.uid == 0 {
         check(sock, Step::Capabilities, 0, capset(plan));
     }
     // SAFETY: plain prctl.
-    check(sock, Step::NoNewPrivs, 0, unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) });
+    check(sock, Step::NoNewPrivs, 0, unsafe {
+        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    });
     // SAFETY: plain syscall.
-    check(sock, Step::Chdir, 0, unsafe { libc::chdir(plan.cwd.as_ptr()) });
+    check(sock, Step::Chdir, 0, unsafe {
+        libc::chdir(plan.cwd.as_ptr())
+    });
 
     // Whatever the host left open without O_CLOEXEC must not leak into the container.
     // SAFETY: plain syscall.
-    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
 
     if plan.init {
         run_init(plan, sock);
     }
     exec(plan, sock)
+}
+
+/// Namespaces and cgroup of a running container, opened by the parent for an exec.
+pub struct Join {
+    /// cgroup.procs files opened for writing: writing "0" moves the writer.
+    pub cgroup_procs: Vec<OwnedFd>,
+    /// /proc/<pid>/ns/* files and their CLONE_NEW* types, in joining order (mount last).
+    pub namespaces: Vec<(OwnedFd, libc::c_int)>,
+}
+
+/// An exec's first process: joins the container's cgroup and namespaces, then continues like a
+/// container's first process. `plan.init` is set so that the command is forked into the
+/// container's PID namespace (setns only moves children) while this process forwards signals
+/// and reports its status. Never returns.
+pub fn exec_main(plan: &ChildPlan, join: &Join, sock: RawFd) -> ! {
+    reset_signals();
+    for fd in &join.cgroup_procs {
+        // SAFETY: writing two bytes from a static string to an fd we own.
+        let rc = unsafe { libc::write(fd.as_raw_fd(), c"0".as_ptr().cast(), 1) };
+        check(sock, Step::JoinCgroup, 0, if rc == 1 { 0 } else { -1 });
+    }
+    for (i, (fd, nstype)) in join.namespaces.iter().enumerate() {
+        // SAFETY: setns on an fd we own.
+        check(sock, Step::Setns, i, unsafe {
+            libc::setns(fd.as_raw_fd(), *nstype)
+        });
+    }
+    become_process(plan, sock)
 }

@@ -13,6 +13,7 @@ use crate::cgroups::{self, Cgroup};
 use crate::error::{Error, Result};
 use crate::rootfs;
 use crate::spec::{ContainerSpec, ns};
+use crate::state::{self, Record, Store};
 use child::ChildPlan;
 use sync::Step;
 
@@ -42,6 +43,12 @@ pub struct Container {
     state: State,
     pty_master: Option<OwnedFd>,
     cgroup: Option<Cgroup>,
+    store: Store,
+    /// The state record while the container exists (written at start, removed at teardown).
+    record: Option<Record>,
+    /// False for a container opened from the state directory: another process started it, so
+    /// this handle neither reaps it nor removes anything on drop.
+    owned: bool,
 }
 
 /// A Docker-style id: 64 random hex digits.
@@ -61,7 +68,8 @@ pub fn random_id() -> String {
 }
 
 fn cstring(what: &str, s: impl AsRef<OsStr>) -> Result<CString> {
-    CString::new(s.as_ref().as_bytes()).map_err(|_| Error::invalid(format!("{what} contains a NUL byte")))
+    CString::new(s.as_ref().as_bytes())
+        .map_err(|_| Error::invalid(format!("{what} contains a NUL byte")))
 }
 
 /// The paths execve will try, as execvp would: the command itself when it has a '/', else each
@@ -90,7 +98,46 @@ impl Container {
     /// Validates the spec; creates nothing yet.
     pub fn new(spec: ContainerSpec) -> Result<Container> {
         spec.validate()?;
-        Ok(Container { spec, id: random_id(), state: State::Created, pty_master: None, cgroup: None })
+        Ok(Container {
+            spec,
+            id: random_id(),
+            state: State::Created,
+            pty_master: None,
+            cgroup: None,
+            store: Store::default(),
+            record: None,
+            owned: true,
+        })
+    }
+
+    /// A handle to a running container started by another process, found by name, id or id
+    /// prefix in the state directory. It can be signalled, stopped, tuned and entered (exec);
+    /// dropping it changes nothing.
+    pub fn open(key: &str) -> Result<Container> {
+        let store = Store::default();
+        let rec = store.find(key)?;
+        if !rec.is_alive() {
+            return Err(Error::State(format!(
+                "container {} is not running",
+                short_id(&rec.id)
+            )));
+        }
+        let cgroup = Cgroup::open(&rec.id).ok();
+        let spec = ContainerSpec {
+            name: rec.name.clone(),
+            hostname: rec.hostname.clone(),
+            ..Default::default()
+        };
+        Ok(Container {
+            spec,
+            id: rec.id.clone(),
+            state: State::Running { pid: rec.pid },
+            pty_master: None,
+            cgroup,
+            store,
+            record: Some(rec),
+            owned: false,
+        })
     }
 
     pub fn id(&self) -> &str {
@@ -128,10 +175,21 @@ impl Container {
         let ops = rootfs::plan(spec, rootfs)?;
         rootfs::ensure_workdir(rootfs, &spec.cwd)?;
         let env = spec.effective_env();
-        let argv = spec.args.iter().map(|a| cstring("argument", a)).collect::<Result<Vec<_>>>()?;
+        let argv = spec
+            .args
+            .iter()
+            .map(|a| cstring("argument", a))
+            .collect::<Result<Vec<_>>>()?;
         let candidates = exec_candidates(&spec.args[0], &env)?;
-        let env = env.iter().map(|e| cstring("environment entry", e)).collect::<Result<Vec<_>>>()?;
-        let hostname = if namespaces & ns::UTS != 0 { Some(cstring("hostname", &spec.hostname)?) } else { None };
+        let env = env
+            .iter()
+            .map(|e| cstring("environment entry", e))
+            .collect::<Result<Vec<_>>>()?;
+        let hostname = if namespaces & ns::UTS != 0 {
+            Some(cstring("hostname", &spec.hostname)?)
+        } else {
+            None
+        };
         let mut plan = ChildPlan::new(
             hostname,
             cstring("rootfs", rootfs)?,
@@ -155,47 +213,7 @@ impl Container {
 
     /// Turns a child's (step, index, errno) report into an error naming what failed.
     fn child_error(&self, plan: &ChildPlan, rootfs: &Path, msg: &sync::ChildMsg) -> Error {
-        let index = msg.index as usize;
-        let errno = msg.errno;
-        let what = match Step::from_u32(msg.step) {
-            Some(Step::RootfsOp) => plan.ops.get(index).map_or("rootfs setup".into(), |op| op.describe(rootfs)),
-            Some(Step::Exec) => {
-                let argv0 = self.spec.args[0].to_string_lossy();
-                if errno == libc::ENOENT {
-                    let what = if argv0.contains('/') {
-                        format!("exec {argv0}: {}", crate::error::strerror(errno))
-                    } else {
-                        return Error::CommandNotFound {
-                            what: format!("exec: {argv0:?}: executable file not found in $PATH"),
-                            errno,
-                        };
-                    };
-                    return Error::CommandNotFound { what, errno };
-                }
-                let path = plan.exec_candidates.get(index).map_or(argv0.to_string(), |p| p.to_string_lossy().into_owned());
-                return Error::CommandNotExecutable { what: format!("exec {path}"), errno };
-            }
-            Some(Step::Sethostname) => format!("sethostname({})", self.spec.hostname),
-            Some(Step::MakePrivate) => "make mounts private".into(),
-            Some(Step::BindRootfs) => format!("bind rootfs {}", rootfs.display()),
-            Some(Step::PivotRoot) => format!("pivot_root({})", rootfs.display()),
-            Some(Step::Chroot) => format!("chroot({})", rootfs.display()),
-            Some(Step::ReadonlyRoot) => "remount the rootfs read-only".into(),
-            Some(Step::Loopback) => "bring up lo".into(),
-            Some(Step::Network) => "configure eth0".into(),
-            Some(Step::Terminal) => "set up the terminal".into(),
-            Some(Step::CgroupNamespace) => "unshare the cgroup namespace".into(),
-            Some(Step::Setgroups) => "setgroups".into(),
-            Some(Step::Setgid) => format!("setgid({})", self.spec.gid),
-            Some(Step::Setuid) => format!("setuid({})", self.spec.uid),
-            Some(Step::Capabilities) => "drop capabilities".into(),
-            Some(Step::NoNewPrivs) => "set no_new_privs".into(),
-            Some(Step::Chdir) => format!("chdir {}", self.spec.cwd.display()),
-            Some(Step::InitFork) => "init: fork the command".into(),
-            Some(Step::Setsid) => "setsid".into(),
-            Some(Step::WaitGo) | None => format!("container setup step {}", msg.step),
-        };
-        Error::ChildSetup { what, errno }
+        child_error(&self.spec, plan, rootfs, msg)
     }
 
     /// Creates the namespaces, sets up the rootfs and executes the command. Returns once the
@@ -204,9 +222,53 @@ impl Container {
         if !matches!(self.state, State::Created) {
             return Err(Error::State("container was already started".into()));
         }
-        let rootfs: PathBuf = std::fs::canonicalize(&self.spec.rootfs)
-            .map_err(|e| Error::Io { path: self.spec.rootfs.clone(), source: e })?;
+        let rootfs: PathBuf = std::fs::canonicalize(&self.spec.rootfs).map_err(|e| Error::Io {
+            path: self.spec.rootfs.clone(),
+            source: e,
+        })?;
         let mut plan = self.plan(&rootfs)?;
+        match self.launch(&mut plan, &rootfs) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.abort();
+                Err(e)
+            }
+        }
+    }
+
+    /// The record that marks this container in the state directory, owned by `pid`.
+    fn record_for(&self, pid: libc::pid_t) -> Record {
+        Record {
+            id: self.id.clone(),
+            name: self.spec.name.clone(),
+            pid,
+            start_time: state::process_start_time(pid).unwrap_or(0),
+            created: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            command: self
+                .spec
+                .args
+                .iter()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" "),
+            hostname: self.spec.hostname.clone(),
+            ip: None,
+            bridge: None,
+            starting: true,
+        }
+    }
+
+    fn launch(&mut self, plan: &mut ChildPlan, rootfs: &Path) -> Result<()> {
+        // Until the command runs, the record names this process as the owner, so that a
+        // concurrent cleanup leaves a container that is still starting alone.
+        let record = self.record_for(std::process::id() as libc::pid_t);
+        if let Some(name) = &self.spec.name {
+            self.store.claim_name(name, &self.id)?;
+        }
+        self.record = Some(record.clone());
+        self.store.save(&record)?;
         let cgroup = Cgroup::create(&self.id, &self.spec.resources)?;
         if !cgroup.restricts_devices() {
             // Without a device allow-list (cgroup v2 needs an eBPF program we do not load), a
@@ -214,13 +276,7 @@ impl Container {
             plan.caps &= !(1u64 << child::CAP_MKNOD);
         }
         self.cgroup = Some(cgroup);
-        let (parent_sock, child_sock) = match sync::socketpair() {
-            Ok(pair) => pair,
-            Err(e) => {
-                self.abort();
-                return Err(e);
-            }
-        };
+        let (parent_sock, child_sock) = sync::socketpair()?;
 
         let ns = self.spec.effective_namespaces();
         let mut flags = libc::SIGCHLD as libc::c_ulong;
@@ -239,25 +295,25 @@ impl Container {
         // copy of this stack and runs only child_main, which never returns.
         let pid = unsafe { libc::syscall(libc::SYS_clone, flags, 0, 0, 0, 0) } as libc::pid_t;
         if pid < 0 {
-            let e = Error::last_os("clone");
-            self.abort();
-            return Err(e);
+            return Err(Error::last_os("clone"));
         }
         if pid == 0 {
             // SAFETY: closing the parent's end in our copy; no destructor runs in the child.
             unsafe { libc::close(parent_sock.as_raw_fd()) };
-            child::child_main(&plan, child_sock.as_raw_fd());
+            child::child_main(plan, child_sock.as_raw_fd());
         }
         drop(child_sock);
         self.state = State::Running { pid };
-
-        match self.finish_start(&plan, &rootfs, &parent_sock) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                self.abort();
-                Err(e)
-            }
-        }
+        self.finish_start(plan, rootfs, &parent_sock)?;
+        let record = Record {
+            pid,
+            start_time: state::process_start_time(pid).unwrap_or(0),
+            starting: false,
+            ..record
+        };
+        self.store.save(&record)?;
+        self.record = Some(record);
+        Ok(())
     }
 
     /// Parent side after clone: release the child and collect its report.
@@ -267,19 +323,31 @@ impl Container {
             cg.add_pid(*pid)?;
         }
         // SAFETY: one-byte write on our socket.
-        let n = unsafe { libc::send(sock.as_raw_fd(), [sync::GO].as_ptr().cast(), 1, libc::MSG_NOSIGNAL) };
+        let n = unsafe {
+            libc::send(
+                sock.as_raw_fd(),
+                [sync::GO].as_ptr().cast(),
+                1,
+                libc::MSG_NOSIGNAL,
+            )
+        };
         if n != 1 {
             return Err(Error::last_os("release the container process"));
         }
         while let Some((msg, fd)) = sync::recv_msg(sock)? {
             match msg.kind {
                 sync::MSG_PTY => {
-                    let master = fd.ok_or_else(|| Error::State("the container sent no pty".into()))?;
+                    let master =
+                        fd.ok_or_else(|| Error::State("the container sent no pty".into()))?;
                     tty::copy_window_size(&master);
                     self.pty_master = Some(master);
                 }
                 sync::MSG_ERROR => return Err(self.child_error(plan, rootfs, &msg)),
-                other => return Err(Error::State(format!("unexpected message {other} from the container"))),
+                other => {
+                    return Err(Error::State(format!(
+                        "unexpected message {other} from the container"
+                    )));
+                }
             }
         }
         Ok(())
@@ -288,6 +356,9 @@ impl Container {
     /// Kills and reaps a child whose start failed (or that is dropped while running) and removes
     /// what the start created.
     fn abort(&mut self) {
+        if !self.owned {
+            return;
+        }
         if let State::Running { pid } = self.state {
             // SAFETY: our own unreaped child: the pid cannot have been reused.
             unsafe { libc::kill(pid, libc::SIGKILL) };
@@ -305,6 +376,9 @@ impl Container {
             // act on here.
             let _ = cg.remove();
         }
+        if let Some(rec) = self.record.take() {
+            self.store.remove(&rec);
+        }
     }
 
     /// Waits for the container's first process to exit; with a terminal, relays it to the
@@ -315,6 +389,12 @@ impl Container {
             State::Stopped(status) => return Ok(status),
             State::Created => return Err(Error::State("container is not started".into())),
         };
+        if !self.owned {
+            return Err(Error::State(format!(
+                "container {} was started by another process: only that process can wait for it",
+                short_id(&self.id)
+            )));
+        }
         if let Some(master) = self.pty_master.take() {
             tty::relay(&master)?;
         }
@@ -332,7 +412,9 @@ impl Container {
         match (&self.state, &self.cgroup) {
             (State::Created, _) => Ok(cgroups::set_limit(&mut self.spec.resources, key, value)?),
             (State::Running { .. }, Some(cg)) => Ok(cg.set(key, value)?),
-            _ => Err(Error::State("container has exited: its cgroup is gone".into())),
+            _ => Err(Error::State(
+                "container has exited: its cgroup is gone".into(),
+            )),
         }
     }
 
@@ -353,18 +435,274 @@ impl Container {
         Ok(self.running_cgroup()?.stats()?)
     }
 
+    /// Runs a command inside the running container (like `docker exec`): same namespaces and
+    /// cgroup, Docker's default capabilities, as `uid:gid` in `cwd`; with `tty` a new terminal
+    /// relayed to the caller. Returns the command's status once it exits.
+    pub fn exec(&self, exec: &ExecSpec) -> Result<ExitStatus> {
+        let pid = self.live_pid()?;
+        let spec = ContainerSpec {
+            args: exec.args.clone(),
+            env: exec.env.clone(),
+            cwd: exec.cwd.clone(),
+            uid: exec.uid,
+            gid: exec.gid,
+            terminal: exec.tty,
+            hostname: self.spec.hostname.clone(),
+            ..Default::default()
+        };
+        if spec.args.is_empty() || spec.args[0].is_empty() {
+            return Err(Error::invalid("exec: no command given"));
+        }
+        crate::spec::validate_container_path("working directory", &spec.cwd)?;
+        let env = spec.effective_env();
+        let argv = spec.args.iter().map(|a| cstring("argument", a)).collect::<Result<Vec<_>>>()?;
+        let candidates = exec_candidates(&spec.args[0], &env)?;
+        let env = env.iter().map(|e| cstring("environment entry", e)).collect::<Result<Vec<_>>>()?;
+        let mut plan = ChildPlan::new(None, c"/".into(), Vec::new(), argv, env, candidates, cstring("working directory", &spec.cwd)?);
+        plan.terminal = exec.tty;
+        plan.console = false;
+        // The exec's first process stays outside the PID namespace (setns moves only children):
+        // it forks the command in, forwards signals to it and reports its status.
+        plan.init = true;
+        plan.uid = exec.uid;
+        plan.gid = exec.gid;
+        if !self.cgroup.as_ref().is_some_and(|cg| cg.restricts_devices()) {
+            plan.caps &= !(1u64 << child::CAP_MKNOD);
+        }
+        let join = self.join_handles(pid)?;
+        let (parent_sock, child_sock) = sync::socketpair()?;
+        // SAFETY: fork-like raw clone, as in start(); the child runs exec_main only.
+        let child = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0, 0, 0, 0) } as libc::pid_t;
+        if child < 0 {
+            return Err(Error::last_os("clone"));
+        }
+        if child == 0 {
+            // SAFETY: closing the parent's end in our copy; no destructor runs in the child.
+            unsafe { libc::close(parent_sock.as_raw_fd()) };
+            child::exec_main(&plan, &join, child_sock.as_raw_fd());
+        }
+        drop(child_sock);
+        drop(join);
+        let mut master = None;
+        let report = loop {
+            match sync::recv_msg(&parent_sock) {
+                Ok(Some((msg, fd))) if msg.kind == sync::MSG_PTY => {
+                    if let Some(fd) = fd {
+                        tty::copy_window_size(&fd);
+                        master = Some(fd);
+                    }
+                }
+                Ok(Some((msg, _))) => break Err(child_error(&spec, &plan, Path::new("/"), &msg)),
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        if let Err(e) = report {
+            // SAFETY: our own unreaped child.
+            unsafe { libc::kill(child, libc::SIGKILL) };
+            let _ = wait_pid(child);
+            return Err(e);
+        }
+        if let Some(master) = master {
+            tty::relay(&master)?;
+        }
+        wait_pid(child)
+    }
+
+    /// Opens what an exec joins: the cgroup.procs files and the namespaces that differ from ours.
+    fn join_handles(&self, pid: libc::pid_t) -> Result<child::Join> {
+        use std::os::unix::fs::MetadataExt;
+        let mut join = child::Join { cgroup_procs: Vec::new(), namespaces: Vec::new() };
+        if let Some(cg) = &self.cgroup {
+            for path in cg.procs_files() {
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| Error::Io { path: path.clone(), source: e })?;
+                join.cgroup_procs.push(f.into());
+            }
+        }
+        // The mount namespace last: the other /proc paths are already open by then anyway, but
+        // the order (cgroup, ipc, uts, net, pid, mnt) is the one runc and crun use.
+        for (name, flag) in [
+            ("cgroup", libc::CLONE_NEWCGROUP),
+            ("ipc", libc::CLONE_NEWIPC),
+            ("uts", libc::CLONE_NEWUTS),
+            ("net", libc::CLONE_NEWNET),
+            ("pid", libc::CLONE_NEWPID),
+            ("mnt", libc::CLONE_NEWNS),
+        ] {
+            let theirs = PathBuf::from(format!("/proc/{pid}/ns/{name}"));
+            let ours = PathBuf::from(format!("/proc/self/ns/{name}"));
+            let same = match (std::fs::metadata(&theirs), std::fs::metadata(&ours)) {
+                (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+                (Err(e), _) => return Err(Error::Io { path: theirs, source: e }),
+                _ => false,
+            };
+            if !same {
+                let f = std::fs::File::open(&theirs).map_err(|e| Error::Io { path: theirs.clone(), source: e })?;
+                join.namespaces.push((f.into(), flag));
+            }
+        }
+        Ok(join)
+    }
+
+    /// The pid of the container's first process, checked against pid reuse for handles opened
+    /// from the state directory.
+    fn live_pid(&self) -> Result<libc::pid_t> {
+        let pid = self.pid().ok_or_else(|| Error::State("container is not running".into()))?;
+        if !self.owned && !self.record.as_ref().is_some_and(|r| r.is_alive()) {
+            return Err(Error::State(format!("container {} is not running", short_id(&self.id))));
+        }
+        Ok(pid)
+    }
+
+    /// Stops the container like `docker stop`: SIGTERM, then SIGKILL if it is still running
+    /// after `timeout`. Returns once its first process has exited (it may still have to be
+    /// reaped by the process that started it).
+    pub fn stop(&self, timeout: std::time::Duration) -> Result<()> {
+        let pid = self.live_pid()?;
+        let pidfd = pidfd_open(pid)?;
+        self.kill(libc::SIGTERM)?;
+        if wait_exit(&pidfd, Some(timeout))? {
+            return Ok(());
+        }
+        // SAFETY: signalling through the pidfd cannot hit a reused pid.
+        if unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), libc::SIGKILL, std::ptr::null::<libc::siginfo_t>(), 0) } != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::ESRCH) {
+                return Err(Error::syscall("pidfd_send_signal(SIGKILL)", e));
+            }
+        }
+        wait_exit(&pidfd, None)?;
+        Ok(())
+    }
+
     /// Sends a signal to the container's first process.
     pub fn kill(&self, signal: i32) -> Result<()> {
         if !(1..=64).contains(&signal) {
             return Err(Error::invalid(format!("invalid signal number {signal}")));
         }
-        let pid = self.pid().ok_or_else(|| Error::State("container is not running".into()))?;
+        let pid = self
+            .pid()
+            .ok_or_else(|| Error::State("container is not running".into()))?;
         // SAFETY: our own child, not yet reaped.
         if unsafe { libc::kill(pid, signal) } != 0 {
             return Err(Error::last_os(format!("kill({pid}, {signal})")));
         }
         Ok(())
     }
+}
+
+/// Turns a child's (step, index, errno) report into an error naming what failed.
+fn child_error(
+    spec: &ContainerSpec,
+    plan: &ChildPlan,
+    rootfs: &Path,
+    msg: &sync::ChildMsg,
+) -> Error {
+    let index = msg.index as usize;
+    let errno = msg.errno;
+    let what = match Step::from_u32(msg.step) {
+        Some(Step::RootfsOp) => plan
+            .ops
+            .get(index)
+            .map_or("rootfs setup".into(), |op| op.describe(rootfs)),
+        Some(Step::Exec) => {
+            let argv0 = spec.args[0].to_string_lossy();
+            if errno == libc::ENOENT {
+                let what = if argv0.contains('/') {
+                    format!("exec {argv0}: {}", crate::error::strerror(errno))
+                } else {
+                    return Error::CommandNotFound {
+                        what: format!("exec: {argv0:?}: executable file not found in $PATH"),
+                        errno,
+                    };
+                };
+                return Error::CommandNotFound { what, errno };
+            }
+            let path = plan
+                .exec_candidates
+                .get(index)
+                .map_or(argv0.to_string(), |p| p.to_string_lossy().into_owned());
+            return Error::CommandNotExecutable {
+                what: format!("exec {path}"),
+                errno,
+            };
+        }
+        Some(Step::Sethostname) => format!("sethostname({})", spec.hostname),
+        Some(Step::MakePrivate) => "make mounts private".into(),
+        Some(Step::BindRootfs) => format!("bind rootfs {}", rootfs.display()),
+        Some(Step::PivotRoot) => format!("pivot_root({})", rootfs.display()),
+        Some(Step::Chroot) => format!("chroot({})", rootfs.display()),
+        Some(Step::ReadonlyRoot) => "remount the rootfs read-only".into(),
+        Some(Step::Loopback) => "bring up lo".into(),
+        Some(Step::Network) => "configure eth0".into(),
+        Some(Step::Terminal) => "set up the terminal".into(),
+        Some(Step::CgroupNamespace) => "unshare the cgroup namespace".into(),
+        Some(Step::Setgroups) => "setgroups".into(),
+        Some(Step::Setgid) => format!("setgid({})", spec.gid),
+        Some(Step::Setuid) => format!("setuid({})", spec.uid),
+        Some(Step::Capabilities) => "drop capabilities".into(),
+        Some(Step::NoNewPrivs) => "set no_new_privs".into(),
+        Some(Step::Chdir) => format!("chdir {}", spec.cwd.display()),
+        Some(Step::InitFork) => "init: fork the command".into(),
+        Some(Step::Setsid) => "setsid".into(),
+        Some(Step::JoinCgroup) => "join the container's cgroup".into(),
+        Some(Step::Setns) => "join the container's namespaces (setns)".into(),
+        Some(Step::WaitGo) | None => format!("container setup step {}", msg.step),
+    };
+    Error::ChildSetup { what, errno }
+}
+
+/// What `Container::exec` runs.
+#[derive(Debug, Clone, Default)]
+pub struct ExecSpec {
+    pub args: Vec<OsString>,
+    pub env: Vec<OsString>,
+    pub cwd: PathBuf,
+    pub uid: u32,
+    pub gid: u32,
+    pub tty: bool,
+}
+
+fn pidfd_open(pid: libc::pid_t) -> Result<OwnedFd> {
+    // SAFETY: plain syscall; the fd is owned by us on success.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
+    if fd < 0 {
+        return Err(Error::last_os(format!("pidfd_open({pid})")));
+    }
+    // SAFETY: a fresh fd from the kernel.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
+}
+
+/// Waits until the process behind `pidfd` exits; false when `timeout` passed first.
+fn wait_exit(pidfd: &OwnedFd, timeout: Option<std::time::Duration>) -> Result<bool> {
+    let deadline = timeout.map(|t| std::time::Instant::now() + t);
+    loop {
+        let ms = match deadline {
+            None => -1,
+            Some(d) => d.saturating_duration_since(std::time::Instant::now()).as_millis().min(i32::MAX as u128) as i32,
+        };
+        let mut pfd = libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: polling one pollfd on the stack.
+        let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if n > 0 {
+            return Ok(true);
+        }
+        if n == 0 {
+            return Ok(false);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(Error::syscall("poll(pidfd)", e));
+        }
+    }
+}
+
+/// The 12-digit form of an id that Docker shows.
+pub fn short_id(id: &str) -> &str {
+    &id[..12.min(id.len())]
 }
 
 fn wait_pid(pid: libc::pid_t) -> Result<ExitStatus> {
@@ -382,9 +720,17 @@ fn wait_pid(pid: libc::pid_t) -> Result<ExitStatus> {
     }
     Ok(if libc::WIFSIGNALED(status) {
         let sig = libc::WTERMSIG(status);
-        ExitStatus { code: 128 + sig, signal: Some(sig), oom_killed: false }
+        ExitStatus {
+            code: 128 + sig,
+            signal: Some(sig),
+            oom_killed: false,
+        }
     } else {
-        ExitStatus { code: libc::WEXITSTATUS(status), signal: None, oom_killed: false }
+        ExitStatus {
+            code: libc::WEXITSTATUS(status),
+            signal: None,
+            oom_killed: false,
+        }
     })
 }
 
@@ -402,7 +748,13 @@ mod tests {
     fn candidates_follow_path() {
         let env = vec![OsString::from("PATH=/a:/b")];
         let c = exec_candidates(OsStr::new("sh"), &env).unwrap();
-        assert_eq!(c, vec![CString::new("/a/sh").unwrap(), CString::new("/b/sh").unwrap()]);
+        assert_eq!(
+            c,
+            vec![
+                CString::new("/a/sh").unwrap(),
+                CString::new("/b/sh").unwrap()
+            ]
+        );
         let c = exec_candidates(OsStr::new("/bin/sh"), &env).unwrap();
         assert_eq!(c, vec![CString::new("/bin/sh").unwrap()]);
     }

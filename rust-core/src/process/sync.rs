@@ -40,15 +40,38 @@ pub enum Step {
     Exec,
     InitFork,
     Setsid,
+    JoinCgroup,
+    /// `index` is the position in the exec's namespace list.
+    Setns,
 }
 
 impl Step {
     pub fn from_u32(v: u32) -> Option<Step> {
         use Step::*;
-        const ALL: [Step; 21] = [
-            WaitGo, Sethostname, MakePrivate, BindRootfs, RootfsOp, PivotRoot, Chroot,
-            ReadonlyRoot, Loopback, Network, Terminal, CgroupNamespace, Setgroups, Setgid, Setuid,
-            Capabilities, NoNewPrivs, Chdir, Exec, InitFork, Setsid,
+        const ALL: [Step; 23] = [
+            WaitGo,
+            Sethostname,
+            MakePrivate,
+            BindRootfs,
+            RootfsOp,
+            PivotRoot,
+            Chroot,
+            ReadonlyRoot,
+            Loopback,
+            Network,
+            Terminal,
+            CgroupNamespace,
+            Setgroups,
+            Setgid,
+            Setuid,
+            Capabilities,
+            NoNewPrivs,
+            Chdir,
+            Exec,
+            InitFork,
+            Setsid,
+            JoinCgroup,
+            Setns,
         ];
         ALL.into_iter().find(|s| *s as u32 == v)
     }
@@ -67,7 +90,12 @@ pub fn socketpair() -> Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: fds is a valid array of two ints.
     let rc = unsafe {
-        libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
     };
     if rc != 0 {
         return Err(Error::last_os("socketpair"));

@@ -84,7 +84,11 @@ impl WinchWatch {
             libc::sigaction(libc::SIGWINCH, &sa, &mut old);
             old
         };
-        Ok(WinchWatch { read_end: fds[0], write_end: fds[1], old })
+        Ok(WinchWatch {
+            read_end: fds[0],
+            write_end: fds[1],
+            old,
+        })
     }
 }
 
@@ -125,9 +129,21 @@ pub fn relay(master: &OwnedFd) -> Result<()> {
     let mut buf = [0u8; 16384];
     loop {
         let mut fds = [
-            libc::pollfd { fd: m, events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: winch.read_end, events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: if stdin_open { 0 } else { -1 }, events: libc::POLLIN, revents: 0 },
+            libc::pollfd {
+                fd: m,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: winch.read_end,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if stdin_open { 0 } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
         // SAFETY: polling a stack array of pollfd.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
@@ -142,7 +158,9 @@ pub fn relay(master: &OwnedFd) -> Result<()> {
             let r = unsafe { libc::read(m, buf.as_mut_ptr().cast(), buf.len()) };
             if r <= 0 {
                 // EIO: the last slave fd closed, the container is gone.
-                if r < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                if r < 0
+                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+                {
                     continue;
                 }
                 return Ok(());

@@ -1,0 +1,62 @@
+//! Removing what containers left behind when their docker-run was killed (SIGKILL gives no
+//! chance to clean up): stale state records, their cgroups, and cgroups that never got a record.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use crate::cgroups::{self, Cgroup};
+use crate::state::Store;
+
+/// What a cleanup removed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub records: usize,
+    pub cgroups: usize,
+}
+
+/// Names of the container cgroups under our parent, on any controller.
+fn cgroup_names(root: &Path) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let parents = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join(cgroups::PARENT))
+        .chain(std::iter::once(root.join(cgroups::PARENT)));
+    for parent in parents {
+        for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                if let Some(name) = entry.file_name().to_str() {
+                    names.insert(name.to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// Removes stale records and the cgroups of containers that are gone. A cgroup that still has
+/// tasks is never removed (rmdir refuses), so a running container is safe.
+pub fn cleanup(store: &Store) -> Report {
+    let mut report = Report::default();
+    let mut live = BTreeSet::new();
+    for rec in store.list() {
+        if rec.is_alive() {
+            live.insert(rec.id.clone());
+            continue;
+        }
+        store.remove(&rec);
+        report.records += 1;
+    }
+    for name in cgroup_names(Path::new(cgroups::DEFAULT_ROOT)) {
+        if live.contains(&name) {
+            continue;
+        }
+        if let Ok(cg) = Cgroup::open(&name) {
+            if cg.remove().is_ok() {
+                report.cgroups += 1;
+            }
+        }
+    }
+    report
+}

@@ -1,0 +1,265 @@
+//! The state directory: one record per running container under /run/docker-run, so that
+//! containers can be listed and managed from another process (`docker-run ps`, `exec`, `stop`).
+//!
+//! Layout: `<root>/containers/<id>` (a key=value file) and `<root>/names/<name>` (a symlink to
+//! the id). A record whose process is gone (or whose pid was reused: the start time differs) is
+//! stale; `cleanup` removes it together with the container's cgroup.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+pub const DEFAULT_ROOT: &str = "/run/docker-run";
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Record {
+    pub id: String,
+    pub name: Option<String>,
+    pub pid: i32,
+    /// Start time of `pid` in clock ticks since boot (/proc/<pid>/stat field 22).
+    pub start_time: u64,
+    /// Seconds since the epoch.
+    pub created: u64,
+    pub command: String,
+    pub hostname: String,
+    pub ip: Option<String>,
+    pub bridge: Option<String>,
+    /// Still starting: `pid` is the starting process, not yet the container's.
+    pub starting: bool,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::Io { path: path.to_path_buf(), source: e }
+}
+
+/// Start time of a live process, None when it does not exist.
+pub fn process_start_time(pid: i32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(19)?.parse().ok()
+}
+
+impl Record {
+    /// True while the recorded process runs (and is the same process, not a reused pid).
+    pub fn is_alive(&self) -> bool {
+        self.pid > 0 && process_start_time(self.pid) == Some(self.start_time)
+    }
+
+    fn to_text(&self) -> String {
+        let mut s = format!(
+            "id={}\nstarting={}\npid={}\nstart_time={}\ncreated={}\nhostname={}\ncommand={}\n",
+            self.id,
+            u8::from(self.starting),
+            self.pid,
+            self.start_time,
+            self.created,
+            self.hostname,
+            self.command.replace('\n', " ")
+        );
+        for (k, v) in [("name", &self.name), ("ip", &self.ip), ("bridge", &self.bridge)] {
+            if let Some(v) = v {
+                s.push_str(&format!("{k}={v}\n"));
+            }
+        }
+        s
+    }
+
+    fn from_text(text: &str) -> Option<Record> {
+        let mut r = Record::default();
+        for line in text.lines() {
+            let (k, v) = line.split_once('=')?;
+            match k {
+                "id" => r.id = v.to_string(),
+                "starting" => r.starting = v == "1",
+                "name" => r.name = Some(v.to_string()),
+                "pid" => r.pid = v.parse().ok()?,
+                "start_time" => r.start_time = v.parse().ok()?,
+                "created" => r.created = v.parse().ok()?,
+                "hostname" => r.hostname = v.to_string(),
+                "command" => r.command = v.to_string(),
+                "ip" => r.ip = Some(v.to_string()),
+                "bridge" => r.bridge = Some(v.to_string()),
+                _ => {}
+            }
+        }
+        (!r.id.is_empty()).then_some(r)
+    }
+}
+
+/// The state directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store::new(DEFAULT_ROOT)
+    }
+}
+
+impl Store {
+    pub fn new(root: impl Into<PathBuf>) -> Store {
+        Store { root: root.into() }
+    }
+
+    fn containers(&self) -> PathBuf {
+        self.root.join("containers")
+    }
+
+    fn names(&self) -> PathBuf {
+        self.root.join("names")
+    }
+
+    /// Claims `name` for `id`: fails when a live container holds it; takes over a stale one.
+    pub fn claim_name(&self, name: &str, id: &str) -> Result<()> {
+        let dir = self.names();
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let link = dir.join(name);
+        loop {
+            match std::os::unix::fs::symlink(id, &link) {
+                Ok(()) => return Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = fs::read_link(&link).ok().and_then(|t| t.to_str().map(String::from));
+                    if let Some(holder) = holder.as_deref().and_then(|h| self.load(h)) {
+                        if holder.is_alive() {
+                            return Err(Error::invalid(format!(
+                                "the container name {name:?} is already in use by container {}",
+                                &holder.id[..12.min(holder.id.len())]
+                            )));
+                        }
+                    }
+                    // A stale claim (its container is gone): take it over.
+                    let _ = fs::remove_file(&link);
+                }
+                Err(e) => return Err(io_err(&link)(e)),
+            }
+        }
+    }
+
+    /// Writes a record atomically (temp file + rename).
+    pub fn save(&self, rec: &Record) -> Result<()> {
+        let dir = self.containers();
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        let path = dir.join(&rec.id);
+        let tmp = dir.join(format!(".{}.tmp", rec.id));
+        let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+        f.write_all(rec.to_text().as_bytes()).map_err(io_err(&tmp))?;
+        fs::rename(&tmp, &path).map_err(io_err(&path))
+    }
+
+    pub fn load(&self, id: &str) -> Option<Record> {
+        if id.is_empty() || id.contains('/') || id.starts_with('.') {
+            return None;
+        }
+        Record::from_text(&fs::read_to_string(self.containers().join(id)).ok()?)
+    }
+
+    /// Removes a record and its name.
+    pub fn remove(&self, rec: &Record) {
+        let _ = fs::remove_file(self.containers().join(&rec.id));
+        if let Some(name) = &rec.name {
+            let link = self.names().join(name);
+            if fs::read_link(&link).ok().as_deref() == Some(Path::new(&rec.id)) {
+                let _ = fs::remove_file(link);
+            }
+        }
+    }
+
+    /// Every record, live or stale, oldest first.
+    pub fn list(&self) -> Vec<Record> {
+        let mut all: Vec<Record> = fs::read_dir(self.containers())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| self.load(e.file_name().to_str()?))
+            .collect();
+        all.sort_by_key(|r| (r.created, r.id.clone()));
+        all
+    }
+
+    /// Finds a started container by name, full id or unique id prefix (like Docker).
+    pub fn find(&self, key: &str) -> Result<Record> {
+        let rec = self.find_any(key)?;
+        if rec.starting {
+            return Err(Error::State(format!("container {key} is still starting")));
+        }
+        Ok(rec)
+    }
+
+    fn find_any(&self, key: &str) -> Result<Record> {
+        if let Ok(target) = fs::read_link(self.names().join(key)) {
+            if let Some(rec) = target.to_str().and_then(|id| self.load(id)) {
+                return Ok(rec);
+            }
+        }
+        if let Some(rec) = self.load(key) {
+            return Ok(rec);
+        }
+        let matches: Vec<Record> = if key.len() >= 3 && key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            self.list().into_iter().filter(|r| r.id.starts_with(key)).collect()
+        } else {
+            Vec::new()
+        };
+        match matches.len() {
+            1 => Ok(matches.into_iter().next().expect("one match")),
+            0 => Err(Error::invalid(format!("no such container: {key}"))),
+            n => Err(Error::invalid(format!("{key} matches {n} containers: use more of the id"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(tag: &str) -> Store {
+        let d = std::env::temp_dir().join(format!("state-test-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        Store::new(d)
+    }
+
+    #[test]
+    fn records_round_trip_and_are_found_by_name_and_prefix() {
+        let s = store("rt");
+        let me = std::process::id() as i32;
+        let rec = Record {
+            id: "abcdef0123456789".into(),
+            name: Some("web".into()),
+            pid: me,
+            start_time: process_start_time(me).unwrap(),
+            created: 1,
+            command: "sh -c x".into(),
+            hostname: "h".into(),
+            ip: Some("10.88.0.2".into()),
+            bridge: None,
+        };
+        s.claim_name("web", &rec.id).unwrap();
+        s.save(&rec).unwrap();
+        assert_eq!(s.find("web").unwrap(), rec);
+        assert_eq!(s.find("abcdef").unwrap(), rec);
+        assert_eq!(s.find(&rec.id).unwrap(), rec);
+        assert!(rec.is_alive());
+        let err = s.claim_name("web", "other").unwrap_err().to_string();
+        assert!(err.contains("already in use"), "{err}");
+        assert!(s.find("nope").unwrap_err().to_string().contains("no such container: nope"));
+        s.remove(&rec);
+        assert!(s.find("web").is_err());
+        let _ = fs::remove_dir_all(&s.root);
+    }
+
+    #[test]
+    fn a_dead_or_reused_pid_is_stale_and_its_name_can_be_taken() {
+        let s = store("stale");
+        let me = std::process::id() as i32;
+        let rec = Record { id: "0123456789ab".into(), name: Some("db".into()), pid: me, start_time: 1, ..Default::default() };
+        assert!(!rec.is_alive(), "start time differs: a reused pid");
+        s.save(&rec).unwrap();
+        s.claim_name("db", &rec.id).unwrap();
+        s.claim_name("db", "fedcba987654").unwrap();
+        let _ = fs::remove_dir_all(&s.root);
+    }
+}

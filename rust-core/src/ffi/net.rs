@@ -161,6 +161,10 @@ mod tests {
             assert_eq!(bridge_create(c"br-f0".as_ptr(), c"10.77.0.0/24".as_ptr()), OK, "{}", message());
             assert_eq!(bridge_create(c"br-f0".as_ptr(), c"10.77.0.0/24".as_ptr()), OK, "idempotent");
             assert_eq!(ipv4_of("br-f0"), Some(Ipv4Addr::new(10, 77, 0, 1)));
+            // Overlaps br-f0's route: refused, nothing created.
+            assert_eq!(bridge_create(c"br-f2".as_ptr(), c"10.77.0.0/16".as_ptr()), rt_status::INVALID_ARG as c_int);
+            assert!(message().contains("on interface br-f0"), "{}", message());
+            assert!(!has_link("br-f2"));
             assert_eq!(bridge_create(c"br-f1".as_ptr(), std::ptr::null()), OK, "{}", message());
             assert_eq!(ipv4_of("br-f1"), None);
 
@@ -168,6 +172,10 @@ mod tests {
             assert!(has_link("vf0") && has_link("vf1"));
             assert_eq!(veth_create(c"vf0".as_ptr(), c"vf2".as_ptr(), 0), rt_status::NETLINK as c_int);
             assert_eq!(error_errno(), libc::EEXIST);
+
+            assert_eq!(veth_create(c"vx0".as_ptr(), c"vx1".as_ptr(), c_int::MAX), rt_status::NETLINK as c_int);
+            assert_eq!(error_errno(), libc::ESRCH, "{}", message());
+            assert!(!has_link("vx0"));
 
             assert_eq!(bridge_attach(c"br-f0".as_ptr(), c"vf0".as_ptr()), OK, "{}", message());
             let mut nl = Netlink::open().unwrap();

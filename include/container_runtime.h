@@ -372,6 +372,54 @@ const char *error_message(void);
  */
 int error_errno(void);
 
+/*
+ Creates a veth pair `name` / `peer_name`, both down. With `peer_netns_pid` 0 both ends are
+ created in the caller's network namespace; otherwise the peer is created directly inside the
+ network namespace of that process (much cheaper than creating it here and moving it).
+
+ Errors: RT_STATUS_NULL_ARG for a NULL name, RT_STATUS_INVALID_ARG for a bad name or a
+ negative pid, RT_STATUS_NETLINK from the kernel (error_errno(): EEXIST if a name is taken,
+ ESRCH if there is no such process, ...). Thread-safe (no shared state).
+ */
+int veth_create(const char *name, const char *peer_name, int peer_netns_pid);
+
+/*
+ Deletes a link (for a veth, both ends) in the caller's network namespace. Costs a kernel
+ grace period (tens of ms); a container's veth also goes away with its namespace.
+
+ Errors: RT_STATUS_NULL_ARG, RT_STATUS_INVALID_ARG for a bad name, RT_STATUS_NETLINK
+ (error_errno() ENODEV: no such link). Thread-safe.
+ */
+int veth_delete(const char *name);
+
+/*
+ Makes sure bridge `name` exists and is up. With `cidr` NULL it gets no address; otherwise
+ `cidr` is its subnet ("10.88.0.0/16": prefix 8 to 30, no host bits) and the bridge holds the
+ subnet's first host address (the containers' gateway). Idempotent: an existing bridge is
+ fine, also when another process creates it at the same time.
+
+ A subnet that overlaps a route through another interface is refused before anything is
+ created (RT_STATUS_INVALID_ARG, the message names the route and interface), as is a malformed
+ cidr. Kernel errors give RT_STATUS_NETLINK with error_errno(). Thread-safe.
+ */
+int bridge_create(const char *name, const char *cidr);
+
+/*
+ Makes `ifname` a port of `bridge` and brings it up.
+
+ Errors: RT_STATUS_NULL_ARG, RT_STATUS_INVALID_ARG for a bad name, RT_STATUS_NETLINK
+ (error_errno() ENODEV: the bridge or the interface does not exist). Thread-safe.
+ */
+int bridge_attach(const char *bridge, const char *ifname);
+
+/*
+ Sets a link up in the caller's network namespace.
+
+ Errors: RT_STATUS_NULL_ARG, RT_STATUS_INVALID_ARG for a bad name, RT_STATUS_NETLINK
+ (error_errno() ENODEV: no such link). Thread-safe.
+ */
+int link_set_up(const char *name);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

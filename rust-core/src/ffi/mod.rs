@@ -5,6 +5,7 @@
 pub mod cgroup;
 pub mod container;
 pub mod error;
+pub mod net;
 
 use std::ffi::{CStr, OsStr, c_char, c_int};
 use std::os::unix::ffi::OsStrExt;

@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -153,38 +154,42 @@ static void test_config_null_args(void)
 
 	CHECK_NULL_ARG(container_config_new(NULL), "out");
 
-	CHECK_NULL_ARG(container_config_set_rootfs(NULL, "/"), "config");
+	CHECK_NULL_ARG(container_config_set_rootfs(NULL, "/"), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_set_rootfs(cfg, NULL), "path");
 
-	CHECK_NULL_ARG(container_config_set_hostname(NULL, "abitest"), "config");
+	CHECK_NULL_ARG(container_config_set_hostname(NULL, "abitest"), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_set_hostname(cfg, NULL), "hostname");
 
-	CHECK_NULL_ARG(container_config_set_name(NULL, "abitest"), "config");
+	CHECK_NULL_ARG(container_config_set_name(NULL, "abitest"), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_set_name(cfg, NULL), "name");
 
-	CHECK_NULL_ARG(container_config_set_argv(NULL, argv, 1), "config");
+	CHECK_NULL_ARG(container_config_set_argv(NULL, argv, 1), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_set_argv(cfg, NULL, 1), "argv");
 	CHECK_NULL_ARG(container_config_set_argv(cfg, argv_null, 2), "argv[1]");
 
-	CHECK_NULL_ARG(container_config_add_env(NULL, "A=b"), "config");
+	CHECK_NULL_ARG(container_config_add_env(NULL, "A=b"), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_add_env(cfg, NULL), "key_value");
 
-	CHECK_NULL_ARG(container_config_set_cwd(NULL, "/"), "config");
+	CHECK_NULL_ARG(container_config_set_cwd(NULL, "/"), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_set_cwd(cfg, NULL), "path");
 
-	CHECK_NULL_ARG(container_config_set_user(NULL, 0, 0), "config");
-	CHECK_NULL_ARG(container_config_set_namespaces(NULL, RT_NS_ALL), "config");
-	CHECK_NULL_ARG(container_config_set_readonly_rootfs(NULL, true), "config");
-	CHECK_NULL_ARG(container_config_set_tty(NULL, false), "config");
-	CHECK_NULL_ARG(container_config_set_init(NULL, false), "config");
-	CHECK_NULL_ARG(container_config_set_no_pivot(NULL, false), "config");
+	CHECK_NULL_ARG(container_config_set_user(NULL, 0, 0), "cfg is NULL");
+	CHECK_NULL_ARG(container_config_set_namespaces(NULL, RT_NS_ALL), "cfg is NULL");
+	CHECK_NULL_ARG(container_config_set_readonly_rootfs(NULL, true), "cfg is NULL");
+	CHECK_NULL_ARG(container_config_set_tty(NULL, false), "cfg is NULL");
+	CHECK_NULL_ARG(container_config_set_init(NULL, false), "cfg is NULL");
+	CHECK_NULL_ARG(container_config_set_no_pivot(NULL, false), "cfg is NULL");
 
-	CHECK_NULL_ARG(container_config_add_bind_mount(NULL, "/tmp", "/mnt", true), "config");
+	CHECK_NULL_ARG(container_config_add_bind_mount(NULL, "/tmp", "/mnt", true), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_add_bind_mount(cfg, NULL, "/mnt", true), "source");
 	CHECK_NULL_ARG(container_config_add_bind_mount(cfg, "/tmp", NULL, true), "destination");
 
-	CHECK_NULL_ARG(container_config_add_tmpfs(NULL, "/mnt", NULL), "config");
+	CHECK_NULL_ARG(container_config_add_tmpfs(NULL, "/mnt", NULL), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_add_tmpfs(cfg, NULL, "size=1m"), "destination");
+
+	CHECK_NULL_ARG(container_config_set_limit(NULL, "memory", "32m"), "cfg is NULL");
+	CHECK_NULL_ARG(container_config_set_limit(cfg, NULL, "32m"), "key");
+	CHECK_NULL_ARG(container_config_set_limit(cfg, "memory", NULL), "value");
 	/* options may be NULL (documented) */
 	CHECK_STATUS(container_config_add_tmpfs(cfg, "/mnt", NULL), RT_STATUS_OK);
 	CHECK_NO_ERROR();
@@ -198,13 +203,18 @@ static void test_container_null_args(void)
 	container *c = NULL;
 	container *untouched = (container *)&c; /* a sentinel: *out must stay as it was on failure */
 	int value = -1;
+	uint64_t counter = 77;
+	bool flag = false;
 	char buf[80];
 	size_t len = 0;
+	const char *argv[] = {"/bin/true"};
+	const char *argv_null[] = {"/bin/sh", NULL};
+	const char *env_null[] = {NULL};
 
 	if (cfg == NULL)
 		return;
 
-	CHECK_NULL_ARG(container_new(NULL, &untouched), "config");
+	CHECK_NULL_ARG(container_new(NULL, &untouched), "cfg is NULL");
 	CHECK(untouched == (container *)&c);
 	CHECK_NULL_ARG(container_new(cfg, NULL), "out");
 
@@ -215,17 +225,44 @@ static void test_container_null_args(void)
 		return;
 	}
 
-	CHECK_NULL_ARG(container_start(NULL), "container");
-	CHECK_NULL_ARG(container_wait(NULL, &value), "container");
+	CHECK_NULL_ARG(container_start(NULL), "c is NULL");
+	CHECK_NULL_ARG(container_wait(NULL, &value), "c is NULL");
 	CHECK_NULL_ARG(container_wait(c, NULL), "out_status");
-	CHECK_NULL_ARG(container_exit_signal(NULL, &value), "container");
+	CHECK_NULL_ARG(container_exit_signal(NULL, &value), "c is NULL");
 	CHECK_NULL_ARG(container_exit_signal(c, NULL), "out_signal");
-	CHECK_NULL_ARG(container_kill(NULL, SIGTERM), "container");
-	CHECK_NULL_ARG(container_pid(NULL, &value), "container");
+	CHECK_NULL_ARG(container_kill(NULL, SIGTERM), "c is NULL");
+	CHECK_NULL_ARG(container_pid(NULL, &value), "c is NULL");
 	CHECK_NULL_ARG(container_pid(c, NULL), "out_pid");
-	CHECK_NULL_ARG(container_id(NULL, buf, sizeof buf, &len), "container");
+	CHECK_NULL_ARG(container_id(NULL, buf, sizeof buf, &len), "c is NULL");
 	CHECK_NULL_ARG(container_id(c, buf, sizeof buf, NULL), "out_len");
-	CHECK(value == -1); /* outputs untouched on failure */
+
+	CHECK_NULL_ARG(cgroup_set(NULL, "memory", "32m"), "c is NULL");
+	CHECK_NULL_ARG(cgroup_set(c, NULL, "32m"), "key");
+	CHECK_NULL_ARG(cgroup_set(c, "memory", NULL), "value");
+	CHECK_NULL_ARG(cgroup_get(NULL, "memory", buf, sizeof buf, &len), "c is NULL");
+	CHECK_NULL_ARG(cgroup_get(c, NULL, buf, sizeof buf, &len), "key");
+	/* pointers are checked before the state (the container is not running) */
+	CHECK_NULL_ARG(cgroup_get(c, "memory", buf, sizeof buf, NULL), "out_len");
+	CHECK_NULL_ARG(cgroup_stat(NULL, "pids.current", &counter), "c is NULL");
+	CHECK_NULL_ARG(cgroup_stat(c, NULL, &counter), "name");
+	CHECK_NULL_ARG(cgroup_stat(c, "pids.current", NULL), "out");
+	CHECK_NULL_ARG(container_oom_killed(NULL, &flag), "c is NULL");
+	CHECK_NULL_ARG(container_oom_killed(c, NULL), "out");
+
+	CHECK_NULL_ARG(container_exec(NULL, argv, 1, NULL, 0, false, &value), "c is NULL");
+	CHECK_NULL_ARG(container_exec(c, NULL, 1, NULL, 0, false, &value), "argv");
+	CHECK_NULL_ARG(container_exec(c, argv_null, 2, NULL, 0, false, &value), "argv[1]");
+	CHECK_NULL_ARG(container_exec(c, argv, 1, NULL, 1, false, &value), "env");
+	CHECK_NULL_ARG(container_exec(c, argv, 1, env_null, 1, false, &value), "env[0]");
+	CHECK_NULL_ARG(container_exec(c, argv, 1, NULL, 0, false, NULL), "out_status");
+	CHECK_NULL_ARG(container_stop(NULL, 0), "c is NULL");
+
+	CHECK_NULL_ARG(container_open(NULL, &untouched), "name_or_id");
+	CHECK(untouched == (container *)&c);
+	CHECK_NULL_ARG(container_open("abi-test-none", NULL), "out");
+	CHECK_NULL_ARG(container_list(buf, sizeof buf, NULL), "out_len");
+
+	CHECK(value == -1 && counter == 77 && !flag); /* outputs untouched on failure */
 
 	/*
 	 * buf NULL is the documented size query (like snprintf(NULL, 0)): not NULL_ARG but
@@ -234,9 +271,35 @@ static void test_container_null_args(void)
 	len = 0;
 	CHECK_STATUS(container_id(c, NULL, 0, &len), RT_STATUS_BUFFER_TOO_SMALL);
 	CHECK(len == 64);
+	len = 12345;
+	CHECK_STATUS(container_list(NULL, 0, &len), RT_STATUS_BUFFER_TOO_SMALL);
+	CHECK(len != 12345);
+
+	/* runtime_cleanup's counter is optional */
+	CHECK_STATUS(runtime_cleanup(NULL), RT_STATUS_OK);
+	CHECK_NO_ERROR();
+	len = 12345;
+	CHECK_STATUS(runtime_cleanup(&len), RT_STATUS_OK);
+	CHECK(len != 12345);
 
 	container_free(c);
 	container_config_free(cfg);
+}
+
+/* The netlink verbs: argument checks only (the Rust tests drive them in private netns). */
+static void test_net_args(void)
+{
+	CHECK_NULL_ARG(veth_create(NULL, "p0", 0), "name");
+	CHECK_NULL_ARG(veth_create("v0", NULL, 0), "peer_name");
+	CHECK_NULL_ARG(veth_delete(NULL), "name");
+	CHECK_NULL_ARG(bridge_create(NULL, NULL), "name");
+	CHECK_NULL_ARG(bridge_attach(NULL, "v0"), "bridge");
+	CHECK_NULL_ARG(bridge_attach("br0", NULL), "ifname");
+	CHECK_NULL_ARG(link_set_up(NULL), "name");
+	CHECK_STATUS(veth_create("sixteen-bytes-xx", "p0", 0), RT_STATUS_INVALID_ARG);
+	CHECK(strstr(error_message(), "sixteen-bytes-xx") != NULL);
+	CHECK_STATUS(bridge_create("abi-br0", "10.99.0.1/33"), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(veth_create("v0", "p0", -5), RT_STATUS_INVALID_ARG);
 }
 
 static void test_error_message_lifecycle(void)
@@ -318,6 +381,24 @@ static void test_validation(void)
 	CHECK_STATUS(container_config_set_user(cfg, 0xffffffffu, 0), RT_STATUS_INVALID_ARG);
 	CHECK_STATUS(container_config_set_user(cfg, 0, 0), RT_STATUS_OK);
 
+	/* limits: Docker's keys and units; bad ones are INVALID_ARG naming key and value */
+	CHECK_STATUS(container_config_set_limit(cfg, "memory", "32m"), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_limit(cfg, "pids-limit", "100"), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_limit(cfg, "memory", "lots"), RT_STATUS_INVALID_ARG);
+	CHECK_MESSAGE2("memory", "lots");
+	CHECK_STATUS(container_config_set_limit(cfg, "abi-no-such-limit", "1"), RT_STATUS_INVALID_ARG);
+	CHECK_MESSAGE("abi-no-such-limit");
+	CHECK_STATUS(container_config_set_limit(cfg, "memory", "\xff"), RT_STATUS_INVALID_UTF8);
+	CHECK_STATUS(container_config_set_limit(cfg, "\xff", "1"), RT_STATUS_INVALID_UTF8);
+
+	/* container_open: unknown names fail and leave *out alone */
+	c = NULL;
+	CHECK(container_open("abi-test-no-such-container", &c) != RT_STATUS_OK);
+	CHECK_MESSAGE("abi-test-no-such-container");
+	CHECK(c == NULL);
+	CHECK_STATUS(container_open("\xff", &c), RT_STATUS_INVALID_UTF8);
+	CHECK(c == NULL);
+
 	/* container_new with a missing rootfs names the path; *out stays untouched */
 	CHECK_STATUS(container_config_set_rootfs(cfg, "/nonexistent/abi-test-rootfs"), RT_STATUS_OK);
 	c = NULL;
@@ -351,6 +432,9 @@ static void test_states(void)
 	char small[10];
 	size_t len = 0;
 	size_t i;
+	const char *exec_argv[] = {"/bin/true"};
+	uint64_t counter = 0;
+	bool flag = false;
 
 	if (cfg == NULL)
 		return;
@@ -367,6 +451,16 @@ static void test_states(void)
 	CHECK_STATUS(container_pid(c, &value), RT_STATUS_STATE);
 	CHECK(value == -1);
 	CHECK_STATUS(container_kill(c, SIGTERM), RT_STATUS_STATE);
+	CHECK_STATUS(container_stop(c, 100), RT_STATUS_STATE);
+	CHECK_STATUS(container_exec(c, exec_argv, 1, NULL, 0, false, &value), RT_STATUS_STATE);
+	CHECK_STATUS(container_exec(c, exec_argv, 0, NULL, 0, false, &value), RT_STATUS_INVALID_ARG);
+	CHECK(value == -1);
+	CHECK_STATUS(container_oom_killed(c, &flag), RT_STATUS_STATE);
+	CHECK_STATUS(cgroup_stat(c, "pids.current", &counter), RT_STATUS_STATE);
+	CHECK_STATUS(cgroup_get(c, "memory", buf, sizeof buf, &len), RT_STATUS_STATE);
+	/* before start, a limit is recorded (and still validated) */
+	CHECK_STATUS(cgroup_set(c, "memory", "64m"), RT_STATUS_OK);
+	CHECK_STATUS(cgroup_set(c, "memory", "lots"), RT_STATUS_INVALID_ARG);
 
 	/* the signal number is checked before the state */
 	CHECK_STATUS(container_kill(c, 0), RT_STATUS_INVALID_ARG);
@@ -553,6 +647,123 @@ static void test_normal_exit_signal(void)
 	container_free(c);
 }
 
+/* The state letter of a process (R, S, Z, ...), 0 when it is gone. */
+static char proc_state(int pid)
+{
+	char path[64];
+	char line[512];
+	char *paren;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	paren = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+	fclose(f);
+	return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/* Limits, counters, exec, open, list and stop on a running container. */
+static void test_running_container_api(void)
+{
+	const char *sleep30[] = {"/bin/sleep", "30"};
+	const char *exit4[] = {"/bin/sh", "-c", "exit 4"};
+	const char *env_test[] = {"/bin/sh", "-c", "test \"$ABI\" = 7 && test \"$(hostname)\" = abiexec"};
+	const char *env[] = {"ABI=7"};
+	const char *nope[] = {"/bin/nope"};
+	container_config *cfg = new_config();
+	container *c = NULL;
+	container *opened = NULL;
+	char id[65];
+	char buf[4096];
+	char small[4];
+	size_t len = 0;
+	uint64_t counter = 0;
+	int pid = 0;
+	int other_pid = 0;
+	int status = -1;
+	int sig = -1;
+	bool oom = true;
+	char proc[64];
+	struct stat st;
+
+	if (cfg == NULL)
+		return;
+	CHECK_STATUS(container_config_set_argv(cfg, sleep30, 2), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_hostname(cfg, "abiexec"), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_limit(cfg, "pids-limit", "100"), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_limit(cfg, "memory", "64m"), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_OK);
+	container_config_free(cfg);
+	if (c == NULL)
+		return;
+	CHECK_STATUS(container_start(c), RT_STATUS_OK);
+	CHECK_STATUS(container_pid(c, &pid), RT_STATUS_OK);
+	CHECK_STATUS(container_id(c, id, sizeof id, &len), RT_STATUS_OK);
+
+	/* limits read back from the cgroup, and changed while running */
+	CHECK_STATUS(cgroup_get(c, "pids-limit", buf, sizeof buf, &len), RT_STATUS_OK);
+	CHECK(strcmp(buf, "100") == 0 && len == 3);
+	CHECK_STATUS(cgroup_get(c, "memory", buf, sizeof buf, &len), RT_STATUS_OK);
+	CHECK(strcmp(buf, "67108864") == 0);
+	CHECK_STATUS(cgroup_set(c, "memory", "128m"), RT_STATUS_OK);
+	CHECK_STATUS(cgroup_get(c, "memory", buf, sizeof buf, &len), RT_STATUS_OK);
+	CHECK(strcmp(buf, "134217728") == 0);
+	len = 0;
+	CHECK_STATUS(cgroup_get(c, "memory", small, sizeof small, &len), RT_STATUS_BUFFER_TOO_SMALL);
+	CHECK(len == 9);
+	CHECK_STATUS(cgroup_set(c, "memory", "lots"), RT_STATUS_INVALID_ARG);
+	CHECK_NULL_ARG(cgroup_get(c, "memory", buf, sizeof buf, NULL), "out_len");
+	CHECK_STATUS(cgroup_stat(c, "pids.current", &counter), RT_STATUS_OK);
+	CHECK(counter >= 1 && counter < 100);
+	CHECK_STATUS(cgroup_stat(c, "abi-bogus", &counter), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(container_oom_killed(c, &oom), RT_STATUS_STATE);
+
+	/* exec: exit codes, env, the container's hostname; a missing command */
+	CHECK_STATUS(container_exec(c, exit4, 3, NULL, 0, false, &status), RT_STATUS_OK);
+	CHECK(status == 4);
+	status = -1;
+	CHECK_STATUS(container_exec(c, env_test, 3, env, 1, false, &status), RT_STATUS_OK);
+	CHECK(status == 0);
+	CHECK(container_exec(c, nope, 1, NULL, 0, false, &status) != RT_STATUS_OK);
+	CHECK_MESSAGE("/bin/nope");
+
+	/* listed, and openable by id and by a unique prefix; freeing that handle keeps it running */
+	len = 0;
+	CHECK_STATUS(container_list(buf, sizeof buf, &len), RT_STATUS_OK);
+	CHECK(strstr(buf, id) != NULL);
+	CHECK_STATUS(container_open(id, &opened), RT_STATUS_OK);
+	if (opened != NULL) {
+		CHECK_STATUS(container_pid(opened, &other_pid), RT_STATUS_OK);
+		CHECK(other_pid == pid);
+		CHECK_STATUS(container_wait(opened, &status), RT_STATUS_STATE);
+		container_free(opened);
+		opened = NULL;
+	}
+	snprintf(proc, sizeof proc, "/proc/%d", pid);
+	CHECK(stat(proc, &st) == 0);
+	id[16] = '\0';
+	CHECK_STATUS(container_open(id, &opened), RT_STATUS_OK);
+	container_free(opened);
+	CHECK(stat(proc, &st) == 0);
+
+	/* stop: sleep as PID 1 ignores SIGTERM, so SIGKILL after the timeout; exited (a zombie
+	 * until container_wait reaps it) when stop returns */
+	CHECK_STATUS(container_stop(c, 200), RT_STATUS_OK);
+	CHECK(proc_state(pid) == 'Z' || proc_state(pid) == 0);
+	CHECK_STATUS(container_wait(c, &status), RT_STATUS_OK);
+	CHECK(status == 137 || status == 143);
+	CHECK_STATUS(container_exit_signal(c, &sig), RT_STATUS_OK);
+	CHECK(sig == status - 128);
+	CHECK_STATUS(container_oom_killed(c, &oom), RT_STATUS_OK);
+	CHECK(!oom);
+	CHECK_STATUS(container_stop(c, 0), RT_STATUS_STATE);
+	CHECK_STATUS(container_list(buf, sizeof buf, &len), RT_STATUS_OK);
+	CHECK(strstr(buf, id) == NULL);
+	container_free(c);
+}
+
 /* A running container freed without wait is killed and reaped. */
 static void test_free_running(void)
 {
@@ -612,6 +823,38 @@ static void test_fd_hygiene(void)
 	CHECK(before == after);
 }
 
+/*
+ * The caller's descriptors never reach the container: an O_CLOEXEC one and a plain one, both
+ * on the host's "/" (a leaked directory fd is a way out of the rootfs through /proc/<pid>/fd).
+ * Checked in the command and in PID 1, which is the init when init is on.
+ */
+static void test_host_fds_not_inherited(bool init)
+{
+	char script[256];
+	const char *argv[] = {"/bin/sh", "-c", script};
+	struct run_opts opts = {NULL, init};
+	int status = -1;
+	int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int a = root < 0 ? -1 : fcntl(root, F_DUPFD_CLOEXEC, 100);
+	int b = root < 0 ? -1 : fcntl(root, F_DUPFD, 100);
+
+	CHECK(root >= 0 && a >= 100 && b >= 100);
+	snprintf(script, sizeof script,
+		 "for f in /proc/self/fd/%d /proc/self/fd/%d /proc/1/fd/%d /proc/1/fd/%d; do "
+		 "if test -e $f; then echo \"host fd leaked: $f\" >&2; exit 1; fi; done",
+		 a, b, a, b);
+	CHECK_STATUS(run(argv, 3, &opts, &status), RT_STATUS_OK);
+	if (status != 0)
+		fprintf(stderr, "host fds %d, %d reached the container (init=%d)\n", a, b, (int)init);
+	CHECK(status == 0);
+	if (b >= 0)
+		close(b);
+	if (a >= 0)
+		close(a);
+	if (root >= 0)
+		close(root);
+}
+
 static void test_panic(void)
 {
 #if defined(CONTAINER_RUNTIME_TEST_PANIC)
@@ -644,6 +887,7 @@ int main(int argc, char **argv)
 	test_free_null();
 	test_config_null_args();
 	test_container_null_args();
+	test_net_args();
 	test_error_message_lifecycle();
 	test_validation();
 	test_states();
@@ -659,7 +903,10 @@ int main(int argc, char **argv)
 		test_kill_and_pid();
 		test_normal_exit_signal();
 		test_free_running();
+		test_running_container_api();
 		test_fd_hygiene();
+		test_host_fds_not_inherited(false);
+		test_host_fds_not_inherited(true);
 	}
 
 	printf("%d passed, %d failed\n", passed, failed);

@@ -18,7 +18,7 @@ pub extern "C" fn container_config_set_limit(cfg: *mut container_config, key: *c
     guard(|| {
         let key = c_str(key, "key")?;
         let value = c_str(value, "value")?;
-        let spec = non_null_mut(cfg.cast::<ContainerSpec>(), "config")?;
+        let spec = non_null_mut(cfg.cast::<ContainerSpec>(), "cfg")?;
         cgroups::set_limit(&mut spec.resources, key, value).map_err(crate::Error::from)?;
         Ok(())
     })
@@ -33,7 +33,7 @@ pub extern "C" fn cgroup_set(c: *mut container, key: *const c_char, value: *cons
     guard(|| {
         let key = c_str(key, "key")?;
         let value = c_str(value, "value")?;
-        let c = non_null_mut(c.cast::<Container>(), "container")?;
+        let c = non_null_mut(c.cast::<Container>(), "c")?;
         c.set_limit(key, value)?;
         Ok(())
     })
@@ -52,7 +52,8 @@ pub extern "C" fn cgroup_get(
 ) -> c_int {
     guard(|| {
         let key = c_str(key, "key")?;
-        let c = non_null(c.cast::<Container>(), "container")?;
+        let c = non_null(c.cast::<Container>(), "c")?;
+        non_null(out_len, "out_len")?;
         let value = c.get_limit(key)?;
         write_string(&value, buf, cap, out_len)
     })
@@ -65,7 +66,7 @@ pub extern "C" fn cgroup_get(
 pub extern "C" fn cgroup_stat(c: *const container, name: *const c_char, out: *mut u64) -> c_int {
     guard(|| {
         let name = c_str(name, "name")?;
-        let c = non_null(c.cast::<Container>(), "container")?;
+        let c = non_null(c.cast::<Container>(), "c")?;
         let out = non_null_mut(out, "out")?;
         let stats = c.stats()?;
         let value = match name {
@@ -90,7 +91,7 @@ pub extern "C" fn cgroup_stat(c: *const container, name: *const c_char, out: *mu
 #[unsafe(no_mangle)]
 pub extern "C" fn container_oom_killed(c: *const container, out: *mut bool) -> c_int {
     guard(|| {
-        let c = non_null(c.cast::<Container>(), "container")?;
+        let c = non_null(c.cast::<Container>(), "c")?;
         let out = non_null_mut(out, "out")?;
         let status = c
             .exit_status()

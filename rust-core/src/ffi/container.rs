@@ -35,15 +35,15 @@ pub const RT_NS_CGROUP: u32 = 32;
 pub const RT_NS_ALL: u32 = 63;
 
 fn spec_mut<'a>(cfg: *mut container_config) -> Result<&'a mut ContainerSpec, Failure> {
-    non_null_mut(cfg.cast::<ContainerSpec>(), "config")
+    non_null_mut(cfg.cast::<ContainerSpec>(), "cfg")
 }
 
 fn container_mut<'a>(c: *mut container) -> Result<&'a mut Container, Failure> {
-    non_null_mut(c.cast::<Container>(), "container")
+    non_null_mut(c.cast::<Container>(), "c")
 }
 
 fn container_ref<'a>(c: *const container) -> Result<&'a Container, Failure> {
-    non_null(c.cast::<Container>(), "container")
+    non_null(c.cast::<Container>(), "c")
 }
 
 /// Creates a configuration with Docker-like defaults: every namespace, hostname "container",
@@ -269,7 +269,7 @@ pub extern "C" fn container_config_add_tmpfs(cfg: *mut container_config, destina
 #[unsafe(no_mangle)]
 pub extern "C" fn container_new(cfg: *const container_config, out: *mut *mut container) -> c_int {
     guard(|| {
-        let spec = non_null(cfg.cast::<ContainerSpec>(), "config")?.clone();
+        let spec = non_null(cfg.cast::<ContainerSpec>(), "cfg")?.clone();
         if out.is_null() {
             return Err(fail(rt_status::NULL_ARG, "out is NULL"));
         }

@@ -45,10 +45,23 @@ impl rt_status {
             Error::ChildSetup { .. } => rt_status::CHILD_SETUP,
             Error::CommandNotFound { .. } => rt_status::NOT_FOUND,
             Error::CommandNotExecutable { .. } => rt_status::NOT_EXECUTABLE,
-            Error::Cgroup(crate::cgroups::CgroupError::Invalid(_)) => rt_status::INVALID_ARG,
-            Error::Cgroup(_) => rt_status::CGROUP,
-            Error::Net(crate::net::NetError::Invalid(_)) => rt_status::INVALID_ARG,
-            Error::Net(_) => rt_status::NETLINK,
+            Error::Cgroup(e) => {
+                use crate::cgroups::CgroupError::*;
+                match e {
+                    Invalid(_) | InvalidValue { .. } | UnknownKey { .. } | ControllerMissing(_) | NotSupported { .. } => {
+                        rt_status::INVALID_ARG
+                    }
+                    _ => rt_status::CGROUP,
+                }
+            }
+            Error::Net(e) => {
+                use crate::net::NetError::*;
+                match e {
+                    Invalid(_) => rt_status::INVALID_ARG,
+                    Netlink { .. } => rt_status::NETLINK,
+                    Io { .. } | Command(_) => rt_status::SYSCALL,
+                }
+            }
             Error::State(_) => rt_status::STATE,
         }
     }

@@ -479,9 +479,11 @@ fn run_init(plan: &ChildPlan, sock: RawFd) -> ! {
         }
         exec(plan, sock);
     }
-    // The command reports exec errors itself; EOF must come from its exec, not from us.
-    // SAFETY: closing our copy of the sync socket; stdio stays with the command too.
-    unsafe { libc::close(sock) };
+    // The command reports exec errors itself; EOF must come from its exec, not from us. This
+    // process never execs, so close-on-exec does not apply to it: close every inherited fd
+    // above stdio (the host's descriptors, other containers' sync sockets) by hand.
+    // SAFETY: plain syscall.
+    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0) };
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: stack sigset.
     unsafe { libc::sigfillset(&mut all) };

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Tier 2: the C ABI and the C++ wrapper, through the committed header and the static library.
+#   tests/abi.sh                 (ROOTFS=./rootfs by default; root runs the container parts)
+# Checks: the header compiles alone as C11 and C++17; the library exports exactly the API;
+# tests/c/abi_test.c, tests/cpp/abi_test.cpp and tests/cpp/original_main.cpp build with -Werror
+# and pass; the C test's non-container part is clean under valgrind. Programs are built into
+# tests/{c,cpp}/*.bin (git-ignored). Ends with `N passed, N failed`; non-zero on failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+
+ROOTFS=${ROOTFS:-./rootfs}
+CC=${CC:-gcc}
+CXX=${CXX:-g++}
+WARN=(-Wall -Wextra -Werror -pedantic)
+STATICLIB=target/release/libcontainer_runtime.a
+SHAREDLIB=target/release/libcontainer_runtime.so
+LINKLIBS=(-lpthread -ldl -lm -lrt)
+# The hostname tests/cpp/original_main.cpp sets, as the original project does.
+ORIGINAL_HOSTNAME=shiyanlou
+
+LOGDIR=$(mktemp -d /tmp/abi-test.XXXXXX)
+trap 'rm -rf "$LOGDIR"' EXIT
+
+# run_logged NAME CMD...: runs CMD with its output in a file (not a pipe: a container child
+# stuck before exec would hold a pipe open forever), shows the output, passes on exit 0.
+run_logged() {
+    local name=$1; shift
+    local log="$LOGDIR/$(printf '%s' "$name" | tr -c 'A-Za-z0-9' _).log"
+    timeout -k 10 600 "$@" >"$log" 2>&1
+    local rc=$?
+    sed 's/^/    /' "$log"
+    if [ "$rc" -eq 0 ]; then pass "$name"; else fail "$name" "exit status $rc"; fi
+    return "$rc"
+}
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+root_skip() {
+    if [ "${CI:-}" = true ]; then
+        fail "$1" "needs root and CI=true: a skip is a failure"
+    else
+        echo "skipped: $1 needs root"
+    fi
+}
+
+echo "=== library"
+if cargo build --release -p container-runtime >"$LOGDIR/cargo.log" 2>&1; then
+    pass "library builds"
+else
+    tail -30 "$LOGDIR/cargo.log"
+    fail "library builds"
+fi
+if [ ! -d "$ROOTFS/bin" ]; then
+    fail "rootfs $ROOTFS exists" "build it with make rootfs"
+fi
+
+echo "=== header alone"
+printf '#include "container_runtime.h"\nint main(void) { return runtime_version() == 0; }\n' >"$LOGDIR/h.c"
+cp "$LOGDIR/h.c" "$LOGDIR/h.cpp"
+run_logged "header compiles as C11" "$CC" -std=c11 "${WARN[@]}" -Iinclude -fsyntax-only "$LOGDIR/h.c"
+run_logged "header compiles as C++17" "$CXX" -std=c++17 "${WARN[@]}" -Iinclude -fsyntax-only "$LOGDIR/h.cpp"
+printf '#include "docker.hpp"\nint main() { return rt::version().empty(); }\n' >"$LOGDIR/w.cpp"
+run_logged "docker.hpp compiles alone as C++17" "$CXX" -std=c++17 "${WARN[@]}" -Iinclude -fsyntax-only "$LOGDIR/w.cpp"
+
+echo "=== exports"
+# Functions the header declares (runtime_test_panic only exists with the test-panic feature).
+header_functions() {
+    sed -n 's/^[a-z].*[ *]\([a-z_][a-z0-9_]*\)(.*/\1/p' include/container_runtime.h | sort -u
+}
+if [ -f "$SHAREDLIB" ]; then
+    exports=$(nm -D --defined-only "$SHAREDLIB" | awk '$2 ~ /^[TDBRW]$/ {print $3}' | sort -u)
+    if ! grep -qx container_start <<<"$exports"; then
+        fail "exports" "container_start is not exported by $SHAREDLIB"
+    elif stray=$(grep -Ev '^(container_|cgroup_|veth_|bridge_|link_|error_|runtime_)' <<<"$exports"); then
+        fail "exports" "unexpected exported names: $(tr '\n' ' ' <<<"$stray")"
+    else
+        pass "exports: only the API's prefixes ($(wc -l <<<"$exports") names)"
+    fi
+    missing=$(comm -23 <(header_functions | grep -vx runtime_test_panic) <(printf '%s\n' "$exports"))
+    if [ -z "$missing" ]; then
+        pass "every header function is exported"
+    else
+        fail "every header function is exported" "missing: $(tr '\n' ' ' <<<"$missing")"
+    fi
+else
+    fail "exports" "$SHAREDLIB not found"
+fi
+# A new export without an ABI test is a gap: every header function must appear in the C test.
+untested=$(header_functions | while read -r f; do grep -q "\b$f\b" tests/c/abi_test.c || echo "$f"; done)
+if [ -z "$untested" ]; then
+    pass "every header function is used in tests/c/abi_test.c"
+else
+    fail "every header function is used in tests/c/abi_test.c" "not covered: $(tr '\n' ' ' <<<"$untested")"
+fi
+
+echo "=== build"
+built_c=false built_cpp=false built_main=false
+run_logged "build tests/c/abi_test.bin" "$CC" -std=c11 "${WARN[@]}" -g -Iinclude -o tests/c/abi_test.bin \
+    tests/c/abi_test.c "$STATICLIB" "${LINKLIBS[@]}" && built_c=true
+run_logged "build tests/cpp/abi_test.bin" "$CXX" -std=c++17 "${WARN[@]}" -g -Iinclude -o tests/cpp/abi_test.bin \
+    tests/cpp/abi_test.cpp "$STATICLIB" "${LINKLIBS[@]}" && built_cpp=true
+# The original project's main.cpp: its own flags were -Wall -Wextra -Werror, no -pedantic.
+run_logged "build tests/cpp/original_main.bin" "$CXX" -std=c++17 -Wall -Wextra -Werror -g -Iinclude \
+    -o tests/cpp/original_main.bin tests/cpp/original_main.cpp "$STATICLIB" "${LINKLIBS[@]}" && built_main=true
+
+echo "=== run"
+$built_c && run_logged "tests/c/abi_test.bin" tests/c/abi_test.bin "$ROOTFS"
+$built_cpp && run_logged "tests/cpp/abi_test.bin" tests/cpp/abi_test.bin "$ROOTFS"
+
+if ! $built_main; then
+    :
+elif ! is_root; then
+    root_skip "original_main"
+else
+    echo hostname | timeout -k 10 60 tests/cpp/original_main.bin "$ROOTFS" >"$LOGDIR/main.log" 2>&1
+    rc=$?
+    out=$(cat "$LOGDIR/main.log")
+    sed 's/^/    /' <<<"$out"
+    if grep -qx -- "...start container" <<<"$out" && grep -qx "$ORIGINAL_HOSTNAME" <<<"$out" &&
+        grep -qx -- "stop container..." <<<"$out" && [ "$rc" -eq 0 ]; then
+        pass "original_main: echo hostname | original_main prints $ORIGINAL_HOSTNAME"
+    else
+        fail "original_main: echo hostname | original_main prints $ORIGINAL_HOSTNAME"
+    fi
+fi
+
+echo "=== valgrind"
+if ! command -v valgrind >/dev/null; then
+    echo "skipped: valgrind is not installed (apt-get install valgrind)"
+elif $built_c; then
+    # Known false positives of the optimised (LTO, opt-level 3) library: LLVM may compare an
+    # Option<i64>'s payload before its tag (`opt.filter(|&x| x != -1 && ...)` becomes
+    # `cmp payload,-1; je; cmpb tag,0`), a branch on an uninitialised None payload whose result
+    # does not matter. Checked by hand against a debug build, which is clean. Add a function
+    # here only after the same check.
+    cat >"$LOGDIR/rust.supp" <<'SUPP'
+{
+   option-payload-before-tag: set_key (resources.rs, memory vs memory-swap)
+   Memcheck:Cond
+   fun:*container_runtime*cgroups*resources*set_key*
+}
+SUPP
+    # The container part is too slow under valgrind: the argument/state/error part only.
+    run_logged "valgrind tests/c/abi_test.bin --no-containers" \
+        valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+        --suppressions="$LOGDIR/rust.supp" tests/c/abi_test.bin "$ROOTFS" --no-containers
+fi
+
+summary

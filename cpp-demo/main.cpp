@@ -55,7 +55,12 @@ Options:
   -u, --user UID[:GID]     run as this numeric user and group
       --read-only          mount the root filesystem read-only
       --init               run an init as PID 1 that reaps zombies and forwards signals
-      --network MODE       none (default: only lo) or host
+      --network MODE       bridge (default: a veth on the bridge, NAT), none (only lo), host
+      --bridge NAME        the bridge (default docker-run0)
+      --subnet CIDR        the bridge's subnet (default 10.88.0.0/16; gateway = first address)
+      --ip ADDR            a static address in the subnet (default: the lowest free one)
+  -p, --publish HOST:CONTAINER[/tcp|/udp]
+                           publish a container port on the host
   -m, --memory SIZE        memory limit (units b, k, m, g; e.g. 32m)
       --memory-swap SIZE   memory + swap limit (-1: unlimited swap)
       --cpus N             CPU quota in CPUs (e.g. 0.5)
@@ -101,11 +106,14 @@ bool parse_u32(const std::string &s, uint32_t &out) {
 }
 
 struct Options {
+    std::string bridge = "docker-run0";
+    std::string subnet;
     bool tty = false;
     bool interactive = false;
     std::string rootfs;
     std::vector<std::string> command;
     rt::Config config;
+    Options() { config.network(RT_NETWORK_MODE_BRIDGE); } // Docker's default
 };
 
 // The library's limit key for a limit flag (Docker's long flag names), or "" for another flag.
@@ -332,8 +340,32 @@ void parse(int argc, char **argv, Options &o) {
             o.config.limit(key, value(flag, inline_value, has_inline));
         } else if (flag == "--network" || flag == "--net") {
             std::string mode = value(flag, inline_value, has_inline);
-            if (mode == "host") o.config.namespaces(RT_NS_ALL & ~RT_NS_NET);
-            else if (mode != "none") usage_error("invalid --network " + mode + ": use none or host");
+            if (mode == "host") o.config.network(RT_NETWORK_MODE_HOST);
+            else if (mode == "none") o.config.network(RT_NETWORK_MODE_NONE);
+            else if (mode == "bridge") o.config.network(RT_NETWORK_MODE_BRIDGE);
+            else usage_error("invalid --network " + mode + ": use bridge, none or host");
+        } else if (flag == "--bridge") {
+            o.bridge = value(flag, inline_value, has_inline);
+        } else if (flag == "--subnet") {
+            o.subnet = value(flag, inline_value, has_inline);
+        } else if (flag == "--ip") {
+            o.config.ip(value(flag, inline_value, has_inline));
+        } else if (flag == "-p" || flag == "--publish") {
+            std::string spec = value(flag, inline_value, has_inline);
+            int proto = RT_PROTOCOL_TCP;
+            std::string ports = spec;
+            if (size_t slash = spec.find('/'); slash != std::string::npos) {
+                std::string p = spec.substr(slash + 1);
+                if (p == "udp") proto = RT_PROTOCOL_UDP;
+                else if (p != "tcp") usage_error("invalid protocol in -p " + spec + ": use tcp or udp");
+                ports = spec.substr(0, slash);
+            }
+            size_t colon = ports.find(':');
+            uint32_t host = 0, cont = 0;
+            if (colon == std::string::npos || !parse_u32(ports.substr(0, colon), host) ||
+                !parse_u32(ports.substr(colon + 1), cont) || host < 1 || host > 65535 || cont < 1 || cont > 65535)
+                usage_error("invalid -p " + spec + ": expected HOSTPORT:CONTAINERPORT[/tcp|/udp] with ports 1-65535");
+            o.config.publish(static_cast<uint16_t>(host), static_cast<uint16_t>(cont), proto);
         } else {
             usage_error("unknown flag: " + a);
         }
@@ -382,10 +414,13 @@ int main(int argc, char **argv) {
             o.command = {access((rootfs + "/bin/bash").c_str(), X_OK) == 0 ? "/bin/bash" : "/bin/sh"};
             if (argc == 1 && isatty(0)) o.tty = true;
         }
+        if (!o.subnet.empty()) o.config.bridge(o.bridge, o.subnet);
+        else if (o.bridge != "docker-run0") o.config.bridge(o.bridge, "10.88.0.0/16");
         o.config.argv(o.command);
         o.config.tty(o.tty);
         rt::Container c(o.config);
         c.start();
+        if (std::string w = c.warning(); !w.empty()) std::cerr << "docker-run: warning: " << w << "\n";
         forward_signals(c.pid());
         rt::ExitStatus status = c.wait();
         if (status.oom_killed) std::cerr << "docker-run: the container was killed by the OOM killer (memory limit)\n";

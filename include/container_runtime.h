@@ -51,6 +51,32 @@
 #define RT_NS_ALL 63
 
 /*
+ Network modes for container_config_set_network.
+ */
+typedef enum rt_network_mode {
+  /*
+   A private network namespace with only `lo` (the default).
+   */
+  RT_NETWORK_MODE_NONE = 0,
+  /*
+   A veth pair on a host bridge: address, default route, NAT, published ports.
+   */
+  RT_NETWORK_MODE_BRIDGE = 1,
+  /*
+   The host's network namespace.
+   */
+  RT_NETWORK_MODE_HOST = 2,
+} rt_network_mode;
+
+/*
+ Protocols for container_config_add_port.
+ */
+typedef enum rt_protocol {
+  RT_PROTOCOL_TCP = 0,
+  RT_PROTOCOL_UDP = 1,
+} rt_protocol;
+
+/*
  Status returned by every fallible function. The numbers are stable and never reused.
  */
 typedef enum rt_status {
@@ -266,6 +292,50 @@ int container_config_add_bind_mount(struct container_config *cfg,
 int container_config_add_tmpfs(struct container_config *cfg,
                                const char *destination,
                                const char *options);
+
+/*
+ Chooses the network: an rt_network_mode value (other values give RT_STATUS_INVALID_ARG).
+ Bridge mode uses the bridge "docker-run0" on 10.88.0.0/16 unless container_config_set_bridge
+ says otherwise.
+ */
+int container_config_set_network(struct container_config *cfg, int mode);
+
+/*
+ Sets the bridge (1..15 bytes) and its subnet in CIDR form (e.g. "10.88.0.0/16"; the bridge
+ gets the first host address as the containers' gateway). Creating the bridge refuses a subnet
+ that overlaps a route of another interface.
+ */
+int container_config_set_bridge(struct container_config *cfg,
+                                const char *bridge,
+                                const char *subnet);
+
+/*
+ Sets a static IPv4 address inside the bridge subnet (default: the lowest free one is
+ leased). An address held by a running container is refused at start.
+ */
+int container_config_set_ip(struct container_config *cfg, const char *ip);
+
+/*
+ Publishes container port `container_port` on the host's port `host_port` (DNAT; reachable
+ through the host's addresses); `protocol` is an rt_protocol value. Needs bridge networking.
+ */
+int container_config_add_port(struct container_config *cfg,
+                              uint16_t host_port,
+                              uint16_t container_port,
+                              int protocol);
+
+/*
+ Copies the container's IPv4 address on its bridge, NUL-terminated, into buf (capacity cap);
+ its length goes to *out_len. RT_STATUS_STATE when the container has no bridge address.
+ */
+int container_ip(const struct container *c, char *buf, size_t cap, size_t *out_len);
+
+/*
+ Copies the warning of the last container_start (e.g. "no outbound access for containers:
+ iptables not found: install the iptables package"), NUL-terminated, into buf; "" if none.
+ Its length goes to *out_len.
+ */
+int container_warning(const struct container *c, char *buf, size_t cap, size_t *out_len);
 
 /*
  Makes a container from a configuration (copied; the configuration may be freed after).

@@ -116,6 +116,15 @@ public:
     Config &limit(const std::string &key, const std::string &value) {
         return set(container_config_set_limit(get(), key.c_str(), value.c_str()));
     }
+    // RT_NETWORK_MODE_NONE, RT_NETWORK_MODE_BRIDGE or RT_NETWORK_MODE_HOST.
+    Config &network(int mode) { return set(container_config_set_network(get(), mode)); }
+    Config &bridge(const std::string &name, const std::string &subnet_cidr) {
+        return set(container_config_set_bridge(get(), name.c_str(), subnet_cidr.c_str()));
+    }
+    Config &ip(const std::string &address) { return set(container_config_set_ip(get(), address.c_str())); }
+    Config &publish(uint16_t host_port, uint16_t container_port, int protocol = RT_PROTOCOL_TCP) {
+        return set(container_config_add_port(get(), host_port, container_port, protocol));
+    }
     Config &tmpfs(const std::string &destination, const std::string &options = "") {
         return set(container_config_add_tmpfs(get(), destination.c_str(), options.empty() ? nullptr : options.c_str()));
     }
@@ -214,9 +223,20 @@ public:
         return std::string(buf, len);
     }
 
+    // The address on the bridge (bridge networking).
+    std::string ip() const { return text(container_ip); }
+    // A warning from the start, "" if none (e.g. no outbound NAT without iptables).
+    std::string warning() const { return text(container_warning); }
+
     container *get() const noexcept { return handle_.get(); }
 
 private:
+    std::string text(int (*fn)(const container *, char *, size_t, size_t *)) const {
+        char buf[256];
+        size_t len = 0;
+        detail::check(fn(get(), buf, sizeof buf, &len));
+        return std::string(buf, len);
+    }
     explicit Container(container *raw) : handle_(raw) {}
     std::unique_ptr<container, detail::container_deleter> handle_;
 };
@@ -287,11 +307,18 @@ class container {
 public:
     explicit container(container_config &config) : config_(config) {}
 
-    // Runs an interactive shell in the container and waits for it to exit.
+    // Runs an interactive shell in the container and waits for it to exit. With bridge_name
+    // set, the container is on that bridge (created if missing, with bridge_ip as the gateway of
+    // its /24), at address ip when given.
     void start() {
         rt::Config cfg;
         cfg.rootfs(config_.root_dir);
         if (!config_.host_name.empty()) cfg.hostname(config_.host_name);
+        if (!config_.bridge_name.empty()) {
+            cfg.network(RT_NETWORK_MODE_BRIDGE);
+            if (!config_.bridge_ip.empty()) cfg.bridge(config_.bridge_name, subnet_of(config_.bridge_ip));
+            if (!config_.ip.empty()) cfg.ip(config_.ip);
+        }
         std::string bash = config_.root_dir + "/bin/bash";
         cfg.argv({access(bash.c_str(), X_OK) == 0 ? "/bin/bash" : "/bin/sh"});
         cfg.tty(isatty(0) == 1);
@@ -304,6 +331,12 @@ public:
     rt::ExitStatus status() const noexcept { return status_; }
 
 private:
+    // "192.168.0.1" -> "192.168.0.0/24": the original gave the bridge address without a prefix.
+    static std::string subnet_of(const std::string &bridge_ip) {
+        size_t dot = bridge_ip.rfind('.');
+        if (bridge_ip.find('/') != std::string::npos || dot == std::string::npos) return bridge_ip;
+        return bridge_ip.substr(0, dot) + ".0/24";
+    }
     container_config &config_;
     rt::ExitStatus status_;
 };

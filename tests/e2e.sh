@@ -12,11 +12,19 @@ ROOTFS=$PWD/rootfs
 WORK=$(mktemp -d /tmp/e2e.XXXXXX)
 MARKER=$WORK/host-marker-$$
 echo secret >"$MARKER"
-mounts_before=$(wc -l </proc/self/mountinfo)
+# Mounts made by `ip netns` for the test's own namespace do not count.
+host_mounts() { grep -vc /run/netns /proc/self/mountinfo; }
+mounts_before=$(host_mounts)
 cleanup() { rm -rf "$WORK"; }
 trap cleanup EXIT
 
 run() { timeout 60 $DR "$@" </dev/null 2>&1; }
+# container_pid DOCKER_RUN_PID: the container's first process (docker-run's child)
+container_pid() {
+    local c
+    for _ in $(seq 50); do c=$(ps -o pid= --ppid "$1" | tr -d ' '); [ -n "$c" ] && break; sleep 0.1; done
+    echo "$c"
+}
 # wait_running NAME: until `docker-run ps` lists the container (started, command running)
 wait_running() { for _ in $(seq 50); do $DR ps | grep -q " $1 " && return 0; sleep 0.1; done; return 1; }
 
@@ -25,12 +33,14 @@ expect "hostname is the default" "container" "$(run hostname)"
 expect "hostname from -h" "box1" "$(run -h box1 hostname)"
 expect "command is PID 1" "1" "$(run sh -c 'echo $$')"
 expect "ps shows only the container's processes" "1 ps" "$(run -- ps -o pid=,comm= | sed 's/^ *//')"
-expect "only lo in the network namespace" "lo" "$(run sh -c 'ls /sys/class/net')"
-expect_match "lo is up" "UP" "$(run ip link show lo)"
+expect "--network none: only lo" "lo" "$(run --network none sh -c 'ls /sys/class/net')"
+expect_match "lo is up" "UP" "$(run --network none ip link show lo)"
+expect "--network host: the host's interfaces" "$(ls /sys/class/net | sort | tr '\n' ' ')" "$(run --network host sh -c 'ls /sys/class/net | sort | tr "\n" " "')"
 expect "own UTS: host hostname untouched" "$(hostname)" "$(run -h other true; hostname)"
 
 mp=$(run sh -c "awk '{print \$5}' /proc/self/mountinfo | sort | tr '\n' ' '")
-expect_match "mount table holds only container mounts" '^/ /dev /dev/mqueue /dev/pts /dev/shm /proc ' "$mp"
+expect "mount table holds only container mounts" \
+    "/ /dev /dev/mqueue /dev/pts /dev/shm /etc/hosts /etc/resolv.conf /proc /proc/acpi /proc/bus /proc/fs /proc/interrupts /proc/irq /proc/keys /proc/sys /proc/timer_list /sys /sys/firmware " "$mp"
 if echo "$mp" | grep -q "$WORK\|/work\|/run/"; then fail "no host mount visible" "$mp"; else pass "no host mount visible"; fi
 
 # --- filesystem -------------------------------------------------------------------------
@@ -99,10 +109,10 @@ fi
 # --- exit statuses and errors --------------------------------------------------------------
 run true >/dev/null; expect "exit status 0" 0 $?
 run sh -c 'exit 3' >/dev/null; expect "exit status 3" 3 $?
-$DR sleep 30 </dev/null >/dev/null 2>&1 &
+$DR --name k137-$$ sleep 30 </dev/null >/dev/null 2>&1 &
 drpid=$!
-for _ in $(seq 50); do cpid=$(ps -o pid= --ppid $drpid | tr -d ' '); [ -n "$cpid" ] && break; sleep 0.1; done
-kill -KILL "$cpid"
+wait_running k137-$$
+kill -KILL "$(ps -o pid= --ppid $drpid | tr -d ' ')"
 wait $drpid; expect "exit status 137 (SIGKILL from the host)" 137 $?
 out=$(run /bin/nope); rc=$?
 expect "missing command: 127" 127 $rc
@@ -152,12 +162,6 @@ out=$(run -m 32m --memory-swap 32m dd if=/dev/zero of=/dev/null bs=64M count=1);
 expect "memory hog over -m 32m is killed: 137" 137 $rc
 expect_match "and reported as OOM killed" "killed by the OOM killer" "$out"
 run -m 256m dd if=/dev/zero of=/dev/null bs=64M count=1 >/dev/null; expect "the same hog fits in -m 256m" 0 $?
-# container_pid DOCKER_RUN_PID: the container's first process (docker-run's child)
-container_pid() {
-    local c
-    for _ in $(seq 50); do c=$(ps -o pid= --ppid "$1" | tr -d ' '); [ -n "$c" ] && break; sleep 0.1; done
-    echo "$c"
-}
 $DR --name sigkill-$$ sleep 30 </dev/null >"$WORK/kill.out" 2>&1 &
 drpid=$!
 wait_running sigkill-$$
@@ -241,6 +245,74 @@ $DR cleanup >/dev/null
 expect "cleanup removes its cgroup" "" "$(ls -d /sys/fs/cgroup/*$cid 2>/dev/null)"
 expect "cleanup removes its record and name" "" "$(ls /run/docker-run/names/$name /run/docker-run/containers/${cid##*/} 2>/dev/null)"
 
+# --- bridge networking ----------------------------------------------------------------------------
+# A fake "outside host": its own network namespace, joined to the host by a veth pair on a /30.
+OUT=drout$$; OUTH=droh$$; OUTN=dron$$
+ip netns add $OUT
+ip link add $OUTH type veth peer name $OUTN
+ip link set $OUTN netns $OUT
+ip addr add 10.199.77.1/30 dev $OUTH; ip link set $OUTH up
+ip netns exec $OUT ip addr add 10.199.77.2/30 dev $OUTN
+ip netns exec $OUT ip link set $OUTN up; ip netns exec $OUT ip link set lo up
+net_cleanup() { ip link del $OUTH 2>/dev/null; ip netns del $OUT 2>/dev/null; rm -rf "$WORK"; }
+trap net_cleanup EXIT
+out=$(run sh -c 'ip -4 -o addr show eth0; ip route; cat /etc/hosts; ping -c1 -W2 10.88.0.1 >/dev/null && echo PING-OK')
+expect_match "eth0 has an address in the default subnet" "inet 10\.88\.[0-9]+\.[0-9]+/16" "$out"
+expect_match "default route via the gateway" "default via 10.88.0.1 dev eth0" "$out"
+expect_match "/etc/hosts names the container" "10\.88\.[0-9.]+[[:space:]]+container" "$out"
+expect_match "the container pings its gateway" "PING-OK" "$out"
+expect "resolv.conf comes from the host" "$(cat /etc/resolv.conf)" "$(run cat /etc/resolv.conf)"
+expect_match "MAC derived from the address" "02:42:0a:58" "$(run cat /sys/class/net/eth0/address)"
+$DR --name peer-$$ --ip 10.88.0.250 sleep 20 </dev/null >/dev/null 2>&1 &
+peer=$!
+wait_running peer-$$
+expect_match "two containers ping each other" "1 packets received" "$(run ping -c1 -W2 10.88.0.250)"
+out=$(run --ip 10.88.0.250 true); rc=$?
+expect_match "a static address in use is refused" "10.88.0.250 is already in use" "$out"
+expect "  with 125" 125 $rc
+$DR kill peer-$$ >/dev/null; wait $peer
+# NAT: the outside namespace sees the host's address as the source.
+ip netns exec $OUT python3 -c '
+import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.199.77.2", 7070)); s.listen(1); s.settimeout(20)
+c, a = s.accept(); c.sendall(a[0].encode()); c.close()' &
+srv=$!
+sleep 0.5
+expect "outbound NAT: the outside host sees the host's address" "10.199.77.1" \
+    "$(run sh -c 'nc -w 5 10.199.77.2 7070 </dev/null')"
+wait $srv 2>/dev/null
+# A published port, reached from the outside namespace through the host's address.
+$DR --name web-$$ -p 18080:80 sh -c 'while :; do echo hello-from-container | nc -l -p 80; done' </dev/null >/dev/null 2>&1 &
+web=$!
+wait_running web-$$
+sleep 0.3
+expect "-p 18080:80 is reachable from outside through the host's address" "hello-from-container" \
+    "$(ip netns exec $OUT python3 -c '
+import socket; s = socket.create_connection(("10.199.77.1", 18080), timeout=5); print(s.recv(100).decode().strip())' 2>&1)"
+$DR kill web-$$ >/dev/null; wait $web
+expect "published port rules are removed with the container" "" "$(iptables -t nat -S | grep "docker-run:ports")"
+# 20 at once: distinct addresses, all reachable, nothing left.
+for i in $(seq 20); do
+    $DR sh -c 'ip -4 -o addr show eth0 | awk "{print \$4}"; sleep 3' </dev/null >"$WORK/ip.$i" 2>&1 &
+done
+sleep 1.5
+ips=$(cat "$WORK"/ip.* | cut -d/ -f1 | sort -u)
+expect "20 concurrent containers get distinct addresses" 20 "$(echo "$ips" | grep -c '^10\.88\.')"
+reach=0; for ip in $ips; do ping -c1 -W2 "$ip" >/dev/null 2>&1 && reach=$((reach + 1)); done
+expect "  and all are reachable from the host" 20 $reach
+wait
+expect "no veth left" "" "$(ip -o link show type veth | grep -o 'veth[0-9a-f]\{11\}')"
+expect "no lease left" "" "$(ls /run/docker-run/leases/docker-run0/ 2>/dev/null)"
+expect "NAT rules removed with the last container" "" "$(iptables -t nat -S | grep docker-run)"
+# Bad input: clear errors, nothing created.
+for bad in "--subnet 10.88.0.0/33@invalid CIDR" "--ip 10.99.0.5@not in subnet|outside" "--bridge sixteen-bytes-xx@sixteen-bytes-xx" \
+           "--bridge drbad$$ --subnet 10.199.77.0/24@overlaps" "-p 0:80@ports 1-65535" "-p 80:http@HOSTPORT:CONTAINERPORT"; do
+    flags=${bad%%@*}; want=${bad#*@}
+    out=$(run $flags true); rc=$?
+    if [ $rc = 125 ] && echo "$out" | grep -Eq "$want"; then pass "bad network input ($flags): 125, clear error"; else fail "bad network input ($flags)" "rc=$rc: $out"; fi
+done
+expect "the refused bridge was not created" "" "$(ip -o link show drbad$$ 2>/dev/null)"
+
 # --- nothing leaked ---------------------------------------------------------------------------
 fds_before=$(ls /proc/$$/fd | wc -l)
 for i in $(seq 100); do $DR true </dev/null || fail "sequential container $i"; done
@@ -250,7 +322,7 @@ for i in $(seq 20); do $DR sh -c 'sleep 0.2' </dev/null & pids+=($!); done
 ok=0; for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)); done
 expect "20 concurrent containers all exit 0" 20 $ok
 expect "no zombie left" "" "$(ps -eo stat=,ppid= | awk -v p=$$ '$1 ~ /^Z/ && $2 == p')"
-expect "no mount left on the host" "$mounts_before" "$(wc -l </proc/self/mountinfo)"
+expect "no mount left on the host" "$mounts_before" "$(host_mounts)"
 expect "no fd leaked in the test shell" "$fds_before" "$(ls /proc/$$/fd | wc -l)"
 leftover=$(find /sys/fs/cgroup/*/docker-run -mindepth 1 -maxdepth 1 -type d 2>/dev/null | head -3)
 expect "no container cgroup left" "" "$leftover"

@@ -263,6 +263,115 @@ pub extern "C" fn container_config_add_tmpfs(cfg: *mut container_config, destina
     })
 }
 
+/// Network modes for container_config_set_network.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum rt_network_mode {
+    /// A private network namespace with only `lo` (the default).
+    NONE = 0,
+    /// A veth pair on a host bridge: address, default route, NAT, published ports.
+    BRIDGE = 1,
+    /// The host's network namespace.
+    HOST = 2,
+}
+
+/// Protocols for container_config_add_port.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum rt_protocol {
+    TCP = 0,
+    UDP = 1,
+}
+
+/// Chooses the network: an rt_network_mode value (other values give RT_STATUS_INVALID_ARG).
+/// Bridge mode uses the bridge "docker-run0" on 10.88.0.0/16 unless container_config_set_bridge
+/// says otherwise.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_network(cfg: *mut container_config, mode: c_int) -> c_int {
+    guard(|| {
+        let spec = spec_mut(cfg)?;
+        spec.network.mode = match mode {
+            0 => spec::NetworkMode::None,
+            1 => spec::NetworkMode::Bridge,
+            2 => spec::NetworkMode::Host,
+            other => return Err(fail(rt_status::INVALID_ARG, format!("unknown network mode {other}"))),
+        };
+        Ok(())
+    })
+}
+
+/// Sets the bridge (1..15 bytes) and its subnet in CIDR form (e.g. "10.88.0.0/16"; the bridge
+/// gets the first host address as the containers' gateway). Creating the bridge refuses a subnet
+/// that overlaps a route of another interface.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_bridge(cfg: *mut container_config, bridge: *const c_char, subnet: *const c_char) -> c_int {
+    guard(|| {
+        let bridge = c_str(bridge, "bridge")?;
+        let subnet = c_str(subnet, "subnet")?;
+        let spec = spec_mut(cfg)?;
+        crate::net::legacy::validate_ifname(bridge).map_err(crate::Error::from)?;
+        let subnet = crate::net::parse_cidr(subnet).map_err(crate::Error::from)?;
+        crate::net::validate_subnet(subnet).map_err(crate::Error::from)?;
+        spec.network.bridge = bridge.to_string();
+        spec.network.subnet = subnet;
+        Ok(())
+    })
+}
+
+/// Sets a static IPv4 address inside the bridge subnet (default: the lowest free one is
+/// leased). An address held by a running container is refused at start.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_ip(cfg: *mut container_config, ip: *const c_char) -> c_int {
+    guard(|| {
+        let text = c_str(ip, "ip")?;
+        let spec = spec_mut(cfg)?;
+        let ip = text
+            .parse()
+            .map_err(|_| fail(rt_status::INVALID_ARG, format!("invalid IPv4 address {text:?}")))?;
+        spec.network.ip = Some(ip);
+        Ok(())
+    })
+}
+
+/// Publishes container port `container_port` on the host's port `host_port` (DNAT; reachable
+/// through the host's addresses); `protocol` is an rt_protocol value. Needs bridge networking.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_add_port(cfg: *mut container_config, host_port: u16, container_port: u16, protocol: c_int) -> c_int {
+    guard(|| {
+        let spec = spec_mut(cfg)?;
+        let protocol = match protocol {
+            0 => spec::Protocol::Tcp,
+            1 => spec::Protocol::Udp,
+            other => return Err(fail(rt_status::INVALID_ARG, format!("unknown protocol {other}"))),
+        };
+        if host_port == 0 || container_port == 0 {
+            return Err(fail(rt_status::INVALID_ARG, format!("invalid port mapping {host_port}:{container_port}: ports are 1-65535")));
+        }
+        spec.network.ports.push(spec::PortMapping { host_port, container_port, protocol });
+        Ok(())
+    })
+}
+
+/// Copies the container's IPv4 address on its bridge, NUL-terminated, into buf (capacity cap);
+/// its length goes to *out_len. RT_STATUS_STATE when the container has no bridge address.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_ip(c: *const container, buf: *mut c_char, cap: usize, out_len: *mut usize) -> c_int {
+    guard(|| {
+        let c = container_ref(c)?;
+        non_null(out_len, "out_len")?;
+        let ip = c.ip().ok_or_else(|| fail(rt_status::STATE, "container has no bridge address"))?;
+        write_string(&ip.to_string(), buf, cap, out_len)
+    })
+}
+
+/// Copies the warning of the last container_start (e.g. "no outbound access for containers:
+/// iptables not found: install the iptables package"), NUL-terminated, into buf; "" if none.
+/// Its length goes to *out_len.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_warning(c: *const container, buf: *mut c_char, cap: usize, out_len: *mut usize) -> c_int {
+    guard(|| write_string(container_ref(c)?.network_warning().unwrap_or(""), buf, cap, out_len))
+}
+
 /// Makes a container from a configuration (copied; the configuration may be freed after).
 /// Validates everything (rootfs exists, argv, paths) but creates nothing until container_start.
 /// Writes *out only on success.

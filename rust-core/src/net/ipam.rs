@@ -63,15 +63,7 @@ pub fn mac_for(ip: Ipv4Addr) -> [u8; 6] {
     [0x02, 0x42, o[0], o[1], o[2], o[3]]
 }
 
-/// The start time of `pid` in clock ticks since boot (`/proc/<pid>/stat` field 22), or None if
-/// there is no such process.
-pub fn process_start_time(pid: libc::pid_t) -> Option<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 2 (comm) is in parentheses and may contain spaces or ')': split after the last ')'.
-    // The fields after it start at field 3, so field 22 is the 20th.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
-}
+pub use crate::state::process_start_time;
 
 /// Who holds an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +151,15 @@ fn read_leases(dir: &Path) -> Result<HashMap<Ipv4Addr, Owner>, NetError> {
         }
     }
     Ok(leases)
+}
+
+/// Runs `f` with the number of live leases in `dir` while holding the directory's lock: the
+/// first container of a bridge sets up what they share (NAT) and the last one removes it,
+/// without racing containers that start or stop meanwhile.
+pub fn with_live_leases<T>(dir: &Path, f: impl FnOnce(usize) -> T) -> Result<T, NetError> {
+    let _lock = DirLock::take(dir)?;
+    let live = read_leases(dir)?.values().filter(|o| o.is_alive()).count();
+    Ok(f(live))
 }
 
 /// Records `owner` for `ip` (lock held): written to a temporary file and renamed, so a crash

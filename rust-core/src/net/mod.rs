@@ -1,6 +1,7 @@
 //! Container networking: veth pairs, bridges, addresses, leases and NAT.
 
 mod bindings;
+pub mod attach;
 pub mod bridge;
 pub mod ipam;
 pub mod legacy;

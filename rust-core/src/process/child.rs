@@ -34,13 +34,6 @@ pub const DEFAULT_CAPS: &[u32] = &[
 ];
 pub const CAP_MKNOD: u32 = 27;
 
-/// Network setup done inside the child's network namespace.
-pub struct NetPlan {
-    pub ifname: CString,
-    pub address: std::net::Ipv4Addr,
-    pub prefix: u8,
-    pub gateway: std::net::Ipv4Addr,
-}
 
 /// Everything the child needs, built by the parent before clone.
 pub struct ChildPlan {
@@ -51,7 +44,9 @@ pub struct ChildPlan {
     pub readonly_rootfs: bool,
     /// Bring `lo` up (the container has its own network namespace).
     pub loopback: bool,
-    pub net: Option<NetPlan>,
+    /// The veth peer's name (bridge networking): configured with the address the parent
+    /// sends along with the go-ahead.
+    pub eth0: Option<CString>,
     pub terminal: bool,
     /// Bind the terminal to /dev/console (a container's first process, not an exec).
     pub console: bool,
@@ -101,7 +96,7 @@ impl ChildPlan {
             no_pivot: false,
             readonly_rootfs: false,
             loopback: true,
-            net: None,
+            eth0: None,
             terminal: false,
             console: true,
             cgroup_namespace: true,
@@ -258,6 +253,26 @@ fn run_op(op: &Op) -> i32 {
 /// socket is opened here so that it talks to this network namespace.
 fn loopback_up() -> i32 {
     match Netlink::open_raw().and_then(|mut nl| nl.link_up_raw(c"lo")) {
+        Ok(()) => 0,
+        Err(e) => {
+            // SAFETY: errno is thread-local; check() reads it back.
+            unsafe { *libc::__errno_location() = e as i32 };
+            -1
+        }
+    }
+}
+
+/// Address, link up and default route for the veth peer, through the legacy netlink verbs
+/// (allocation-free), on a socket opened in this network namespace.
+fn configure_eth0(eth0: &CStr, go: &sync::GoMsg) -> i32 {
+    let addr = std::net::Ipv4Addr::from(go.address);
+    let gateway = std::net::Ipv4Addr::from(go.gateway);
+    let result = Netlink::open_raw().and_then(|mut nl| {
+        nl.ipv4_addr_add_raw(eth0, addr, go.prefix as u8)?;
+        nl.link_up_raw(eth0)?;
+        nl.ipv4_default_route_add_raw(gateway, Some(eth0))
+    });
+    match result {
         Ok(()) => 0,
         Err(e) => {
             // SAFETY: errno is thread-local; check() reads it back.
@@ -524,10 +539,11 @@ pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
     reset_signals();
 
     // Wait for the parent: cgroup joined, network plugged in.
-    let mut go = 0u8;
-    // SAFETY: one-byte read into a stack variable.
-    let n = unsafe { libc::read(sock, (&mut go as *mut u8).cast(), 1) };
-    if n != 1 || go != sync::GO {
+    let mut go = sync::GoMsg::default();
+    let size = std::mem::size_of::<sync::GoMsg>();
+    // SAFETY: reading one fixed-size record into a stack struct of plain integers.
+    let n = unsafe { libc::read(sock, (&mut go as *mut sync::GoMsg).cast(), size) };
+    if n != size as isize || go.magic != sync::GO {
         // The parent gave up (or died): leave quietly.
         // SAFETY: see fail().
         unsafe { libc::_exit(1) };
@@ -610,6 +626,9 @@ pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
 
     if plan.loopback {
         check(sock, Step::Loopback, 0, loopback_up());
+    }
+    if let Some(eth0) = &plan.eth0 {
+        check(sock, Step::Network, 0, configure_eth0(eth0, &go));
     }
 
     become_process(plan, sock)

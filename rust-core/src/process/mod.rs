@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 
 use crate::cgroups::{self, Cgroup};
 use crate::error::{Error, Result};
+use crate::net::attach::{self, Attachment};
+use crate::net::legacy::Netlink;
 use crate::rootfs;
-use crate::spec::{ContainerSpec, ns};
+use crate::spec::{ContainerSpec, NetworkMode, ns};
 use crate::state::{self, Record, Store};
 use child::ChildPlan;
 use sync::Step;
@@ -43,6 +45,9 @@ pub struct Container {
     state: State,
     pty_master: Option<OwnedFd>,
     cgroup: Option<Cgroup>,
+    network: Option<Attachment>,
+    /// Per-container files bound into the rootfs (/etc/hosts, /etc/resolv.conf).
+    files_dir: Option<PathBuf>,
     store: Store,
     /// The state record while the container exists (written at start, removed at teardown).
     record: Option<Record>,
@@ -104,6 +109,8 @@ impl Container {
             state: State::Created,
             pty_master: None,
             cgroup: None,
+            network: None,
+            files_dir: None,
             store: Store::default(),
             record: None,
             owned: true,
@@ -134,6 +141,8 @@ impl Container {
             state: State::Running { pid: rec.pid },
             pty_master: None,
             cgroup,
+            network: None,
+            files_dir: None,
             store,
             record: Some(rec),
             owned: false,
@@ -169,7 +178,7 @@ impl Container {
         self.pty_master.as_ref()
     }
 
-    fn plan(&self, rootfs: &Path) -> Result<ChildPlan> {
+    fn plan(&mut self, rootfs: &Path) -> Result<ChildPlan> {
         let spec = &self.spec;
         let namespaces = spec.effective_namespaces();
         let ops = rootfs::plan(spec, rootfs)?;
@@ -208,7 +217,33 @@ impl Container {
         plan.gid = spec.gid;
         plan.groups = spec.additional_gids.clone();
         plan.init = spec.init;
+        if spec.network.mode == NetworkMode::Bridge {
+            plan.eth0 = Some(cstring("interface", attach::CONTAINER_IFNAME)?);
+            self.bind_network_files(rootfs, &mut plan)?;
+        }
         Ok(plan)
+    }
+
+    /// Creates this container's /etc/hosts and /etc/resolv.conf (filled once the address is
+    /// known) and adds their bind mounts to the plan, as Docker does: the image stays untouched.
+    fn bind_network_files(&mut self, rootfs: &Path, plan: &mut ChildPlan) -> Result<()> {
+        let dir = Path::new(state::DEFAULT_ROOT).join("files").join(&self.id);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Io { path: dir.clone(), source: e })?;
+        self.files_dir = Some(dir.clone());
+        for name in ["hosts", "resolv.conf"] {
+            let source = dir.join(name);
+            std::fs::write(&source, b"").map_err(|e| Error::Io { path: source.clone(), source: e })?;
+            let target = rootfs::secure_join(rootfs, &Path::new("/etc").join(name))?;
+            rootfs::ensure_mount_point(&target, false)?;
+            plan.ops.push(rootfs::Op::Mount {
+                source: Some(cstring("path", &source)?),
+                target: cstring("path", &target)?,
+                fstype: None,
+                flags: libc::MS_BIND,
+                data: None,
+            });
+        }
+        Ok(())
     }
 
     /// Turns a child's (step, index, errno) report into an error naming what failed.
@@ -276,6 +311,12 @@ impl Container {
             plan.caps &= !(1u64 << child::CAP_MKNOD);
         }
         self.cgroup = Some(cgroup);
+        let mut netlink = None;
+        if self.spec.network.mode == NetworkMode::Bridge {
+            let mut nl = Netlink::open()?;
+            attach::prepare(&mut nl, &self.spec.network)?;
+            netlink = Some(nl);
+        }
         let (parent_sock, child_sock) = sync::socketpair()?;
 
         let ns = self.spec.effective_namespaces();
@@ -304,11 +345,13 @@ impl Container {
         }
         drop(child_sock);
         self.state = State::Running { pid };
-        self.finish_start(plan, rootfs, &parent_sock)?;
+        self.finish_start(plan, rootfs, &parent_sock, netlink.as_mut())?;
         let record = Record {
             pid,
             start_time: state::process_start_time(pid).unwrap_or(0),
             starting: false,
+            ip: self.network.as_ref().map(|n| n.ip.to_string()),
+            bridge: self.network.as_ref().map(|n| n.bridge.clone()),
             ..record
         };
         self.store.save(&record)?;
@@ -317,21 +360,33 @@ impl Container {
     }
 
     /// Parent side after clone: release the child and collect its report.
-    fn finish_start(&mut self, plan: &ChildPlan, rootfs: &Path, sock: &OwnedFd) -> Result<()> {
-        // In the cgroup before the child goes on: no instant runs without the limits.
-        if let (Some(cg), State::Running { pid }) = (&self.cgroup, &self.state) {
-            cg.add_pid(*pid)?;
-        }
-        // SAFETY: one-byte write on our socket.
-        let n = unsafe {
-            libc::send(
-                sock.as_raw_fd(),
-                [sync::GO].as_ptr().cast(),
-                1,
-                libc::MSG_NOSIGNAL,
-            )
+    fn finish_start(
+        &mut self,
+        plan: &ChildPlan,
+        rootfs: &Path,
+        sock: &OwnedFd,
+        netlink: Option<&mut Netlink>,
+    ) -> Result<()> {
+        let State::Running { pid } = self.state else {
+            return Err(Error::State("container process is gone".into()));
         };
-        if n != 1 {
+        // In the cgroup before the child goes on: no instant runs without the limits.
+        if let Some(cg) = &self.cgroup {
+            cg.add_pid(pid)?;
+        }
+        let mut go = sync::GoMsg { magic: sync::GO, ..Default::default() };
+        if let Some(nl) = netlink {
+            let att = attach::plug(nl, &self.spec.network, &self.id, pid)?;
+            go.address = u32::from(att.ip);
+            go.prefix = att.subnet.1.into();
+            go.gateway = u32::from(att.gateway);
+            self.write_network_files(att.ip)?;
+            self.network = Some(att);
+        }
+        let size = std::mem::size_of::<sync::GoMsg>();
+        // SAFETY: sending one fixed-size record of plain integers.
+        let n = unsafe { libc::send(sock.as_raw_fd(), (&go as *const sync::GoMsg).cast(), size, libc::MSG_NOSIGNAL) };
+        if n != size as isize {
             return Err(Error::last_os("release the container process"));
         }
         while let Some((msg, fd)) = sync::recv_msg(sock)? {
@@ -376,9 +431,44 @@ impl Container {
             // act on here.
             let _ = cg.remove();
         }
+        if let Some(att) = self.network.take() {
+            // After a failed start the namespace may outlive us for a moment: delete the pair.
+            att.unplug(!matches!(self.state, State::Stopped(_)));
+        }
+        if let Some(dir) = self.files_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
         if let Some(rec) = self.record.take() {
             self.store.remove(&rec);
         }
+    }
+
+    /// The warning of the network setup, if any (e.g. no iptables: no outbound access).
+    pub fn network_warning(&self) -> Option<&str> {
+        self.network.as_ref().and_then(|n| n.warning.as_deref())
+    }
+
+    /// The container's address on its bridge.
+    pub fn ip(&self) -> Option<std::net::Ipv4Addr> {
+        match &self.network {
+            Some(n) => Some(n.ip),
+            None => self.record.as_ref()?.ip.as_deref()?.parse().ok(),
+        }
+    }
+
+    /// Fills the per-container /etc/hosts and /etc/resolv.conf bound into the rootfs.
+    fn write_network_files(&self, ip: std::net::Ipv4Addr) -> Result<()> {
+        let Some(dir) = &self.files_dir else { return Ok(()) };
+        let hosts = format!(
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{ip}\t{}\n",
+            self.spec.hostname
+        );
+        let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        for (name, text) in [("hosts", hosts.as_str()), ("resolv.conf", resolv.as_str())] {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(|e| Error::Io { path, source: e })?;
+        }
+        Ok(())
     }
 
     /// Waits for the container's first process to exit; with a terminal, relays it to the

@@ -1,6 +1,6 @@
 //! Parent/child synchronisation over a SOCK_SEQPACKET socketpair (both ends close-on-exec).
 //!
-//! parent -> child: one `GO` byte once the cgroup and network are ready.
+//! parent -> child: one `GoMsg` once the cgroup and network are ready.
 //! child -> parent: fixed-size `ChildMsg` records: an error (step, index, errno) after which the
 //! child exits, or the pty master fd (SCM_RIGHTS). EOF without an error means exec succeeded.
 
@@ -8,7 +8,18 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::error::{Error, Result};
 
-pub const GO: u8 = 0x47;
+pub const GO: u32 = 0x474f_2121;
+
+/// The go-ahead, with the container's address when it is on a bridge (all 0 otherwise).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GoMsg {
+    pub magic: u32,
+    /// IPv4 addresses as host-order integers (`u32::from(Ipv4Addr)`).
+    pub address: u32,
+    pub prefix: u32,
+    pub gateway: u32,
+}
 
 pub const MSG_ERROR: u32 = 1;
 pub const MSG_PTY: u32 = 2;

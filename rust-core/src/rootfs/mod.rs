@@ -145,7 +145,7 @@ pub fn secure_join(rootfs: &Path, path: &Path) -> Result<PathBuf> {
 
 /// Creates a missing mount point (directory or empty file) in the rootfs before clone, so the
 /// child only mounts.
-fn ensure_mount_point(host: &Path, dir: bool) -> Result<()> {
+pub fn ensure_mount_point(host: &Path, dir: bool) -> Result<()> {
     if std::fs::symlink_metadata(host).is_ok() {
         return Ok(());
     }

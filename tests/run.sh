@@ -3,7 +3,8 @@
 #   1. cargo tests: unit tests on fakes and temp dirs, and the root tier (real kernel) as root
 #   2. generated files current: the C header (cbindgen) and the netlink bindings (bindgen)
 #   3. the C ABI, C++ wrapper and original-project tests (tests/abi.sh)
-#   4. docker-run end to end (tests/e2e.sh)
+#   4. make install and a C program built against it with pkg-config (tests/install.sh)
+#   5. docker-run end to end (tests/e2e.sh)
 # Ends with `N passed, N failed` over the suites; non-zero when any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,5 +30,6 @@ case $? in
 esac
 
 suite "C/C++ ABI" tests/abi.sh
+suite "install and pkg-config" tests/install.sh
 suite "docker-run end to end" tests/e2e.sh
 summary

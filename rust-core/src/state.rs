@@ -236,6 +236,7 @@ mod tests {
             hostname: "h".into(),
             ip: Some("10.88.0.2".into()),
             bridge: None,
+            starting: false,
         };
         s.claim_name("web", &rec.id).unwrap();
         s.save(&rec).unwrap();

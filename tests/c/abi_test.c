@@ -302,6 +302,40 @@ static void test_net_args(void)
 	CHECK_STATUS(veth_create("v0", "p0", -5), RT_STATUS_INVALID_ARG);
 }
 
+/* Network settings of a configuration: argument and value checks. */
+static void test_network_config(void)
+{
+	container_config *cfg = NULL;
+	container *c = NULL;
+	char buf[64];
+	size_t len = 0;
+
+	CHECK_STATUS(container_config_new(&cfg), RT_STATUS_OK);
+	CHECK_NULL_ARG(container_config_set_network(NULL, RT_NETWORK_MODE_BRIDGE), "cfg is NULL");
+	CHECK_STATUS(container_config_set_network(cfg, 7), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(container_config_set_network(cfg, RT_NETWORK_MODE_BRIDGE), RT_STATUS_OK);
+	CHECK_NULL_ARG(container_config_set_bridge(cfg, NULL, "10.1.0.0/16"), "bridge");
+	CHECK_NULL_ARG(container_config_set_bridge(cfg, "br0", NULL), "subnet");
+	CHECK_STATUS(container_config_set_bridge(cfg, "br0", "10.1.0.0/33"), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(container_config_set_bridge(cfg, "sixteen-bytes-xx", "10.1.0.0/16"), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(container_config_set_bridge(cfg, "br0", "10.1.0.0/16"), RT_STATUS_OK);
+	CHECK_NULL_ARG(container_config_set_ip(cfg, NULL), "ip");
+	CHECK_STATUS(container_config_set_ip(cfg, "10.1.2.300"), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(container_config_set_ip(cfg, "10.1.2.3"), RT_STATUS_OK);
+	CHECK_STATUS(container_config_add_port(cfg, 0, 80, RT_PROTOCOL_TCP), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(container_config_add_port(cfg, 8080, 80, 9), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(container_config_add_port(cfg, 8080, 80, RT_PROTOCOL_UDP), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_rootfs(cfg, "/"), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_OK);
+	CHECK_NULL_ARG(container_ip(NULL, buf, sizeof buf, &len), "c is NULL");
+	CHECK_STATUS(container_ip(c, buf, sizeof buf, &len), RT_STATUS_STATE);
+	CHECK_NULL_ARG(container_warning(NULL, buf, sizeof buf, &len), "c is NULL");
+	CHECK_STATUS(container_warning(c, buf, sizeof buf, &len), RT_STATUS_OK);
+	CHECK(len == 0 && buf[0] == 0);
+	container_free(c);
+	container_config_free(cfg);
+}
+
 static void test_error_message_lifecycle(void)
 {
 	container_config *cfg = new_config();
@@ -888,6 +922,7 @@ int main(int argc, char **argv)
 	test_config_null_args();
 	test_container_null_args();
 	test_net_args();
+	test_network_config();
 	test_error_message_lifecycle();
 	test_validation();
 	test_states();

@@ -413,12 +413,9 @@ mod tests {
         }
         let host_before = crate::net::testns::is_root().then(host_ip_forward);
         in_new_netns(|| {
-            assert_eq!(
-                fs::read_to_string("/proc/sys/net/ipv4/ip_forward")
-                    .unwrap()
-                    .trim(),
-                "0"
-            );
+            // A new namespace may inherit the host's value (devconf_inherit_init_net): start
+            // from 0 in ours, so the test shows ensure_masquerade turning it on.
+            fs::write("/proc/sys/net/ipv4/ip_forward", "0").unwrap();
             ensure_masquerade("br-nat0", SUBNET).unwrap();
             ensure_masquerade("br-nat0", SUBNET).unwrap();
             let nat = tagged("nat", "docker-run:br-nat0");

@@ -113,15 +113,18 @@ if ! $built_main; then
 elif ! is_root; then
     root_skip "original_main"
 else
-    echo hostname | timeout -k 10 60 tests/cpp/original_main.bin "$ROOTFS" >"$LOGDIR/main.log" 2>&1
+    printf 'hostname\nip -4 -o addr show eth0\nping -c1 -W2 10.89.0.1 >/dev/null && echo ping-ok\n' |
+        timeout -k 10 60 tests/cpp/original_main.bin "$ROOTFS" >"$LOGDIR/main.log" 2>&1
     rc=$?
+    ip link del drorig0 2>/dev/null
     out=$(cat "$LOGDIR/main.log")
     sed 's/^/    /' <<<"$out"
     if grep -qx -- "...start container" <<<"$out" && grep -qx "$ORIGINAL_HOSTNAME" <<<"$out" &&
-        grep -qx -- "stop container..." <<<"$out" && [ "$rc" -eq 0 ]; then
-        pass "original_main: echo hostname | original_main prints $ORIGINAL_HOSTNAME"
+        grep -qx -- "stop container..." <<<"$out" && grep -q "inet 10.89.0.100/24" <<<"$out" &&
+        grep -qx ping-ok <<<"$out" && [ "$rc" -eq 0 ]; then
+        pass "original_main: a shell fed from stdin prints $ORIGINAL_HOSTNAME, has 10.89.0.100 on drorig0, pings the gateway"
     else
-        fail "original_main: echo hostname | original_main prints $ORIGINAL_HOSTNAME"
+        fail "original_main: a shell fed from stdin prints $ORIGINAL_HOSTNAME, has 10.89.0.100 on drorig0, pings the gateway"
     fi
 fi
 

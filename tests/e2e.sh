@@ -313,6 +313,41 @@ for bad in "--subnet 10.88.0.0/33@invalid CIDR" "--ip 10.99.0.5@not in subnet|ou
 done
 expect "the refused bridge was not created" "" "$(ip -o link show drbad$$ 2>/dev/null)"
 
+# --- the rest of the command line ------------------------------------------------------------------
+out=$($DR --help); rc=$?
+expect "--help exits 0" 0 $rc
+expect_match "--help lists the flags" "--pids-limit" "$out"
+expect_match "--version" "^docker-run [0-9]+\.[0-9]+\.[0-9]+$" "$($DR --version)"
+expect "-i and --rm are accepted" "hi" "$(echo hi | $DR -i --rm --network none sh -c 'cat' 2>&1)"
+expect "docker-run run CMD" "ok" "$(run run echo ok)"
+expect "-e KEY copies the caller's value" "from-host" "$(DRTEST=from-host $DR -e DRTEST --network none sh -c 'echo $DRTEST' </dev/null 2>&1)"
+# Limits that the earlier tests do not read back: check the cgroup files from the host.
+$DR --name lim-$$ --network none --cpu-shares 512 --cpuset-mems 0 --blkio-weight 300 --memory-swap 96m -m 64m \
+    --cpu-period 50000 --cpu-quota 25000 sleep 20 </dev/null >/dev/null 2>&1 &
+lim=$!
+wait_running lim-$$
+cg=$(awk -F: '$2 == "memory" {print $3}' /proc/$(container_pid $lim)/cgroup)
+expect "--cpu-shares" 512 "$(cat /sys/fs/cgroup/cpu$cg/cpu.shares)"
+expect "--cpu-period/--cpu-quota" "50000 25000" "$(cat /sys/fs/cgroup/cpu$cg/cpu.cfs_period_us /sys/fs/cgroup/cpu$cg/cpu.cfs_quota_us | tr '\n' ' ' | sed 's/ $//')"
+expect "--cpuset-mems" 0 "$(cat /sys/fs/cgroup/cpuset$cg/cpuset.mems)"
+expect "--memory-swap" $((96 * 1024 * 1024)) "$(cat /sys/fs/cgroup/memory$cg/memory.memsw.limit_in_bytes)"
+bw=$(cat /sys/fs/cgroup/blkio$cg/blkio.bfq.weight /sys/fs/cgroup/blkio$cg/blkio.weight 2>/dev/null | awk '{print $NF}' | head -1)
+expect "--blkio-weight" 300 "$bw"
+$DR kill lim-$$ >/dev/null; wait $lim
+# A bridge and subnet of one's own.
+out=$(run --bridge drt$$ --subnet 10.198.0.0/24 sh -c 'ip -4 -o addr show eth0; ping -c1 -W2 10.198.0.1 >/dev/null && echo PING-OK')
+expect_match "--bridge/--subnet: an address on the new bridge" "inet 10\.198\.0\.2/24" "$out"
+expect_match "  and its gateway answers" "PING-OK" "$out"
+ip link del drt$$ 2>/dev/null
+# exec -it through a real pty.
+$DR --name tty-$$ --network none sleep 20 </dev/null >/dev/null 2>&1 &
+ttyc=$!
+wait_running tty-$$
+out=$(printf 'tty\nexit 3\n' | timeout 20 script -qec "$DR exec -it tty-$$ sh" /dev/null 2>&1); rc=$?
+expect_match "exec -it gets a terminal" "/dev/pts/[0-9]" "$out"
+expect "exec -it passes the exit status" 3 $rc
+$DR kill tty-$$ >/dev/null; wait $ttyc
+
 # --- nothing leaked ---------------------------------------------------------------------------
 fds_before=$(ls /proc/$$/fd | wc -l)
 for i in $(seq 100); do $DR true </dev/null || fail "sequential container $i"; done

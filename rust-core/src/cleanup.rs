@@ -1,5 +1,8 @@
 //! Removing what containers left behind when their docker-run was killed (SIGKILL gives no
-//! chance to clean up): stale state records, their cgroups, and cgroups that never got a record.
+//! chance to clean up): stale state records, their cgroups and published ports, cgroups that
+//! never got a record, and the NAT rules of bridges with no live container. Leases of dead
+//! owners need nothing: the next lease reclaims them. The veth pairs die with the containers'
+//! network namespaces.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -12,6 +15,8 @@ use crate::state::Store;
 pub struct Report {
     pub records: usize,
     pub cgroups: usize,
+    /// Bridges whose NAT rules were removed (no live container left on them).
+    pub nat: usize,
 }
 
 /// Names of the container cgroups under our parent, on any controller.
@@ -45,6 +50,11 @@ pub fn cleanup(store: &Store) -> Report {
             live.insert(rec.id.clone());
             continue;
         }
+        if rec.bridge.is_some() {
+            // Published ports of a killed container (a no-op when it had none).
+            let _ = crate::net::nat::unpublish_all(&rec.id);
+        }
+        let _ = std::fs::remove_dir_all(Path::new(crate::state::DEFAULT_ROOT).join("files").join(&rec.id));
         store.remove(&rec);
         report.records += 1;
     }
@@ -58,5 +68,6 @@ pub fn cleanup(store: &Store) -> Report {
             }
         }
     }
+    report.nat = crate::net::attach::cleanup_stale();
     report
 }

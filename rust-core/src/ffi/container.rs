@@ -539,7 +539,7 @@ pub extern "C" fn runtime_cleanup(out_removed: *mut usize) -> c_int {
         let report = crate::cleanup::cleanup(&crate::state::Store::default());
         if !out_removed.is_null() {
             // SAFETY: non-NULL and writable per the contract.
-            unsafe { *out_removed = report.records + report.cgroups };
+            unsafe { *out_removed = report.records + report.cgroups + report.nat };
         }
         Ok(())
     })

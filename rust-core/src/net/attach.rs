@@ -66,7 +66,9 @@ pub fn plug(nl: &mut Netlink, net: &NetworkSpec, container_id: &str, child_pid: 
             return Ok(());
         }
         nat::ensure_masquerade(&net.bridge, net.subnet)?;
-        std::fs::write(&marker, b"").map_err(|e| NetError::io(format!("write {}", marker.display()), e))
+        // The subnet, so that a cleanup after killed containers can remove the rules.
+        let subnet = format!("{}/{}", net.subnet.0, net.subnet.1);
+        std::fs::write(&marker, subnet).map_err(|e| NetError::io(format!("write {}", marker.display()), e))
     })?;
     match nat {
         Ok(()) => {}
@@ -125,4 +127,22 @@ pub fn release_shared(lease_dir: &std::path::Path, bridge: &str, subnet: (Ipv4Ad
             let _ = std::fs::remove_file(marker);
         }
     });
+}
+
+/// After containers were killed without cleaning up: removes the NAT rules of every bridge
+/// whose leases all belong to dead processes. Returns how many bridges were cleaned.
+pub fn cleanup_stale() -> usize {
+    let mut cleaned = 0;
+    for entry in std::fs::read_dir(ipam::LEASES_ROOT).into_iter().flatten().flatten() {
+        let dir = entry.path();
+        let (Some(bridge), Ok(text)) = (entry.file_name().to_str().map(String::from), std::fs::read_to_string(dir.join(NAT_MARKER))) else {
+            continue;
+        };
+        let Ok(subnet) = super::parse_cidr(text.trim()) else { continue };
+        release_shared(&dir, &bridge, subnet);
+        if !dir.join(NAT_MARKER).exists() {
+            cleaned += 1;
+        }
+    }
+    cleaned
 }

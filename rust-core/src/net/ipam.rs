@@ -17,8 +17,10 @@ use std::path::{Path, PathBuf};
 use super::NetError;
 
 /// Where leases of `bridge` live unless a caller says otherwise.
+pub const LEASES_ROOT: &str = "/run/docker-run/leases";
+
 pub fn default_dir(bridge: &str) -> PathBuf {
-    Path::new("/run/docker-run/leases").join(bridge)
+    Path::new(LEASES_ROOT).join(bridge)
 }
 
 fn mask(prefix: u8) -> u32 {

@@ -12,6 +12,8 @@ ROOTFS=$PWD/rootfs
 WORK=$(mktemp -d /tmp/e2e.XXXXXX)
 MARKER=$WORK/host-marker-$$
 echo secret >"$MARKER"
+had_bridge=$(ip -o link show docker-run0 2>/dev/null)
+had_netns_mount=$(grep -c ' /run/netns ' /proc/self/mountinfo)
 # Mounts made by `ip netns` for the test's own namespace do not count.
 host_mounts() { grep -vc /run/netns /proc/self/mountinfo; }
 mounts_before=$(host_mounts)
@@ -254,7 +256,12 @@ ip link set $OUTN netns $OUT
 ip addr add 10.199.77.1/30 dev $OUTH; ip link set $OUTH up
 ip netns exec $OUT ip addr add 10.199.77.2/30 dev $OUTN
 ip netns exec $OUT ip link set $OUTN up; ip netns exec $OUT ip link set lo up
-net_cleanup() { ip link del $OUTH 2>/dev/null; ip netns del $OUT 2>/dev/null; rm -rf "$WORK"; }
+net_cleanup() {
+    ip link del $OUTH 2>/dev/null; ip netns del $OUT 2>/dev/null
+    # `ip netns add` leaves its /run/netns mount behind: remove it when this suite made it.
+    if [ "$had_netns_mount" = 0 ] && [ -z "$(ip netns list)" ]; then umount /run/netns 2>/dev/null; fi
+    rm -rf "$WORK"
+}
 trap net_cleanup EXIT
 out=$(run sh -c 'ip -4 -o addr show eth0; ip route; cat /etc/hosts; ping -c1 -W2 10.88.0.1 >/dev/null && echo PING-OK')
 expect_match "eth0 has an address in the default subnet" "inet 10\.88\.[0-9]+\.[0-9]+/16" "$out"
@@ -362,4 +369,8 @@ expect "no fd leaked in the test shell" "$fds_before" "$(ls /proc/$$/fd | wc -l)
 leftover=$(find /sys/fs/cgroup/*/docker-run -mindepth 1 -maxdepth 1 -type d 2>/dev/null | head -3)
 expect "no container cgroup left" "" "$leftover"
 
+# The default bridge stays like Docker's docker0, but a bridge this suite created goes.
+[ -z "$had_bridge" ] && ip link del docker-run0 2>/dev/null
+$DR cleanup >/dev/null
+expect "cleanup leaves no docker-run cgroup parent when no container runs" "" "$(ls -d /sys/fs/cgroup/*/docker-run 2>/dev/null)"
 summary

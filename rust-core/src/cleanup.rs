@@ -19,16 +19,20 @@ pub struct Report {
     pub nat: usize,
 }
 
-/// Names of the container cgroups under our parent, on any controller.
-fn cgroup_names(root: &Path) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let parents = std::fs::read_dir(root)
+/// Our parent cgroup directory on each controller (v1) and on the unified root (v2).
+fn parents(root: &Path) -> impl Iterator<Item = std::path::PathBuf> {
+    std::fs::read_dir(root)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path().join(cgroups::PARENT))
-        .chain(std::iter::once(root.join(cgroups::PARENT)));
-    for parent in parents {
+        .chain(std::iter::once(root.join(cgroups::PARENT)))
+}
+
+/// Names of the container cgroups under our parent, on any controller.
+fn cgroup_names(root: &Path) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for parent in parents(root) {
         for entry in std::fs::read_dir(parent).into_iter().flatten().flatten() {
             if entry.path().is_dir() {
                 if let Some(name) = entry.file_name().to_str() {
@@ -69,5 +73,14 @@ pub fn cleanup(store: &Store) -> Report {
         }
     }
     report.nat = crate::net::attach::cleanup_stale();
+    remove_empty_parents(Path::new(cgroups::DEFAULT_ROOT));
     report
+}
+
+/// Removes our parent cgroup on each controller when no container is left under it (rmdir
+/// refuses a non-empty one, so a container that starts meanwhile keeps it, or recreates it).
+fn remove_empty_parents(root: &Path) {
+    for parent in parents(root) {
+        let _ = std::fs::remove_dir(parent);
+    }
 }

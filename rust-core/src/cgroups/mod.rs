@@ -427,14 +427,17 @@ pub(crate) fn mkdir(path: &Path, hook: MkdirHook<'_>) -> Result<bool> {
 /// Removes a cgroup directory, retrying for about a second while the kernel still counts
 /// exiting tasks (EBUSY). A missing directory is fine.
 pub(crate) fn rmdir(path: &Path) -> Result<()> {
-    let mut tries = 0;
+    // Exiting tasks usually leave within a millisecond: start short, back off to 50 ms.
+    let mut waited = Duration::ZERO;
+    let mut pause = Duration::from_micros(250);
     loop {
         match std::fs::remove_dir(path) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && tries < 50 => {
-                tries += 1;
-                std::thread::sleep(Duration::from_millis(20));
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && waited < Duration::from_secs(1) => {
+                std::thread::sleep(pause);
+                waited += pause;
+                pause = (pause * 2).min(Duration::from_millis(50));
             }
             Err(source) => {
                 return Err(CgroupError::Io {

@@ -538,24 +538,6 @@ fn run_init(plan: &ChildPlan, sock: RawFd) -> ! {
 pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
     reset_signals();
 
-    // Wait for the parent: cgroup joined, network plugged in.
-    let mut go = sync::GoMsg::default();
-    let size = std::mem::size_of::<sync::GoMsg>();
-    // SAFETY: reading one fixed-size record into a stack struct of plain integers.
-    let n = unsafe { libc::read(sock, (&mut go as *mut sync::GoMsg).cast(), size) };
-    if n != size as isize || go.magic != sync::GO {
-        // The parent gave up (or died): leave quietly.
-        // SAFETY: see fail().
-        unsafe { libc::_exit(1) };
-    }
-
-    if plan.cgroup_namespace {
-        // After the parent moved us into our cgroup, so it becomes the namespace's root.
-        // SAFETY: plain syscall.
-        check(sock, Step::CgroupNamespace, 0, unsafe {
-            libc::unshare(libc::CLONE_NEWCGROUP)
-        });
-    }
     if let Some(h) = &plan.hostname {
         // SAFETY: NUL-terminated name of known length.
         check(sock, Step::Sethostname, 0, unsafe {
@@ -626,6 +608,25 @@ pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
 
     if plan.loopback {
         check(sock, Step::Loopback, 0, loopback_up());
+    }
+    // The rootfs is ready; until here the parent worked in parallel (joining the cgroup can
+    // wait for an RCU grace period, plugging the network takes a few netlink round trips).
+    // Nothing of the user's runs before the parent says both are done.
+    let mut go = sync::GoMsg::default();
+    let size = std::mem::size_of::<sync::GoMsg>();
+    // SAFETY: reading one fixed-size record into a stack struct of plain integers.
+    let n = unsafe { libc::read(sock, (&mut go as *mut sync::GoMsg).cast(), size) };
+    if n != size as isize || go.magic != sync::GO {
+        // The parent gave up (or died): leave quietly.
+        // SAFETY: see fail().
+        unsafe { libc::_exit(1) };
+    }
+    if plan.cgroup_namespace {
+        // Now that the parent moved us into our cgroup, so it becomes the namespace's root.
+        // SAFETY: plain syscall.
+        check(sock, Step::CgroupNamespace, 0, unsafe {
+            libc::unshare(libc::CLONE_NEWCGROUP)
+        });
     }
     if let Some(eth0) = &plan.eth0 {
         check(sock, Step::Network, 0, configure_eth0(eth0, &go));

@@ -370,7 +370,35 @@ impl Container {
         let State::Running { pid } = self.state else {
             return Err(Error::State("container process is gone".into()));
         };
-        // In the cgroup before the child goes on: no instant runs without the limits.
+        // The child sets up its rootfs meanwhile and waits for the go-ahead before anything of
+        // the user's runs. If it failed already, its report explains our failure better.
+        if let Err(e) = self.join_and_plug(pid, sock, netlink) {
+            return Err(match sync::recv_msg_nonblocking(sock) {
+                Some(msg) if msg.kind == sync::MSG_ERROR => self.child_error(plan, rootfs, &msg),
+                _ => e,
+            });
+        }
+        while let Some((msg, fd)) = sync::recv_msg(sock)? {
+            match msg.kind {
+                sync::MSG_PTY => {
+                    let master =
+                        fd.ok_or_else(|| Error::State("the container sent no pty".into()))?;
+                    tty::copy_window_size(&master);
+                    self.pty_master = Some(master);
+                }
+                sync::MSG_ERROR => return Err(self.child_error(plan, rootfs, &msg)),
+                other => {
+                    return Err(Error::State(format!(
+                        "unexpected message {other} from the container"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts the child in its cgroup, plugs its network and sends the go-ahead with its address.
+    fn join_and_plug(&mut self, pid: libc::pid_t, sock: &OwnedFd, netlink: Option<&mut Netlink>) -> Result<()> {
         if let Some(cg) = &self.cgroup {
             cg.add_pid(pid)?;
         }
@@ -388,22 +416,6 @@ impl Container {
         let n = unsafe { libc::send(sock.as_raw_fd(), (&go as *const sync::GoMsg).cast(), size, libc::MSG_NOSIGNAL) };
         if n != size as isize {
             return Err(Error::last_os("release the container process"));
-        }
-        while let Some((msg, fd)) = sync::recv_msg(sock)? {
-            match msg.kind {
-                sync::MSG_PTY => {
-                    let master =
-                        fd.ok_or_else(|| Error::State("the container sent no pty".into()))?;
-                    tty::copy_window_size(&master);
-                    self.pty_master = Some(master);
-                }
-                sync::MSG_ERROR => return Err(self.child_error(plan, rootfs, &msg)),
-                other => {
-                    return Err(Error::State(format!(
-                        "unexpected message {other} from the container"
-                    )));
-                }
-            }
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Parent/child synchronisation over a SOCK_SEQPACKET socketpair (both ends close-on-exec).
 //!
-//! parent -> child: one `GoMsg` once the cgroup and network are ready.
+//! parent -> child: one `GoMsg` once the cgroup and network are ready (the child prepares its
+//! rootfs meanwhile and waits for it before anything of the user's runs).
 //! child -> parent: fixed-size `ChildMsg` records: an error (step, index, errno) after which the
 //! child exits, or the pty master fd (SCM_RIGHTS). EOF without an error means exec succeeded.
 
@@ -142,6 +143,15 @@ pub fn send_msg(sock: RawFd, msg: &ChildMsg, fd: Option<RawFd>) -> i32 {
     }
     // SAFETY: hdr points at live buffers for the duration of the call.
     unsafe { libc::sendmsg(sock, &hdr, libc::MSG_NOSIGNAL) as i32 }
+}
+
+/// A message the child has already sent, without waiting (None if there is none yet).
+pub fn recv_msg_nonblocking(sock: &OwnedFd) -> Option<ChildMsg> {
+    let mut msg = ChildMsg::default();
+    let size = std::mem::size_of::<ChildMsg>();
+    // SAFETY: receiving into a stack struct of plain integers.
+    let n = unsafe { libc::recv(sock.as_raw_fd(), (&mut msg as *mut ChildMsg).cast(), size, libc::MSG_DONTWAIT) };
+    (n == size as isize).then_some(msg)
 }
 
 /// Reads the next message from the child; None on EOF (exec succeeded or the child died).

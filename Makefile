@@ -21,7 +21,8 @@ LINKLIBS  := -lpthread -ldl -lm -lrt
 CXXFLAGS  ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -pedantic
 
-.PHONY: all container lib rootfs header bindings test bench install uninstall clean
+.PHONY: all container lib rootfs header bindings test bench fuzz stress escape install uninstall clean
+FUZZ_SECONDS ?= 60
 all: container
 
 # Cargo decides what to rebuild; always ask it. docker-run links libstdc++ statically: resolving
@@ -47,6 +48,16 @@ test: container
 
 bench: container
 	bench/run.sh
+
+# libFuzzer over the configuration API for FUZZ_SECONDS (the test command only replays the corpus).
+fuzz: lib
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+stress: container
+	tests/stress.sh
+
+escape: container
+	tests/escape.sh
 
 install: lib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR)

@@ -5,7 +5,9 @@
 #   3. the C ABI, C++ wrapper and original-project tests (tests/abi.sh)
 #   4. make install and a C program built against it with pkg-config (tests/install.sh)
 #   5. docker-run end to end (tests/e2e.sh)
-#   6. a smoke run of the benchmark (bench/run.sh with N=3)
+#   6. escape attempts (tests/escape.sh); faults, SIGKILL during start, load, 1000 containers
+#      under valgrind and ASan (tests/stress.sh); the fuzz corpus replayed (tests/fuzz/run.sh 0)
+#   7. a smoke run of the benchmark (bench/run.sh with N=3)
 # Ends with `N passed, N failed` over the suites; non-zero when any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,9 @@ esac
 suite "C/C++ ABI" tests/abi.sh
 suite "install and pkg-config" tests/install.sh
 suite "docker-run end to end" tests/e2e.sh
+suite "escape attempts" tests/escape.sh
+suite "faults, SIGKILL, load, C API under valgrind/ASan" tests/stress.sh
+suite "fuzz corpus replay" tests/fuzz/run.sh 0
 # The bench runs in `make bench`; here only a smoke run with N=3 (no timing is asserted).
 suite "bench smoke test (N=3)" env N=3 CONC=5 CONC_REPS=1 RSS_N=1 bench/run.sh
 summary

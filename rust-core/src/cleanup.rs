@@ -74,7 +74,29 @@ pub fn cleanup(store: &Store) -> Report {
     }
     report.nat = crate::net::attach::cleanup_stale();
     remove_empty_parents(Path::new(cgroups::DEFAULT_ROOT));
+    report.records += remove_orphan_files(store, &live);
     report
+}
+
+/// Per-container files and half-written records whose container has no live record (docker-run
+/// was killed between creating them and saving the record, or while saving it).
+fn remove_orphan_files(store: &Store, live: &BTreeSet<String>) -> usize {
+    let root = Path::new(crate::state::DEFAULT_ROOT);
+    let mut removed = 0;
+    for entry in std::fs::read_dir(root.join("files")).into_iter().flatten().flatten() {
+        let id = entry.file_name().to_string_lossy().into_owned();
+        if !live.contains(&id) && store.load(&id).is_none_or(|r| !r.is_alive()) && std::fs::remove_dir_all(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    for entry in std::fs::read_dir(root.join("containers")).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(id) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else { continue };
+        if !live.contains(id) && std::fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Removes our parent cgroup on each controller when no container is left under it (rmdir

@@ -131,12 +131,14 @@ fn release_shared(lease_dir: &std::path::Path, bridge: &str, subnet: (Ipv4Addr, 
     });
 }
 
-/// Removes the NAT rules of every bridge that has no live container (after the last one exited,
-/// or after containers were killed). Returns how many bridges were cleaned.
+/// Removes the leases of dead containers and the NAT rules of every bridge that has no live
+/// container (after the last one exited, or after containers were killed). Returns how many
+/// leases and bridges were cleaned.
 pub fn cleanup_stale() -> usize {
     let mut cleaned = 0;
     for entry in std::fs::read_dir(ipam::LEASES_ROOT).into_iter().flatten().flatten() {
         let dir = entry.path();
+        cleaned += ipam::remove_dead(&dir).unwrap_or(0);
         let (Some(bridge), Ok(text)) = (entry.file_name().to_str().map(String::from), std::fs::read_to_string(dir.join(NAT_MARKER))) else {
             continue;
         };

@@ -164,6 +164,19 @@ pub fn with_live_leases<T>(dir: &Path, f: impl FnOnce(usize) -> T) -> Result<T, 
     Ok(f(live))
 }
 
+/// Removes the leases whose owners are gone (a later lease would reclaim them anyway; this is
+/// for `cleanup`, so that nothing is left). Returns how many were removed.
+pub fn remove_dead(dir: &Path) -> Result<usize, NetError> {
+    let _lock = DirLock::take(dir)?;
+    let mut removed = 0;
+    for (ip, owner) in read_leases(dir)? {
+        if !owner.is_alive() && fs::remove_file(lease_path(dir, ip)).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Records `owner` for `ip` (lock held): written to a temporary file and renamed, so a crash
 /// never leaves a half-written lease.
 fn write_lease(dir: &Path, ip: Ipv4Addr, owner: Owner) -> Result<PathBuf, NetError> {

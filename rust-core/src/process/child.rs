@@ -191,7 +191,11 @@ fn run_op(op: &Op) -> i32 {
             *flags,
             opt_ptr(data),
         ),
-        Op::Mkdir { path, mode } => unsafe { libc::mkdir(path.as_ptr(), *mode) },
+        // An existing directory is fine (e.g. --tmpfs /dev/shm over our own /dev/shm).
+        Op::Mkdir { path, mode } => match unsafe { libc::mkdir(path.as_ptr(), *mode) } {
+            -1 if errno() == libc::EEXIST && is_dir(path) == Some(true) => 0,
+            rc => rc,
+        },
         Op::Mknod { path, mode, dev } => unsafe { libc::mknod(path.as_ptr(), *mode, *dev) },
         Op::Symlink { target, link } => unsafe { libc::symlink(target.as_ptr(), link.as_ptr()) },
         Op::Touch { path } => {
@@ -474,6 +478,10 @@ fn exec(plan: &ChildPlan, sock: RawFd) -> ! {
 /// A minimal init as PID 1: runs the command as its child, forwards signals to it, reaps every
 /// zombie and exits with the command's status (128+signal when it was killed).
 fn run_init(plan: &ChildPlan, sock: RawFd) -> ! {
+    // This process never execs: it stays the host's binary for the container's whole life, so
+    // keep /proc/<pid>/exe and its memory out of the container's reach.
+    // SAFETY: plain prctl.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
     // Signals stay blocked here (reset_signals) and are collected with sigwaitinfo.
     // SAFETY: raw fork-like clone: the glibc fork wrapper would run atfork handlers that take
     // locks possibly held by threads that do not exist in this copy.
@@ -669,6 +677,7 @@ fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
     check(sock, Step::NoNewPrivs, 0, unsafe {
         libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     });
+    check(sock, Step::Seccomp, 0, super::seccomp::install());
     // SAFETY: plain syscall.
     check(sock, Step::Chdir, 0, unsafe {
         libc::chdir(plan.cwd.as_ptr())
@@ -705,6 +714,11 @@ pub struct Join {
 /// and reports its status. Never returns.
 pub fn exec_main(plan: &ChildPlan, join: &Join, sock: RawFd) -> ! {
     reset_signals();
+    // Not dumpable before entering: otherwise a process in the container could open
+    // /proc/<us>/exe (the host's binary) or our fds through /proc until we exec (the attack of
+    // runc's CVE-2019-5736).
+    // SAFETY: plain prctl.
+    check(sock, Step::Setns, 0, unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) });
     for fd in &join.cgroup_procs {
         // SAFETY: writing two bytes from a static string to an fd we own.
         let rc = unsafe { libc::write(fd.as_raw_fd(), c"0".as_ptr().cast(), 1) };

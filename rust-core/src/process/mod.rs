@@ -1,6 +1,7 @@
 //! Starting, waiting for and stopping one container.
 
 pub mod child;
+mod seccomp;
 pub mod sync;
 pub mod tty;
 
@@ -752,6 +753,7 @@ fn child_error(
         Some(Step::Setsid) => "setsid".into(),
         Some(Step::JoinCgroup) => "join the container's cgroup".into(),
         Some(Step::Setns) => "join the container's namespaces (setns)".into(),
+        Some(Step::Seccomp) => "install the seccomp filter".into(),
         Some(Step::WaitGo) | None => format!("container setup step {}", msg.step),
     };
     Error::ChildSetup { what, errno }

@@ -55,12 +55,13 @@ pub enum Step {
     JoinCgroup,
     /// `index` is the position in the exec's namespace list.
     Setns,
+    Seccomp,
 }
 
 impl Step {
     pub fn from_u32(v: u32) -> Option<Step> {
         use Step::*;
-        const ALL: [Step; 23] = [
+        const ALL: [Step; 24] = [
             WaitGo,
             Sethostname,
             MakePrivate,
@@ -84,6 +85,7 @@ impl Step {
             Setsid,
             JoinCgroup,
             Setns,
+            Seccomp,
         ];
         ALL.into_iter().find(|s| *s as u32 == v)
     }

@@ -258,7 +258,11 @@ pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Vec<Op>> {
                 }
             }
             MountKind::Tmpfs { options } => {
-                ensure_mount_point(&target, true)?;
+                if target.starts_with(under("dev")) {
+                    ops.push(Op::Mkdir { path: cstr(&target)?, mode: 0o755 });
+                } else {
+                    ensure_mount_point(&target, true)?;
+                }
                 let data = if options.is_empty() { None } else { Some(options.as_str()) };
                 ops.push(mount(Some("tmpfs"), target, Some("tmpfs"), MS_NOSUID | MS_NODEV, data)?);
             }

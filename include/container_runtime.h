@@ -208,7 +208,8 @@ int container_oom_killed(const struct container *c, bool *out);
 int container_config_new(struct container_config **out);
 
 /*
- Frees a configuration. NULL is a no-op. Containers made from it are independent of it.
+ Frees a configuration. NULL is a no-op (also repeatedly). Containers made from it are
+ independent of it. Using `cfg` after this call, or freeing it twice, is undefined behaviour.
  */
 void container_config_free(struct container_config *cfg);
 
@@ -382,7 +383,9 @@ int container_id(const struct container *c, char *buf, size_t cap, size_t *out_l
 
 /*
  Frees a container: a still-running one is killed (SIGKILL) and reaped, and everything it
- created is removed. NULL is a no-op.
+ created is removed (a handle from container_open leaves the container alone). NULL is a
+ no-op (also repeatedly). Using `c` after this call, or freeing it twice, is undefined
+ behaviour.
  */
 void container_free(struct container *c);
 

@@ -54,7 +54,8 @@ pub extern "C" fn container_config_new(out: *mut *mut container_config) -> c_int
     guard(|| write_out(out.cast::<*mut ContainerSpec>(), Box::new(ContainerSpec::default())))
 }
 
-/// Frees a configuration. NULL is a no-op. Containers made from it are independent of it.
+/// Frees a configuration. NULL is a no-op (also repeatedly). Containers made from it are
+/// independent of it. Using `cfg` after this call, or freeing it twice, is undefined behaviour.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_free(cfg: *mut container_config) {
     guard_void(|| {
@@ -446,7 +447,9 @@ pub extern "C" fn container_id(c: *const container, buf: *mut c_char, cap: usize
 }
 
 /// Frees a container: a still-running one is killed (SIGKILL) and reaped, and everything it
-/// created is removed. NULL is a no-op.
+/// created is removed (a handle from container_open leaves the container alone). NULL is a
+/// no-op (also repeatedly). Using `c` after this call, or freeing it twice, is undefined
+/// behaviour.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_free(c: *mut container) {
     guard_void(|| {

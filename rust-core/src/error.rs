@@ -80,3 +80,10 @@ pub fn os_message(e: &std::io::Error) -> String {
         None => s,
     }
 }
+
+/// A C string for the kernel; `what` names the value in the error when it holds a NUL byte.
+pub fn cstring(what: &str, s: impl AsRef<std::ffi::OsStr>) -> Result<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(s.as_ref().as_bytes())
+        .map_err(|_| Error::invalid(format!("{what} contains a NUL byte")))
+}

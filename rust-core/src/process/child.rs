@@ -134,7 +134,7 @@ fn errno() -> i32 {
 fn fail(sock: RawFd, step: Step, index: usize, err: i32) -> ! {
     let msg = ChildMsg {
         kind: sync::MSG_ERROR,
-        step: step as u32,
+        step: step.as_u32(),
         index: index as u32,
         errno: err,
     };

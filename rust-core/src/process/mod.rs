@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::cgroups::{self, Cgroup};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, cstring};
 use crate::net::attach::{self, Attachment};
 use crate::net::legacy::Netlink;
 use crate::rootfs;
@@ -73,9 +73,28 @@ pub fn random_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn cstring(what: &str, s: impl AsRef<OsStr>) -> Result<CString> {
-    CString::new(s.as_ref().as_bytes())
-        .map_err(|_| Error::invalid(format!("{what} contains a NUL byte")))
+/// The process side of a child's plan, the same for a container and an exec: command, lookup
+/// candidates, environment, working directory, user and terminal.
+fn command_plan(spec: &ContainerSpec, hostname: Option<CString>, rootfs: CString, ops: Vec<rootfs::Op>) -> Result<ChildPlan> {
+    let env = spec.effective_env();
+    let argv = spec.args.iter().map(|a| cstring("argument", a)).collect::<Result<Vec<_>>>()?;
+    let candidates = exec_candidates(&spec.args[0], &env)?;
+    let env = env.iter().map(|e| cstring("environment entry", e)).collect::<Result<Vec<_>>>()?;
+    let cwd = cstring("working directory", &spec.cwd)?;
+    let mut plan = ChildPlan::new(hostname, rootfs, ops, argv, env, candidates, cwd);
+    plan.terminal = spec.terminal;
+    plan.uid = spec.uid;
+    plan.gid = spec.gid;
+    plan.groups = spec.additional_gids.clone();
+    Ok(plan)
+}
+
+/// Without a device allow-list (cgroup v2 needs an eBPF program we do not load), a node made
+/// inside could open a host device: take the capability to make one.
+fn restrict_mknod(plan: &mut ChildPlan, cgroup: Option<&Cgroup>) {
+    if !cgroup.is_some_and(|cg| cg.restricts_devices()) {
+        plan.caps &= !(1u64 << child::CAP_MKNOD);
+    }
 }
 
 /// The paths execve will try, as execvp would: the command itself when it has a '/', else each
@@ -184,39 +203,16 @@ impl Container {
         let namespaces = spec.effective_namespaces();
         let ops = rootfs::plan(spec, rootfs)?;
         rootfs::ensure_workdir(rootfs, &spec.cwd)?;
-        let env = spec.effective_env();
-        let argv = spec
-            .args
-            .iter()
-            .map(|a| cstring("argument", a))
-            .collect::<Result<Vec<_>>>()?;
-        let candidates = exec_candidates(&spec.args[0], &env)?;
-        let env = env
-            .iter()
-            .map(|e| cstring("environment entry", e))
-            .collect::<Result<Vec<_>>>()?;
         let hostname = if namespaces & ns::UTS != 0 {
             Some(cstring("hostname", &spec.hostname)?)
         } else {
             None
         };
-        let mut plan = ChildPlan::new(
-            hostname,
-            cstring("rootfs", rootfs)?,
-            ops,
-            argv,
-            env,
-            candidates,
-            cstring("working directory", &spec.cwd)?,
-        );
+        let mut plan = command_plan(spec, hostname, cstring("rootfs", rootfs)?, ops)?;
         plan.no_pivot = spec.no_pivot;
         plan.readonly_rootfs = spec.readonly_rootfs;
         plan.loopback = namespaces & ns::NET != 0;
-        plan.terminal = spec.terminal;
         plan.cgroup_namespace = namespaces & ns::CGROUP != 0;
-        plan.uid = spec.uid;
-        plan.gid = spec.gid;
-        plan.groups = spec.additional_gids.clone();
         plan.init = spec.init;
         if spec.network.mode == NetworkMode::Bridge {
             plan.eth0 = Some(cstring("interface", attach::CONTAINER_IFNAME)?);
@@ -306,11 +302,7 @@ impl Container {
         self.record = Some(record.clone());
         self.store.save(&record)?;
         let cgroup = Cgroup::create(&self.id, &self.spec.resources)?;
-        if !cgroup.restricts_devices() {
-            // Without a device allow-list (cgroup v2 needs an eBPF program we do not load), a
-            // node made inside could open a host device: take the capability to make one.
-            plan.caps &= !(1u64 << child::CAP_MKNOD);
-        }
+        restrict_mknod(plan, Some(&cgroup));
         self.cgroup = Some(cgroup);
         let mut netlink = None;
         if self.spec.network.mode == NetworkMode::Bridge {
@@ -557,21 +549,12 @@ impl Container {
             return Err(Error::invalid("exec: no command given"));
         }
         crate::spec::validate_container_path("working directory", &spec.cwd)?;
-        let env = spec.effective_env();
-        let argv = spec.args.iter().map(|a| cstring("argument", a)).collect::<Result<Vec<_>>>()?;
-        let candidates = exec_candidates(&spec.args[0], &env)?;
-        let env = env.iter().map(|e| cstring("environment entry", e)).collect::<Result<Vec<_>>>()?;
-        let mut plan = ChildPlan::new(None, c"/".into(), Vec::new(), argv, env, candidates, cstring("working directory", &spec.cwd)?);
-        plan.terminal = exec.tty;
+        let mut plan = command_plan(&spec, None, c"/".into(), Vec::new())?;
         plan.console = false;
         // The exec's first process stays outside the PID namespace (setns moves only children):
         // it forks the command in, forwards signals to it and reports its status.
         plan.init = true;
-        plan.uid = exec.uid;
-        plan.gid = exec.gid;
-        if !self.cgroup.as_ref().is_some_and(|cg| cg.restricts_devices()) {
-            plan.caps &= !(1u64 << child::CAP_MKNOD);
-        }
+        restrict_mknod(&mut plan, self.cgroup.as_ref());
         let join = self.join_handles(pid)?;
         let (parent_sock, child_sock) = sync::socketpair()?;
         // SAFETY: fork-like raw clone, as in start(); the child runs exec_main only.

@@ -25,11 +25,33 @@ pub struct GoMsg {
 pub const MSG_ERROR: u32 = 1;
 pub const MSG_PTY: u32 = 2;
 
-/// A setup step of the child, reported with its errno.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u32)]
-pub enum Step {
-    WaitGo = 1,
+/// Declares `Step` and its decoding from the number on the wire from one list, so that the two
+/// cannot drift apart.
+macro_rules! steps {
+    ($($(#[$doc:meta])* $name:ident),+ $(,)?) => {
+        /// A setup step of the child, reported with its errno. Numbered from 1 in this order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u32)]
+        pub enum Step {
+            $($(#[$doc])* $name),+
+        }
+
+        impl Step {
+            const ALL: &[Step] = &[$(Step::$name),+];
+
+            pub fn from_u32(v: u32) -> Option<Step> {
+                Step::ALL.get((v as usize).checked_sub(1)?).copied()
+            }
+
+            pub fn as_u32(self) -> u32 {
+                self as u32 + 1
+            }
+        }
+    };
+}
+
+steps! {
+    WaitGo,
     Sethostname,
     MakePrivate,
     BindRootfs,
@@ -56,39 +78,6 @@ pub enum Step {
     /// `index` is the position in the exec's namespace list.
     Setns,
     Seccomp,
-}
-
-impl Step {
-    pub fn from_u32(v: u32) -> Option<Step> {
-        use Step::*;
-        const ALL: [Step; 24] = [
-            WaitGo,
-            Sethostname,
-            MakePrivate,
-            BindRootfs,
-            RootfsOp,
-            PivotRoot,
-            Chroot,
-            ReadonlyRoot,
-            Loopback,
-            Network,
-            Terminal,
-            CgroupNamespace,
-            Setgroups,
-            Setgid,
-            Setuid,
-            Capabilities,
-            NoNewPrivs,
-            Chdir,
-            Exec,
-            InitFork,
-            Setsid,
-            JoinCgroup,
-            Setns,
-            Seccomp,
-        ];
-        ALL.into_iter().find(|s| *s as u32 == v)
-    }
 }
 
 #[repr(C)]
@@ -200,5 +189,19 @@ pub fn recv_msg(sock: &OwnedFd) -> Result<Option<(ChildMsg, Option<OwnedFd>)>> {
             }
         }
         return Ok(Some((msg, fd)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_round_trip_through_their_numbers() {
+        for &step in Step::ALL {
+            assert_eq!(Step::from_u32(step.as_u32()), Some(step));
+        }
+        assert_eq!(Step::from_u32(0), None);
+        assert_eq!(Step::from_u32(Step::ALL.len() as u32 + 1), None);
     }
 }

@@ -93,7 +93,7 @@ impl Op {
 }
 
 fn cstr(p: impl AsRef<std::ffi::OsStr>) -> Result<CString> {
-    CString::new(p.as_ref().as_bytes()).map_err(|_| Error::invalid("path contains a NUL byte"))
+    crate::error::cstring("path", p)
 }
 
 /// Joins `path` (a container path) onto `rootfs`, resolving symlinks inside the rootfs as if it

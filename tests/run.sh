@@ -13,6 +13,16 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 
+# The suites start containers on the default bridge, which stays between containers like
+# Docker's docker0; when this run created it, remove it (and its NAT rules) at the end.
+had_bridge=$(ip -o link show docker-run0 2>/dev/null)
+remove_default_bridge() {
+    [ -n "$had_bridge" ] && return
+    ./docker-run cleanup >/dev/null 2>&1
+    ip link del docker-run0 2>/dev/null
+}
+trap remove_default_bridge EXIT
+
 suite() {
     local name=$1; shift
     echo "=== $name: $*"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (`make test` runs it after `make container`): every tier, in order.
-#   1. cargo tests: unit tests on fakes and temp dirs, and the root tier (real kernel) as root
+#   1. formatting and lints (cargo fmt --check, clippy -D warnings), cargo tests: unit tests on
+#      fakes and temp dirs, and the root tier (real kernel) as root
 #   2. generated files current: the C header (cbindgen) and the netlink bindings (bindgen)
 #   3. the C ABI, C++ wrapper and original-project tests (tests/abi.sh)
 #   4. make install and a C program built against it with pkg-config (tests/install.sh)
@@ -29,6 +30,8 @@ suite() {
     if "$@"; then pass "$name"; else fail "$name"; fi
 }
 
+suite "cargo fmt --check" cargo fmt --all --check
+suite "cargo clippy -D warnings" cargo clippy --workspace --all-targets -q -- -D warnings
 suite "cargo test" cargo test --release -p container-runtime -- --test-threads=2
 suite "header is current" cargo run -q -p codegen -- header --check
 

@@ -58,7 +58,11 @@ pub fn cleanup(store: &Store) -> Report {
             // Published ports of a killed container (a no-op when it had none).
             let _ = crate::net::nat::unpublish_all(&rec.id);
         }
-        let _ = std::fs::remove_dir_all(Path::new(crate::state::DEFAULT_ROOT).join("files").join(&rec.id));
+        let _ = std::fs::remove_dir_all(
+            Path::new(crate::state::DEFAULT_ROOT)
+                .join("files")
+                .join(&rec.id),
+        );
         store.remove(&rec);
         report.records += 1;
     }
@@ -83,15 +87,28 @@ pub fn cleanup(store: &Store) -> Report {
 fn remove_orphan_files(store: &Store, live: &BTreeSet<String>) -> usize {
     let root = Path::new(crate::state::DEFAULT_ROOT);
     let mut removed = 0;
-    for entry in std::fs::read_dir(root.join("files")).into_iter().flatten().flatten() {
+    for entry in std::fs::read_dir(root.join("files"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let id = entry.file_name().to_string_lossy().into_owned();
-        if !live.contains(&id) && store.load(&id).is_none_or(|r| !r.is_alive()) && std::fs::remove_dir_all(entry.path()).is_ok() {
+        if !live.contains(&id)
+            && store.load(&id).is_none_or(|r| !r.is_alive())
+            && std::fs::remove_dir_all(entry.path()).is_ok()
+        {
             removed += 1;
         }
     }
-    for entry in std::fs::read_dir(root.join("containers")).into_iter().flatten().flatten() {
+    for entry in std::fs::read_dir(root.join("containers"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(id) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else { continue };
+        let Some(id) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+            continue;
+        };
         if !live.contains(id) && std::fs::remove_file(entry.path()).is_ok() {
             removed += 1;
         }

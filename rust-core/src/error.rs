@@ -37,7 +37,10 @@ pub enum Error {
     State(String),
 
     #[error("{}: {}", path.display(), os_message(source))]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -46,7 +49,10 @@ impl Error {
     }
 
     pub fn syscall(op: impl Into<String>, source: impl Into<std::io::Error>) -> Self {
-        Error::Syscall { op: op.into(), source: source.into() }
+        Error::Syscall {
+            op: op.into(),
+            source: source.into(),
+        }
     }
 
     pub fn last_os(op: impl Into<String>) -> Self {

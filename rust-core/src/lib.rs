@@ -12,4 +12,3 @@ pub mod spec;
 pub mod state;
 
 pub use error::{Error, Result};
-

@@ -157,7 +157,10 @@ pub fn validate_hostname(name: &str) -> Result<()> {
         if label.starts_with('-') || label.ends_with('-') {
             return bad("a label starts or ends with '-'");
         }
-        if !label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
             return bad("only letters, digits, '-' and '.' are allowed");
         }
     }
@@ -167,10 +170,16 @@ pub fn validate_hostname(name: &str) -> Result<()> {
 /// A container-side path: absolute, no "..", no NUL.
 pub fn validate_container_path(what: &str, path: &Path) -> Result<()> {
     if !path.is_absolute() {
-        return Err(Error::invalid(format!("{what} {}: must be an absolute path", path.display())));
+        return Err(Error::invalid(format!(
+            "{what} {}: must be an absolute path",
+            path.display()
+        )));
     }
     if path.components().any(|c| c == Component::ParentDir) {
-        return Err(Error::invalid(format!("{what} {}: must not contain '..'", path.display())));
+        return Err(Error::invalid(format!(
+            "{what} {}: must not contain '..'",
+            path.display()
+        )));
     }
     if path.as_os_str().as_bytes().contains(&0) {
         return Err(Error::invalid(format!("{what}: contains a NUL byte")));
@@ -193,7 +202,11 @@ impl ContainerSpec {
                 )));
             }
             Err(e) => {
-                return Err(Error::Io { path: self.rootfs.clone(), source: e }.with_prefix("rootfs"));
+                return Err(Error::Io {
+                    path: self.rootfs.clone(),
+                    source: e,
+                }
+                .with_prefix("rootfs"));
             }
         }
         if self.args.is_empty() {
@@ -204,7 +217,9 @@ impl ContainerSpec {
         }
         for a in self.args.iter().chain(self.env.iter()) {
             if a.as_bytes().contains(&0) {
-                return Err(Error::invalid("an argument or environment entry contains a NUL byte"));
+                return Err(Error::invalid(
+                    "an argument or environment entry contains a NUL byte",
+                ));
             }
         }
         for e in &self.env {
@@ -237,7 +252,9 @@ impl ContainerSpec {
         for m in &self.mounts {
             validate_container_path("mount destination", &m.destination)?;
             if m.destination == Path::new("/") {
-                return Err(Error::invalid("mount destination /: cannot mount over the root"));
+                return Err(Error::invalid(
+                    "mount destination /: cannot mount over the root",
+                ));
             }
             match &m.kind {
                 MountKind::Bind { source, .. } => {
@@ -248,8 +265,11 @@ impl ContainerSpec {
                         )));
                     }
                     if let Err(e) = std::fs::metadata(source) {
-                        return Err(Error::Io { path: source.clone(), source: e }
-                            .with_prefix("bind mount source"));
+                        return Err(Error::Io {
+                            path: source.clone(),
+                            source: e,
+                        }
+                        .with_prefix("bind mount source"));
                     }
                 }
                 MountKind::Tmpfs { options } => {
@@ -269,7 +289,9 @@ impl ContainerSpec {
             // Host mode simply means "no network namespace".
         }
         if !net.ports.is_empty() && net.mode != NetworkMode::Bridge {
-            return Err(Error::invalid("published ports (-p) need bridge networking"));
+            return Err(Error::invalid(
+                "published ports (-p) need bridge networking",
+            ));
         }
         if net.mode == NetworkMode::Bridge {
             crate::net::validate(net)?;
@@ -279,7 +301,11 @@ impl ContainerSpec {
 
     /// The namespaces actually created: host networking drops the network namespace.
     pub fn effective_namespaces(&self) -> u32 {
-        if self.network.mode == NetworkMode::Host { self.namespaces & !ns::NET } else { self.namespaces }
+        if self.network.mode == NetworkMode::Host {
+            self.namespaces & !ns::NET
+        } else {
+            self.namespaces
+        }
     }
 
     /// The environment with a default PATH (and HOSTNAME, HOME, TERM like Docker).
@@ -298,7 +324,14 @@ impl ContainerSpec {
             env.push(format!("HOSTNAME={}", self.hostname).into());
         }
         if !has("HOME") {
-            env.push(if self.uid == 0 { "HOME=/root" } else { "HOME=/" }.into());
+            env.push(
+                if self.uid == 0 {
+                    "HOME=/root"
+                } else {
+                    "HOME=/"
+                }
+                .into(),
+            );
         }
         if self.terminal && !has("TERM") {
             env.push("TERM=xterm".into());
@@ -328,7 +361,15 @@ mod tests {
     fn hostnames() {
         assert!(validate_hostname("container").is_ok());
         assert!(validate_hostname("a-b.c1").is_ok());
-        for bad in ["", "-a", "a-", "a..b", "a b", "x".repeat(65).as_str(), "ünï"] {
+        for bad in [
+            "",
+            "-a",
+            "a-",
+            "a..b",
+            "a b",
+            "x".repeat(65).as_str(),
+            "ünï",
+        ] {
             let err = validate_hostname(bad).unwrap_err().to_string();
             assert!(err.contains("invalid hostname"), "{bad}: {err}");
         }
@@ -336,32 +377,74 @@ mod tests {
 
     #[test]
     fn env_gets_default_path_once() {
-        let spec = ContainerSpec { env: vec!["A=1".into()], ..Default::default() };
+        let spec = ContainerSpec {
+            env: vec!["A=1".into()],
+            ..Default::default()
+        };
         let env = spec.effective_env();
-        assert_eq!(env.iter().filter(|e| e.as_bytes().starts_with(b"PATH=")).count(), 1);
-        let spec = ContainerSpec { env: vec!["PATH=/x".into()], ..Default::default() };
+        assert_eq!(
+            env.iter()
+                .filter(|e| e.as_bytes().starts_with(b"PATH="))
+                .count(),
+            1
+        );
+        let spec = ContainerSpec {
+            env: vec!["PATH=/x".into()],
+            ..Default::default()
+        };
         let env = spec.effective_env();
         assert!(env.contains(&"PATH=/x".into()));
-        assert_eq!(env.iter().filter(|e| e.as_bytes().starts_with(b"PATH=")).count(), 1);
+        assert_eq!(
+            env.iter()
+                .filter(|e| e.as_bytes().starts_with(b"PATH="))
+                .count(),
+            1
+        );
     }
 
     #[test]
     fn validation_names_the_problem() {
         let tmp = std::env::temp_dir();
-        let ok = ContainerSpec { rootfs: tmp.clone(), ..Default::default() };
+        let ok = ContainerSpec {
+            rootfs: tmp.clone(),
+            ..Default::default()
+        };
         assert!(ok.validate().is_ok());
-        let missing = ContainerSpec { rootfs: "/nonexistent/rootfs".into(), ..Default::default() };
+        let missing = ContainerSpec {
+            rootfs: "/nonexistent/rootfs".into(),
+            ..Default::default()
+        };
         let msg = missing.validate().unwrap_err().to_string();
-        assert!(msg.contains("/nonexistent/rootfs") && msg.contains("No such file"), "{msg}");
-        let empty = ContainerSpec { rootfs: tmp.clone(), args: vec![], ..Default::default() };
-        assert!(empty.validate().unwrap_err().to_string().contains("argv is empty"));
-        let rel = ContainerSpec { rootfs: tmp.clone(), cwd: "x".into(), ..Default::default() };
+        assert!(
+            msg.contains("/nonexistent/rootfs") && msg.contains("No such file"),
+            "{msg}"
+        );
+        let empty = ContainerSpec {
+            rootfs: tmp.clone(),
+            args: vec![],
+            ..Default::default()
+        };
+        assert!(
+            empty
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("argv is empty")
+        );
+        let rel = ContainerSpec {
+            rootfs: tmp.clone(),
+            cwd: "x".into(),
+            ..Default::default()
+        };
         assert!(rel.validate().unwrap_err().to_string().contains("absolute"));
         let bind = ContainerSpec {
             rootfs: tmp,
             mounts: vec![Mount {
                 destination: "/data".into(),
-                kind: MountKind::Bind { source: "/no/such/dir".into(), readonly: false },
+                kind: MountKind::Bind {
+                    source: "/no/such/dir".into(),
+                    readonly: false,
+                },
             }],
             ..Default::default()
         };

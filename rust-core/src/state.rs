@@ -31,7 +31,10 @@ pub struct Record {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |e| Error::Io { path: path.to_path_buf(), source: e }
+    move |e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    }
 }
 
 /// Start time of a live process (in clock ticks since boot), None when it does not exist or
@@ -63,7 +66,11 @@ impl Record {
             self.hostname,
             self.command.replace('\n', " ")
         );
-        for (k, v) in [("name", &self.name), ("ip", &self.ip), ("bridge", &self.bridge)] {
+        for (k, v) in [
+            ("name", &self.name),
+            ("ip", &self.ip),
+            ("bridge", &self.bridge),
+        ] {
             if let Some(v) = v {
                 s.push_str(&format!("{k}={v}\n"));
             }
@@ -127,7 +134,9 @@ impl Store {
             match std::os::unix::fs::symlink(id, &link) {
                 Ok(()) => return Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = fs::read_link(&link).ok().and_then(|t| t.to_str().map(String::from));
+                    let holder = fs::read_link(&link)
+                        .ok()
+                        .and_then(|t| t.to_str().map(String::from));
                     if let Some(holder) = holder.as_deref().and_then(|h| self.load(h)) {
                         if holder.is_alive() {
                             return Err(Error::invalid(format!(
@@ -151,7 +160,8 @@ impl Store {
         let path = dir.join(&rec.id);
         let tmp = dir.join(format!(".{}.tmp", rec.id));
         let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
-        f.write_all(rec.to_text().as_bytes()).map_err(io_err(&tmp))?;
+        f.write_all(rec.to_text().as_bytes())
+            .map_err(io_err(&tmp))?;
         fs::rename(&tmp, &path).map_err(io_err(&path))
     }
 
@@ -204,14 +214,19 @@ impl Store {
             return Ok(rec);
         }
         let matches: Vec<Record> = if key.len() >= 3 && key.bytes().all(|b| b.is_ascii_hexdigit()) {
-            self.list().into_iter().filter(|r| r.id.starts_with(key)).collect()
+            self.list()
+                .into_iter()
+                .filter(|r| r.id.starts_with(key))
+                .collect()
         } else {
             Vec::new()
         };
         match matches.len() {
             1 => Ok(matches.into_iter().next().expect("one match")),
             0 => Err(Error::invalid(format!("no such container: {key}"))),
-            n => Err(Error::invalid(format!("{key} matches {n} containers: use more of the id"))),
+            n => Err(Error::invalid(format!(
+                "{key} matches {n} containers: use more of the id"
+            ))),
         }
     }
 }
@@ -250,7 +265,12 @@ mod tests {
         assert!(rec.is_alive());
         let err = s.claim_name("web", "other").unwrap_err().to_string();
         assert!(err.contains("already in use"), "{err}");
-        assert!(s.find("nope").unwrap_err().to_string().contains("no such container: nope"));
+        assert!(
+            s.find("nope")
+                .unwrap_err()
+                .to_string()
+                .contains("no such container: nope")
+        );
         s.remove(&rec);
         assert!(s.find("web").is_err());
         let _ = fs::remove_dir_all(&s.root);
@@ -260,7 +280,13 @@ mod tests {
     fn a_dead_or_reused_pid_is_stale_and_its_name_can_be_taken() {
         let s = store("stale");
         let me = std::process::id() as i32;
-        let rec = Record { id: "0123456789ab".into(), name: Some("db".into()), pid: me, start_time: 1, ..Default::default() };
+        let rec = Record {
+            id: "0123456789ab".into(),
+            name: Some("db".into()),
+            pid: me,
+            start_time: 1,
+            ..Default::default()
+        };
         assert!(!rec.is_alive(), "start time differs: a reused pid");
         s.save(&rec).unwrap();
         s.claim_name("db", &rec.id).unwrap();

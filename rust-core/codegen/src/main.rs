@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
 fn run(what: &str, output: &str, generated: Result<String, String>, check: bool) -> ExitCode {
@@ -18,7 +21,11 @@ fn run(what: &str, output: &str, generated: Result<String, String>, check: bool)
         Ok(t) => t,
         Err(e) => {
             eprintln!("codegen {what}: {e}");
-            return ExitCode::from(if e.starts_with(bindings::LIBCLANG_MISSING) { 3 } else { 1 });
+            return ExitCode::from(if e.starts_with(bindings::LIBCLANG_MISSING) {
+                3
+            } else {
+                1
+            });
         }
     };
     let path = repo_root().join(output);
@@ -45,7 +52,12 @@ fn main() -> ExitCode {
     let root = repo_root();
     match args.first().map(String::as_str) {
         Some("header") => run("header", header::OUTPUT, header::generate(&root), check),
-        Some("bindings") => run("bindings", bindings::OUTPUT, bindings::generate(&root), check),
+        Some("bindings") => run(
+            "bindings",
+            bindings::OUTPUT,
+            bindings::generate(&root),
+            check,
+        ),
         _ => {
             eprintln!("usage: codegen header|bindings [--check]");
             ExitCode::from(2)

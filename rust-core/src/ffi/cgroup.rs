@@ -14,7 +14,11 @@ use crate::spec::ContainerSpec;
 /// m, g ("32m"); "-1" means unlimited where Docker allows it. Bad values give
 /// RT_STATUS_INVALID_ARG with a message naming the key and value.
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_set_limit(cfg: *mut container_config, key: *const c_char, value: *const c_char) -> c_int {
+pub extern "C" fn container_config_set_limit(
+    cfg: *mut container_config,
+    key: *const c_char,
+    value: *const c_char,
+) -> c_int {
     guard(|| {
         let key = c_str(key, "key")?;
         let value = c_str(value, "value")?;
@@ -77,11 +81,18 @@ pub extern "C" fn cgroup_stat(c: *const container, name: *const c_char, out: *mu
             _ => {
                 return Err(fail(
                     rt_status::INVALID_ARG,
-                    format!("unknown stat {name:?}: use memory.usage, memory.peak, cpu.usage or pids.current"),
+                    format!(
+                        "unknown stat {name:?}: use memory.usage, memory.peak, cpu.usage or pids.current"
+                    ),
                 ));
             }
         };
-        *out = value.ok_or_else(|| fail(rt_status::CGROUP, format!("stat {name} is not available on this host")))?;
+        *out = value.ok_or_else(|| {
+            fail(
+                rt_status::CGROUP,
+                format!("stat {name} is not available on this host"),
+            )
+        })?;
         Ok(())
     })
 }
@@ -93,9 +104,12 @@ pub extern "C" fn container_oom_killed(c: *const container, out: *mut bool) -> c
     guard(|| {
         let c = non_null(c.cast::<Container>(), "c")?;
         let out = non_null_mut(out, "out")?;
-        let status = c
-            .exit_status()
-            .ok_or_else(|| fail(rt_status::STATE, "container has not exited (call container_wait first)"))?;
+        let status = c.exit_status().ok_or_else(|| {
+            fail(
+                rt_status::STATE,
+                "container has not exited (call container_wait first)",
+            )
+        })?;
         *out = status.oom_killed;
         Ok(())
     })

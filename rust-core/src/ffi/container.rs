@@ -3,7 +3,10 @@
 use std::ffi::{OsStr, OsString, c_char, c_int};
 use std::os::unix::ffi::OsStrExt;
 
-use super::{Failure, c_bytes, c_path, c_str, fail, guard, guard_void, non_null, non_null_mut, rt_status, write_out, write_string};
+use super::{
+    Failure, c_bytes, c_path, c_str, fail, guard, guard_void, non_null, non_null_mut, rt_status,
+    write_out, write_string,
+};
 use crate::process::Container;
 use crate::spec::{self, ContainerSpec, Mount, MountKind};
 
@@ -51,7 +54,12 @@ fn container_ref<'a>(c: *const container) -> Result<&'a Container, Failure> {
 /// set. Writes *out only on success.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_new(out: *mut *mut container_config) -> c_int {
-    guard(|| write_out(out.cast::<*mut ContainerSpec>(), Box::new(ContainerSpec::default())))
+    guard(|| {
+        write_out(
+            out.cast::<*mut ContainerSpec>(),
+            Box::new(ContainerSpec::default()),
+        )
+    })
 }
 
 /// Frees a configuration. NULL is a no-op (also repeatedly). Containers made from it are
@@ -68,7 +76,10 @@ pub extern "C" fn container_config_free(cfg: *mut container_config) {
 
 /// Sets the root filesystem directory (a host path; copied).
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_set_rootfs(cfg: *mut container_config, path: *const c_char) -> c_int {
+pub extern "C" fn container_config_set_rootfs(
+    cfg: *mut container_config,
+    path: *const c_char,
+) -> c_int {
     guard(|| {
         let path = c_path(path, "path")?;
         spec_mut(cfg)?.rootfs = path;
@@ -78,7 +89,10 @@ pub extern "C" fn container_config_set_rootfs(cfg: *mut container_config, path: 
 
 /// Sets the hostname seen inside (RFC 1123, at most 64 bytes). Checked here and at start.
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_set_hostname(cfg: *mut container_config, hostname: *const c_char) -> c_int {
+pub extern "C" fn container_config_set_hostname(
+    cfg: *mut container_config,
+    hostname: *const c_char,
+) -> c_int {
     guard(|| {
         let name = c_str(hostname, "hostname")?;
         let spec = spec_mut(cfg)?;
@@ -90,16 +104,29 @@ pub extern "C" fn container_config_set_hostname(cfg: *mut container_config, host
 
 /// Sets a name for the container (like docker run --name; letters, digits, '_', '.', '-').
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_set_name(cfg: *mut container_config, name: *const c_char) -> c_int {
+pub extern "C" fn container_config_set_name(
+    cfg: *mut container_config,
+    name: *const c_char,
+) -> c_int {
     guard(|| {
         let name = c_str(name, "name")?;
         let spec = spec_mut(cfg)?;
         let valid = !name.is_empty()
             && name.len() <= 64
-            && name.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+            && name
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
         if !valid {
-            return Err(fail(rt_status::INVALID_ARG, format!("invalid container name {name:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64 bytes")));
+            return Err(fail(
+                rt_status::INVALID_ARG,
+                format!(
+                    "invalid container name {name:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64 bytes"
+                ),
+            ));
         }
         spec.name = Some(name.to_string());
         Ok(())
@@ -109,14 +136,21 @@ pub extern "C" fn container_config_set_name(cfg: *mut container_config, name: *c
 /// Sets the command: argc strings (copied). argv[0] without a '/' is looked up in the
 /// container's PATH. argc must be at least 1.
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_set_argv(cfg: *mut container_config, argv: *const *const c_char, argc: usize) -> c_int {
+pub extern "C" fn container_config_set_argv(
+    cfg: *mut container_config,
+    argv: *const *const c_char,
+    argc: usize,
+) -> c_int {
     guard(|| {
         let spec = spec_mut(cfg)?;
         if argv.is_null() {
             return Err(fail(rt_status::NULL_ARG, "argv is NULL"));
         }
         if argc == 0 {
-            return Err(fail(rt_status::INVALID_ARG, "argc is 0: a command is required"));
+            return Err(fail(
+                rt_status::INVALID_ARG,
+                "argc is 0: a command is required",
+            ));
         }
         let args = os_strings(argv, argc, "argv")?;
         if args[0].is_empty() {
@@ -129,7 +163,10 @@ pub extern "C" fn container_config_set_argv(cfg: *mut container_config, argv: *c
 
 /// Adds an environment variable "KEY=VALUE" (copied). PATH defaults to the usual directories.
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_add_env(cfg: *mut container_config, key_value: *const c_char) -> c_int {
+pub extern "C" fn container_config_add_env(
+    cfg: *mut container_config,
+    key_value: *const c_char,
+) -> c_int {
     guard(|| {
         let kv = c_bytes(key_value, "key_value")?;
         let spec = spec_mut(cfg)?;
@@ -138,7 +175,10 @@ pub extern "C" fn container_config_add_env(cfg: *mut container_config, key_value
             _ => {
                 return Err(fail(
                     rt_status::INVALID_ARG,
-                    format!("environment entry {:?}: expected KEY=VALUE", String::from_utf8_lossy(kv)),
+                    format!(
+                        "environment entry {:?}: expected KEY=VALUE",
+                        String::from_utf8_lossy(kv)
+                    ),
                 ));
             }
         }
@@ -149,7 +189,10 @@ pub extern "C" fn container_config_add_env(cfg: *mut container_config, key_value
 
 /// Sets the working directory inside the container (absolute; created if missing).
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_set_cwd(cfg: *mut container_config, path: *const c_char) -> c_int {
+pub extern "C" fn container_config_set_cwd(
+    cfg: *mut container_config,
+    path: *const c_char,
+) -> c_int {
     guard(|| {
         let path = c_path(path, "path")?;
         let spec = spec_mut(cfg)?;
@@ -162,11 +205,18 @@ pub extern "C" fn container_config_set_cwd(cfg: *mut container_config, path: *co
 /// Sets the user and group ids the command runs as (default 0:0). A non-root user runs with no
 /// effective capabilities.
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_set_user(cfg: *mut container_config, uid: u32, gid: u32) -> c_int {
+pub extern "C" fn container_config_set_user(
+    cfg: *mut container_config,
+    uid: u32,
+    gid: u32,
+) -> c_int {
     guard(|| {
         let spec = spec_mut(cfg)?;
         if uid == u32::MAX || gid == u32::MAX {
-            return Err(fail(rt_status::INVALID_ARG, "uid/gid 4294967295 is reserved"));
+            return Err(fail(
+                rt_status::INVALID_ARG,
+                "uid/gid 4294967295 is reserved",
+            ));
         }
         spec.uid = uid;
         spec.gid = gid;
@@ -181,10 +231,16 @@ pub extern "C" fn container_config_set_namespaces(cfg: *mut container_config, fl
     guard(|| {
         let spec = spec_mut(cfg)?;
         if flags & !RT_NS_ALL != 0 {
-            return Err(fail(rt_status::INVALID_ARG, format!("unknown namespace flags {:#x}", flags & !RT_NS_ALL)));
+            return Err(fail(
+                rt_status::INVALID_ARG,
+                format!("unknown namespace flags {:#x}", flags & !RT_NS_ALL),
+            ));
         }
         if flags & RT_NS_MOUNT == 0 {
-            return Err(fail(rt_status::INVALID_ARG, "RT_NS_MOUNT is required (the container pivots into its rootfs)"));
+            return Err(fail(
+                rt_status::INVALID_ARG,
+                "RT_NS_MOUNT is required (the container pivots into its rootfs)",
+            ));
         }
         spec.namespaces = flags;
         Ok(())
@@ -193,7 +249,10 @@ pub extern "C" fn container_config_set_namespaces(cfg: *mut container_config, fl
 
 /// Mounts the rootfs read-only inside the container.
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_set_readonly_rootfs(cfg: *mut container_config, readonly: bool) -> c_int {
+pub extern "C" fn container_config_set_readonly_rootfs(
+    cfg: *mut container_config,
+    readonly: bool,
+) -> c_int {
     guard(|| {
         spec_mut(cfg)?.readonly_rootfs = readonly;
         Ok(())
@@ -222,7 +281,10 @@ pub extern "C" fn container_config_set_init(cfg: *mut container_config, init: bo
 /// Uses chroot instead of pivot_root. chroot can be escaped by root inside the container: only
 /// for roots where pivot_root is impossible (e.g. the initramfs).
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_set_no_pivot(cfg: *mut container_config, no_pivot: bool) -> c_int {
+pub extern "C" fn container_config_set_no_pivot(
+    cfg: *mut container_config,
+    no_pivot: bool,
+) -> c_int {
     guard(|| {
         spec_mut(cfg)?.no_pivot = no_pivot;
         Ok(())
@@ -243,9 +305,18 @@ pub extern "C" fn container_config_add_bind_mount(
         let spec = spec_mut(cfg)?;
         spec::validate_container_path("mount destination", &destination)?;
         if !source.is_absolute() {
-            return Err(fail(rt_status::INVALID_ARG, format!("bind mount source {}: must be an absolute path", source.display())));
+            return Err(fail(
+                rt_status::INVALID_ARG,
+                format!(
+                    "bind mount source {}: must be an absolute path",
+                    source.display()
+                ),
+            ));
         }
-        spec.mounts.push(Mount { destination, kind: MountKind::Bind { source, readonly } });
+        spec.mounts.push(Mount {
+            destination,
+            kind: MountKind::Bind { source, readonly },
+        });
         Ok(())
     })
 }
@@ -253,13 +324,24 @@ pub extern "C" fn container_config_add_bind_mount(
 /// Mounts a fresh tmpfs at `destination`; `options` (may be NULL) is tmpfs mount data such as
 /// "size=64m,mode=1777".
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_add_tmpfs(cfg: *mut container_config, destination: *const c_char, options: *const c_char) -> c_int {
+pub extern "C" fn container_config_add_tmpfs(
+    cfg: *mut container_config,
+    destination: *const c_char,
+    options: *const c_char,
+) -> c_int {
     guard(|| {
         let destination = c_path(destination, "destination")?;
-        let options = if options.is_null() { String::new() } else { c_str(options, "options")?.to_string() };
+        let options = if options.is_null() {
+            String::new()
+        } else {
+            c_str(options, "options")?.to_string()
+        };
         let spec = spec_mut(cfg)?;
         spec::validate_container_path("tmpfs destination", &destination)?;
-        spec.mounts.push(Mount { destination, kind: MountKind::Tmpfs { options } });
+        spec.mounts.push(Mount {
+            destination,
+            kind: MountKind::Tmpfs { options },
+        });
         Ok(())
     })
 }
@@ -295,7 +377,12 @@ pub extern "C" fn container_config_set_network(cfg: *mut container_config, mode:
             0 => spec::NetworkMode::None,
             1 => spec::NetworkMode::Bridge,
             2 => spec::NetworkMode::Host,
-            other => return Err(fail(rt_status::INVALID_ARG, format!("unknown network mode {other}"))),
+            other => {
+                return Err(fail(
+                    rt_status::INVALID_ARG,
+                    format!("unknown network mode {other}"),
+                ));
+            }
         };
         Ok(())
     })
@@ -305,7 +392,11 @@ pub extern "C" fn container_config_set_network(cfg: *mut container_config, mode:
 /// gets the first host address as the containers' gateway). Creating the bridge refuses a subnet
 /// that overlaps a route of another interface.
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_set_bridge(cfg: *mut container_config, bridge: *const c_char, subnet: *const c_char) -> c_int {
+pub extern "C" fn container_config_set_bridge(
+    cfg: *mut container_config,
+    bridge: *const c_char,
+    subnet: *const c_char,
+) -> c_int {
     guard(|| {
         let bridge = c_str(bridge, "bridge")?;
         let subnet = c_str(subnet, "subnet")?;
@@ -326,9 +417,12 @@ pub extern "C" fn container_config_set_ip(cfg: *mut container_config, ip: *const
     guard(|| {
         let text = c_str(ip, "ip")?;
         let spec = spec_mut(cfg)?;
-        let ip = text
-            .parse()
-            .map_err(|_| fail(rt_status::INVALID_ARG, format!("invalid IPv4 address {text:?}")))?;
+        let ip = text.parse().map_err(|_| {
+            fail(
+                rt_status::INVALID_ARG,
+                format!("invalid IPv4 address {text:?}"),
+            )
+        })?;
         spec.network.ip = Some(ip);
         Ok(())
     })
@@ -337,18 +431,35 @@ pub extern "C" fn container_config_set_ip(cfg: *mut container_config, ip: *const
 /// Publishes container port `container_port` on the host's port `host_port` (DNAT; reachable
 /// through the host's addresses); `protocol` is an rt_protocol value. Needs bridge networking.
 #[unsafe(no_mangle)]
-pub extern "C" fn container_config_add_port(cfg: *mut container_config, host_port: u16, container_port: u16, protocol: c_int) -> c_int {
+pub extern "C" fn container_config_add_port(
+    cfg: *mut container_config,
+    host_port: u16,
+    container_port: u16,
+    protocol: c_int,
+) -> c_int {
     guard(|| {
         let spec = spec_mut(cfg)?;
         let protocol = match protocol {
             0 => spec::Protocol::Tcp,
             1 => spec::Protocol::Udp,
-            other => return Err(fail(rt_status::INVALID_ARG, format!("unknown protocol {other}"))),
+            other => {
+                return Err(fail(
+                    rt_status::INVALID_ARG,
+                    format!("unknown protocol {other}"),
+                ));
+            }
         };
         if host_port == 0 || container_port == 0 {
-            return Err(fail(rt_status::INVALID_ARG, format!("invalid port mapping {host_port}:{container_port}: ports are 1-65535")));
+            return Err(fail(
+                rt_status::INVALID_ARG,
+                format!("invalid port mapping {host_port}:{container_port}: ports are 1-65535"),
+            ));
         }
-        spec.network.ports.push(spec::PortMapping { host_port, container_port, protocol });
+        spec.network.ports.push(spec::PortMapping {
+            host_port,
+            container_port,
+            protocol,
+        });
         Ok(())
     })
 }
@@ -356,11 +467,18 @@ pub extern "C" fn container_config_add_port(cfg: *mut container_config, host_por
 /// Copies the container's IPv4 address on its bridge, NUL-terminated, into buf (capacity cap);
 /// its length goes to *out_len. RT_STATUS_STATE when the container has no bridge address.
 #[unsafe(no_mangle)]
-pub extern "C" fn container_ip(c: *const container, buf: *mut c_char, cap: usize, out_len: *mut usize) -> c_int {
+pub extern "C" fn container_ip(
+    c: *const container,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> c_int {
     guard(|| {
         let c = container_ref(c)?;
         non_null(out_len, "out_len")?;
-        let ip = c.ip().ok_or_else(|| fail(rt_status::STATE, "container has no bridge address"))?;
+        let ip = c
+            .ip()
+            .ok_or_else(|| fail(rt_status::STATE, "container has no bridge address"))?;
         write_string(&ip.to_string(), buf, cap, out_len)
     })
 }
@@ -369,8 +487,20 @@ pub extern "C" fn container_ip(c: *const container, buf: *mut c_char, cap: usize
 /// iptables not found: install the iptables package"), NUL-terminated, into buf; "" if none.
 /// Its length goes to *out_len.
 #[unsafe(no_mangle)]
-pub extern "C" fn container_warning(c: *const container, buf: *mut c_char, cap: usize, out_len: *mut usize) -> c_int {
-    guard(|| write_string(container_ref(c)?.network_warning().unwrap_or(""), buf, cap, out_len))
+pub extern "C" fn container_warning(
+    c: *const container,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> c_int {
+    guard(|| {
+        write_string(
+            container_ref(c)?.network_warning().unwrap_or(""),
+            buf,
+            cap,
+            out_len,
+        )
+    })
 }
 
 /// Makes a container from a configuration (copied; the configuration may be freed after).
@@ -415,7 +545,12 @@ pub extern "C" fn container_exit_signal(c: *mut container, out_signal: *mut c_in
     guard(|| {
         let c = container_mut(c)?;
         let out = non_null_mut(out_signal, "out_signal")?;
-        let status = c.exit_status().ok_or_else(|| fail(rt_status::STATE, "container has not exited (call container_wait first)"))?;
+        let status = c.exit_status().ok_or_else(|| {
+            fail(
+                rt_status::STATE,
+                "container has not exited (call container_wait first)",
+            )
+        })?;
         *out = status.signal.unwrap_or(0);
         Ok(())
     })
@@ -434,7 +569,9 @@ pub extern "C" fn container_pid(c: *const container, out_pid: *mut c_int) -> c_i
     guard(|| {
         let c = container_ref(c)?;
         let out = non_null_mut(out_pid, "out_pid")?;
-        *out = c.pid().ok_or_else(|| fail(rt_status::STATE, "container is not running"))?;
+        *out = c
+            .pid()
+            .ok_or_else(|| fail(rt_status::STATE, "container is not running"))?;
         Ok(())
     })
 }
@@ -442,7 +579,12 @@ pub extern "C" fn container_pid(c: *const container, out_pid: *mut c_int) -> c_i
 /// Copies the container's 64-hex-digit id, NUL-terminated, into buf (capacity cap); the length
 /// without NUL goes to *out_len, also when the buffer is too small (RT_STATUS_BUFFER_TOO_SMALL).
 #[unsafe(no_mangle)]
-pub extern "C" fn container_id(c: *const container, buf: *mut c_char, cap: usize, out_len: *mut usize) -> c_int {
+pub extern "C" fn container_id(
+    c: *const container,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> c_int {
     guard(|| write_string(container_ref(c)?.id(), buf, cap, out_len))
 }
 
@@ -471,7 +613,10 @@ pub extern "C" fn container_open(name_or_id: *const c_char, out: *mut *mut conta
         if out.is_null() {
             return Err(fail(rt_status::NULL_ARG, "out is NULL"));
         }
-        write_out(out.cast::<*mut Container>(), Box::new(Container::open(key)?))
+        write_out(
+            out.cast::<*mut Container>(),
+            Box::new(Container::open(key)?),
+        )
     })
 }
 
@@ -495,10 +640,24 @@ pub extern "C" fn container_exec(
         let out = non_null_mut(out_status, "out_status")?;
         let args = os_strings(argv, argc, "argv")?;
         if args.is_empty() {
-            return Err(fail(rt_status::INVALID_ARG, "argc is 0: a command is required"));
+            return Err(fail(
+                rt_status::INVALID_ARG,
+                "argc is 0: a command is required",
+            ));
         }
-        let env = if envc == 0 { Vec::new() } else { os_strings(env, envc, "env")? };
-        let spec = crate::process::ExecSpec { args, env, cwd: "/".into(), uid: 0, gid: 0, tty };
+        let env = if envc == 0 {
+            Vec::new()
+        } else {
+            os_strings(env, envc, "env")?
+        };
+        let spec = crate::process::ExecSpec {
+            args,
+            env,
+            cwd: "/".into(),
+            uid: 0,
+            gid: 0,
+            tty,
+        };
         *out = c.exec(&spec)?.code;
         Ok(())
     })
@@ -519,7 +678,11 @@ pub extern "C" fn container_stop(c: *mut container, timeout_ms: u32) -> c_int {
 pub extern "C" fn container_list(buf: *mut c_char, cap: usize, out_len: *mut usize) -> c_int {
     guard(|| {
         let mut text = String::new();
-        for r in crate::state::Store::default().list().into_iter().filter(|r| r.is_alive() && !r.starting) {
+        for r in crate::state::Store::default()
+            .list()
+            .into_iter()
+            .filter(|r| r.is_alive() && !r.starting)
+        {
             text.push_str(&format!(
                 "{}\t{}\t{}\t{}\t{}\n",
                 r.id,

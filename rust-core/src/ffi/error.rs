@@ -48,9 +48,11 @@ impl rt_status {
             Error::Cgroup(e) => {
                 use crate::cgroups::CgroupError::*;
                 match e {
-                    Invalid(_) | InvalidValue { .. } | UnknownKey { .. } | ControllerMissing(_) | NotSupported { .. } => {
-                        rt_status::INVALID_ARG
-                    }
+                    Invalid(_)
+                    | InvalidValue { .. }
+                    | UnknownKey { .. }
+                    | ControllerMissing(_)
+                    | NotSupported { .. } => rt_status::INVALID_ARG,
                     _ => rt_status::CGROUP,
                 }
             }

@@ -75,8 +75,12 @@ pub(crate) fn c_bytes<'a>(p: *const c_char, name: &str) -> Result<&'a [u8], Fail
 
 /// An identifier-like string that must be UTF-8.
 pub(crate) fn c_str<'a>(p: *const c_char, name: &str) -> Result<&'a str, Failure> {
-    std::str::from_utf8(c_bytes(p, name)?)
-        .map_err(|_| fail(rt_status::INVALID_UTF8, format!("{name} is not valid UTF-8")))
+    std::str::from_utf8(c_bytes(p, name)?).map_err(|_| {
+        fail(
+            rt_status::INVALID_UTF8,
+            format!("{name} is not valid UTF-8"),
+        )
+    })
 }
 
 /// A path: any bytes but NUL.
@@ -96,7 +100,12 @@ pub(crate) fn write_out<T>(out: *mut *mut T, value: Box<T>) -> Result<(), Failur
 
 /// Copies a string into a caller buffer: NUL-terminated, length (without NUL) in *out_len, or
 /// BUFFER_TOO_SMALL with the needed length.
-pub(crate) fn write_string(s: &str, buf: *mut c_char, cap: usize, out_len: *mut usize) -> Result<(), Failure> {
+pub(crate) fn write_string(
+    s: &str,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> Result<(), Failure> {
     let out_len = non_null_mut(out_len, "out_len")?;
     *out_len = s.len();
     if buf.is_null() || cap < s.len() + 1 {

@@ -32,16 +32,27 @@ fn open() -> Result<Netlink, Failure> {
 /// negative pid, RT_STATUS_NETLINK from the kernel (error_errno(): EEXIST if a name is taken,
 /// ESRCH if there is no such process, ...). Thread-safe (no shared state).
 #[unsafe(no_mangle)]
-pub extern "C" fn veth_create(name: *const c_char, peer_name: *const c_char, peer_netns_pid: c_int) -> c_int {
+pub extern "C" fn veth_create(
+    name: *const c_char,
+    peer_name: *const c_char,
+    peer_netns_pid: c_int,
+) -> c_int {
     guard(|| {
         let name = parse_ifname(name, "name")?;
         let peer = parse_ifname(peer_name, "peer_name")?;
         let netns = match peer_netns_pid {
             0 => PeerNetns::Current,
             pid if pid > 0 => PeerNetns::Pid(pid),
-            pid => return Err(fail(rt_status::INVALID_ARG, format!("invalid peer_netns_pid {pid}"))),
+            pid => {
+                return Err(fail(
+                    rt_status::INVALID_ARG,
+                    format!("invalid peer_netns_pid {pid}"),
+                ));
+            }
         };
-        open()?.veth_create(name, peer, netns, None, None).map_err(net_err)
+        open()?
+            .veth_create(name, peer, netns, None, None)
+            .map_err(net_err)
     })
 }
 
@@ -70,7 +81,11 @@ pub extern "C" fn veth_delete(name: *const c_char) -> c_int {
 pub extern "C" fn bridge_create(name: *const c_char, cidr: *const c_char) -> c_int {
     guard(|| {
         let name = parse_ifname(name, "name")?;
-        let subnet = if cidr.is_null() { None } else { Some(parse_cidr(c_str(cidr, "cidr")?).map_err(net_err)?) };
+        let subnet = if cidr.is_null() {
+            None
+        } else {
+            Some(parse_cidr(c_str(cidr, "cidr")?).map_err(net_err)?)
+        };
         let mut nl = open()?;
         match subnet {
             Some(subnet) => ensure_bridge(&mut nl, name, subnet),
@@ -119,18 +134,32 @@ mod tests {
 
     fn message() -> String {
         // SAFETY: error_message never returns NULL and the string lives until the next call.
-        unsafe { CStr::from_ptr(error_message()) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr(error_message()) }
+            .to_string_lossy()
+            .into_owned()
     }
 
     #[test]
     fn null_arguments() {
         // Checked before any kernel call, so no root needed.
-        assert_eq!(veth_create(std::ptr::null(), c"p".as_ptr(), 0), rt_status::NULL_ARG as c_int);
+        assert_eq!(
+            veth_create(std::ptr::null(), c"p".as_ptr(), 0),
+            rt_status::NULL_ARG as c_int
+        );
         assert_eq!(message(), "name is NULL");
-        assert_eq!(veth_create(c"a".as_ptr(), std::ptr::null(), 0), rt_status::NULL_ARG as c_int);
+        assert_eq!(
+            veth_create(c"a".as_ptr(), std::ptr::null(), 0),
+            rt_status::NULL_ARG as c_int
+        );
         assert_eq!(veth_delete(std::ptr::null()), rt_status::NULL_ARG as c_int);
-        assert_eq!(bridge_create(std::ptr::null(), std::ptr::null()), rt_status::NULL_ARG as c_int);
-        assert_eq!(bridge_attach(c"b".as_ptr(), std::ptr::null()), rt_status::NULL_ARG as c_int);
+        assert_eq!(
+            bridge_create(std::ptr::null(), std::ptr::null()),
+            rt_status::NULL_ARG as c_int
+        );
+        assert_eq!(
+            bridge_attach(c"b".as_ptr(), std::ptr::null()),
+            rt_status::NULL_ARG as c_int
+        );
         assert_eq!(link_set_up(std::ptr::null()), rt_status::NULL_ARG as c_int);
     }
 
@@ -148,36 +177,82 @@ mod tests {
             assert_eq!(rc, rt_status::INVALID_ARG as c_int);
             assert!(message().contains("0123456789abcdef"), "{}", message());
         }
-        assert_eq!(veth_create(c"a".as_ptr(), c"b".as_ptr(), -1), rt_status::INVALID_ARG as c_int);
-        assert_eq!(bridge_create(c"br0".as_ptr(), c"10.88.0/16".as_ptr()), rt_status::INVALID_ARG as c_int);
+        assert_eq!(
+            veth_create(c"a".as_ptr(), c"b".as_ptr(), -1),
+            rt_status::INVALID_ARG as c_int
+        );
+        assert_eq!(
+            bridge_create(c"br0".as_ptr(), c"10.88.0/16".as_ptr()),
+            rt_status::INVALID_ARG as c_int
+        );
         assert!(message().contains("10.88.0/16"), "{}", message());
-        assert_eq!(bridge_create(c"br0".as_ptr(), c"10.88.0.1/16".as_ptr()), rt_status::INVALID_ARG as c_int);
-        assert!(message().contains("did you mean 10.88.0.0/16?"), "{}", message());
+        assert_eq!(
+            bridge_create(c"br0".as_ptr(), c"10.88.0.1/16".as_ptr()),
+            rt_status::INVALID_ARG as c_int
+        );
+        assert!(
+            message().contains("did you mean 10.88.0.0/16?"),
+            "{}",
+            message()
+        );
     }
 
     #[test]
     fn create_attach_delete() {
         in_new_netns(|| {
-            assert_eq!(bridge_create(c"br-f0".as_ptr(), c"10.77.0.0/24".as_ptr()), OK, "{}", message());
-            assert_eq!(bridge_create(c"br-f0".as_ptr(), c"10.77.0.0/24".as_ptr()), OK, "idempotent");
+            assert_eq!(
+                bridge_create(c"br-f0".as_ptr(), c"10.77.0.0/24".as_ptr()),
+                OK,
+                "{}",
+                message()
+            );
+            assert_eq!(
+                bridge_create(c"br-f0".as_ptr(), c"10.77.0.0/24".as_ptr()),
+                OK,
+                "idempotent"
+            );
             assert_eq!(ipv4_of("br-f0"), Some(Ipv4Addr::new(10, 77, 0, 1)));
             // Overlaps br-f0's route: refused, nothing created.
-            assert_eq!(bridge_create(c"br-f2".as_ptr(), c"10.77.0.0/16".as_ptr()), rt_status::INVALID_ARG as c_int);
+            assert_eq!(
+                bridge_create(c"br-f2".as_ptr(), c"10.77.0.0/16".as_ptr()),
+                rt_status::INVALID_ARG as c_int
+            );
             assert!(message().contains("on interface br-f0"), "{}", message());
             assert!(!has_link("br-f2"));
-            assert_eq!(bridge_create(c"br-f1".as_ptr(), std::ptr::null()), OK, "{}", message());
+            assert_eq!(
+                bridge_create(c"br-f1".as_ptr(), std::ptr::null()),
+                OK,
+                "{}",
+                message()
+            );
             assert_eq!(ipv4_of("br-f1"), None);
 
-            assert_eq!(veth_create(c"vf0".as_ptr(), c"vf1".as_ptr(), 0), OK, "{}", message());
+            assert_eq!(
+                veth_create(c"vf0".as_ptr(), c"vf1".as_ptr(), 0),
+                OK,
+                "{}",
+                message()
+            );
             assert!(has_link("vf0") && has_link("vf1"));
-            assert_eq!(veth_create(c"vf0".as_ptr(), c"vf2".as_ptr(), 0), rt_status::NETLINK as c_int);
+            assert_eq!(
+                veth_create(c"vf0".as_ptr(), c"vf2".as_ptr(), 0),
+                rt_status::NETLINK as c_int
+            );
             assert_eq!(error_errno(), libc::EEXIST);
 
-            assert_eq!(veth_create(c"vx0".as_ptr(), c"vx1".as_ptr(), c_int::MAX), rt_status::NETLINK as c_int);
+            assert_eq!(
+                veth_create(c"vx0".as_ptr(), c"vx1".as_ptr(), c_int::MAX),
+                rt_status::NETLINK as c_int
+            );
             assert_eq!(error_errno(), libc::ESRCH, "{}", message());
             assert!(!has_link("vx0"));
 
-            assert_eq!(bridge_attach(c"br-f0".as_ptr(), c"vf0".as_ptr()), OK, "{}", message());
+            assert_eq!(
+                bridge_attach(c"br-f0".as_ptr(), c"vf0".as_ptr()),
+                OK,
+                "{}",
+                message()
+            );
             let mut nl = Netlink::open().unwrap();
             let br = nl.link_info("br-f0").unwrap();
             let port = nl.link_info("vf0").unwrap();
@@ -187,10 +262,16 @@ mod tests {
             assert_eq!(link_set_up(c"vf1".as_ptr()), OK);
             assert!(nl.link_info("vf1").unwrap().is_up());
 
-            assert_eq!(bridge_attach(c"nosuchbr".as_ptr(), c"vf1".as_ptr()), rt_status::NETLINK as c_int);
+            assert_eq!(
+                bridge_attach(c"nosuchbr".as_ptr(), c"vf1".as_ptr()),
+                rt_status::NETLINK as c_int
+            );
             assert_eq!(error_errno(), libc::ENODEV);
             assert!(message().contains("nosuchbr"), "{}", message());
-            assert_eq!(link_set_up(c"nosuchlink".as_ptr()), rt_status::NETLINK as c_int);
+            assert_eq!(
+                link_set_up(c"nosuchlink".as_ptr()),
+                rt_status::NETLINK as c_int
+            );
             assert_eq!(error_errno(), libc::ENODEV);
 
             assert_eq!(veth_delete(c"vf0".as_ptr()), OK, "{}", message());

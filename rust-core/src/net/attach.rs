@@ -42,7 +42,12 @@ pub fn prepare(nl: &mut Netlink, net: &NetworkSpec) -> Result<(), NetError> {
 /// this is the bridge's first container, creates the veth pair with its peer directly inside
 /// the child's network namespace as eth0 (creating it there costs ~0.4 ms; moving it would cost
 /// 16-32 ms), attaches and raises the host end, and publishes the ports.
-pub fn plug(nl: &mut Netlink, net: &NetworkSpec, container_id: &str, child_pid: libc::pid_t) -> Result<Attachment, NetError> {
+pub fn plug(
+    nl: &mut Netlink,
+    net: &NetworkSpec,
+    container_id: &str,
+    child_pid: libc::pid_t,
+) -> Result<Attachment, NetError> {
     let gateway = ipam::gateway(net.subnet);
     let lease_dir = ipam::default_dir(&net.bridge);
     let lease = ipam::lease(&lease_dir, net.subnet, gateway, net.ip, child_pid)?;
@@ -68,21 +73,36 @@ pub fn plug(nl: &mut Netlink, net: &NetworkSpec, container_id: &str, child_pid: 
         nat::ensure_masquerade(&net.bridge, net.subnet)?;
         // The subnet, so that a cleanup after killed containers can remove the rules.
         let subnet = format!("{}/{}", net.subnet.0, net.subnet.1);
-        std::fs::write(&marker, subnet).map_err(|e| NetError::io(format!("write {}", marker.display()), e))
+        std::fs::write(&marker, subnet)
+            .map_err(|e| NetError::io(format!("write {}", marker.display()), e))
     })?;
     match nat {
         Ok(()) => {}
         // No iptables: containers still reach the host and each other.
-        Err(NetError::Command(msg)) => att.warning = Some(format!("no outbound access for containers: {msg}")),
+        Err(NetError::Command(msg)) => {
+            att.warning = Some(format!("no outbound access for containers: {msg}"))
+        }
         Err(other) => return Err(other),
     }
-    nl.veth_create(&att.host_ifname, CONTAINER_IFNAME, PeerNetns::Pid(child_pid), Some(ipam::mac_for(att.ip)), None)?;
+    nl.veth_create(
+        &att.host_ifname,
+        CONTAINER_IFNAME,
+        PeerNetns::Pid(child_pid),
+        Some(ipam::mac_for(att.ip)),
+        None,
+    )?;
     nl.bridge_attach(&net.bridge, &att.host_ifname)?;
     nl.link_up(&att.host_ifname)?;
     if !net.ports.is_empty() {
         att.published = true;
         for p in &net.ports {
-            nat::publish(container_id, p.host_port, att.ip, p.container_port, p.protocol)?;
+            nat::publish(
+                container_id,
+                p.host_port,
+                att.ip,
+                p.container_port,
+                p.protocol,
+            )?;
         }
     }
     Ok(att)
@@ -136,13 +156,22 @@ fn release_shared(lease_dir: &std::path::Path, bridge: &str, subnet: (Ipv4Addr, 
 /// leases and bridges were cleaned.
 pub fn cleanup_stale() -> usize {
     let mut cleaned = 0;
-    for entry in std::fs::read_dir(ipam::LEASES_ROOT).into_iter().flatten().flatten() {
+    for entry in std::fs::read_dir(ipam::LEASES_ROOT)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         let dir = entry.path();
         cleaned += ipam::remove_dead(&dir).unwrap_or(0);
-        let (Some(bridge), Ok(text)) = (entry.file_name().to_str().map(String::from), std::fs::read_to_string(dir.join(NAT_MARKER))) else {
+        let (Some(bridge), Ok(text)) = (
+            entry.file_name().to_str().map(String::from),
+            std::fs::read_to_string(dir.join(NAT_MARKER)),
+        ) else {
             continue;
         };
-        let Ok(subnet) = super::parse_cidr(text.trim()) else { continue };
+        let Ok(subnet) = super::parse_cidr(text.trim()) else {
+            continue;
+        };
         release_shared(&dir, &bridge, subnet);
         if !dir.join(NAT_MARKER).exists() {
             cleaned += 1;

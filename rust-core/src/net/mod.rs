@@ -1,7 +1,7 @@
 //! Container networking: veth pairs, bridges, addresses, leases and NAT.
 
-mod bindings;
 pub mod attach;
+mod bindings;
 pub mod bridge;
 pub mod ipam;
 pub mod legacy;

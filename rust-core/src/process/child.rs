@@ -34,7 +34,6 @@ pub const DEFAULT_CAPS: &[u32] = &[
 ];
 pub const CAP_MKNOD: u32 = 27;
 
-
 /// Everything the child needs, built by the parent before clone.
 pub struct ChildPlan {
     pub hostname: Option<CString>,
@@ -718,7 +717,9 @@ pub fn exec_main(plan: &ChildPlan, join: &Join, sock: RawFd) -> ! {
     // /proc/<us>/exe (the host's binary) or our fds through /proc until we exec (the attack of
     // runc's CVE-2019-5736).
     // SAFETY: plain prctl.
-    check(sock, Step::Setns, 0, unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) });
+    check(sock, Step::Setns, 0, unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0)
+    });
     for fd in &join.cgroup_procs {
         // SAFETY: writing two bytes from a static string to an fd we own.
         let rc = unsafe { libc::write(fd.as_raw_fd(), c"0".as_ptr().cast(), 1) };

@@ -75,11 +75,23 @@ pub fn random_id() -> String {
 
 /// The process side of a child's plan, the same for a container and an exec: command, lookup
 /// candidates, environment, working directory, user and terminal.
-fn command_plan(spec: &ContainerSpec, hostname: Option<CString>, rootfs: CString, ops: Vec<rootfs::Op>) -> Result<ChildPlan> {
+fn command_plan(
+    spec: &ContainerSpec,
+    hostname: Option<CString>,
+    rootfs: CString,
+    ops: Vec<rootfs::Op>,
+) -> Result<ChildPlan> {
     let env = spec.effective_env();
-    let argv = spec.args.iter().map(|a| cstring("argument", a)).collect::<Result<Vec<_>>>()?;
+    let argv = spec
+        .args
+        .iter()
+        .map(|a| cstring("argument", a))
+        .collect::<Result<Vec<_>>>()?;
     let candidates = exec_candidates(&spec.args[0], &env)?;
-    let env = env.iter().map(|e| cstring("environment entry", e)).collect::<Result<Vec<_>>>()?;
+    let env = env
+        .iter()
+        .map(|e| cstring("environment entry", e))
+        .collect::<Result<Vec<_>>>()?;
     let cwd = cstring("working directory", &spec.cwd)?;
     let mut plan = ChildPlan::new(hostname, rootfs, ops, argv, env, candidates, cwd);
     plan.terminal = spec.terminal;
@@ -225,11 +237,17 @@ impl Container {
     /// known) and adds their bind mounts to the plan, as Docker does: the image stays untouched.
     fn bind_network_files(&mut self, rootfs: &Path, plan: &mut ChildPlan) -> Result<()> {
         let dir = Path::new(state::DEFAULT_ROOT).join("files").join(&self.id);
-        std::fs::create_dir_all(&dir).map_err(|e| Error::Io { path: dir.clone(), source: e })?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
+            path: dir.clone(),
+            source: e,
+        })?;
         self.files_dir = Some(dir.clone());
         for name in ["hosts", "resolv.conf"] {
             let source = dir.join(name);
-            std::fs::write(&source, b"").map_err(|e| Error::Io { path: source.clone(), source: e })?;
+            std::fs::write(&source, b"").map_err(|e| Error::Io {
+                path: source.clone(),
+                source: e,
+            })?;
             let target = rootfs::secure_join(rootfs, &Path::new("/etc").join(name))?;
             rootfs::ensure_mount_point(&target, false)?;
             plan.ops.push(rootfs::Op::Mount {
@@ -391,11 +409,19 @@ impl Container {
     }
 
     /// Puts the child in its cgroup, plugs its network and sends the go-ahead with its address.
-    fn join_and_plug(&mut self, pid: libc::pid_t, sock: &OwnedFd, netlink: Option<&mut Netlink>) -> Result<()> {
+    fn join_and_plug(
+        &mut self,
+        pid: libc::pid_t,
+        sock: &OwnedFd,
+        netlink: Option<&mut Netlink>,
+    ) -> Result<()> {
         if let Some(cg) = &self.cgroup {
             cg.add_pid(pid)?;
         }
-        let mut go = sync::GoMsg { magic: sync::GO, ..Default::default() };
+        let mut go = sync::GoMsg {
+            magic: sync::GO,
+            ..Default::default()
+        };
         if let Some(nl) = netlink {
             let att = attach::plug(nl, &self.spec.network, &self.id, pid)?;
             go.address = u32::from(att.ip);
@@ -406,7 +432,14 @@ impl Container {
         }
         let size = std::mem::size_of::<sync::GoMsg>();
         // SAFETY: sending one fixed-size record of plain integers.
-        let n = unsafe { libc::send(sock.as_raw_fd(), (&go as *const sync::GoMsg).cast(), size, libc::MSG_NOSIGNAL) };
+        let n = unsafe {
+            libc::send(
+                sock.as_raw_fd(),
+                (&go as *const sync::GoMsg).cast(),
+                size,
+                libc::MSG_NOSIGNAL,
+            )
+        };
         if n != size as isize {
             return Err(Error::last_os("release the container process"));
         }
@@ -463,7 +496,9 @@ impl Container {
 
     /// Fills the per-container /etc/hosts and /etc/resolv.conf bound into the rootfs.
     fn write_network_files(&self, ip: std::net::Ipv4Addr) -> Result<()> {
-        let Some(dir) = &self.files_dir else { return Ok(()) };
+        let Some(dir) = &self.files_dir else {
+            return Ok(());
+        };
         let hosts = format!(
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{ip}\t{}\n",
             self.spec.hostname
@@ -558,7 +593,9 @@ impl Container {
         let join = self.join_handles(pid)?;
         let (parent_sock, child_sock) = sync::socketpair()?;
         // SAFETY: fork-like raw clone, as in start(); the child runs exec_main only.
-        let child = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0, 0, 0, 0) } as libc::pid_t;
+        let child =
+            unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0, 0, 0, 0) }
+                as libc::pid_t;
         if child < 0 {
             return Err(Error::last_os("clone"));
         }
@@ -598,13 +635,19 @@ impl Container {
     /// Opens what an exec joins: the cgroup.procs files and the namespaces that differ from ours.
     fn join_handles(&self, pid: libc::pid_t) -> Result<child::Join> {
         use std::os::unix::fs::MetadataExt;
-        let mut join = child::Join { cgroup_procs: Vec::new(), namespaces: Vec::new() };
+        let mut join = child::Join {
+            cgroup_procs: Vec::new(),
+            namespaces: Vec::new(),
+        };
         if let Some(cg) = &self.cgroup {
             for path in cg.procs_files() {
                 let f = std::fs::OpenOptions::new()
                     .write(true)
                     .open(&path)
-                    .map_err(|e| Error::Io { path: path.clone(), source: e })?;
+                    .map_err(|e| Error::Io {
+                        path: path.clone(),
+                        source: e,
+                    })?;
                 join.cgroup_procs.push(f.into());
             }
         }
@@ -622,11 +665,19 @@ impl Container {
             let ours = PathBuf::from(format!("/proc/self/ns/{name}"));
             let same = match (std::fs::metadata(&theirs), std::fs::metadata(&ours)) {
                 (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
-                (Err(e), _) => return Err(Error::Io { path: theirs, source: e }),
+                (Err(e), _) => {
+                    return Err(Error::Io {
+                        path: theirs,
+                        source: e,
+                    });
+                }
                 _ => false,
             };
             if !same {
-                let f = std::fs::File::open(&theirs).map_err(|e| Error::Io { path: theirs.clone(), source: e })?;
+                let f = std::fs::File::open(&theirs).map_err(|e| Error::Io {
+                    path: theirs.clone(),
+                    source: e,
+                })?;
                 join.namespaces.push((f.into(), flag));
             }
         }
@@ -636,9 +687,14 @@ impl Container {
     /// The pid of the container's first process, checked against pid reuse for handles opened
     /// from the state directory.
     fn live_pid(&self) -> Result<libc::pid_t> {
-        let pid = self.pid().ok_or_else(|| Error::State("container is not running".into()))?;
+        let pid = self
+            .pid()
+            .ok_or_else(|| Error::State("container is not running".into()))?;
         if !self.owned && !self.record.as_ref().is_some_and(|r| r.is_alive()) {
-            return Err(Error::State(format!("container {} is not running", short_id(&self.id))));
+            return Err(Error::State(format!(
+                "container {} is not running",
+                short_id(&self.id)
+            )));
         }
         Ok(pid)
     }
@@ -654,7 +710,16 @@ impl Container {
             return Ok(());
         }
         // SAFETY: signalling through the pidfd cannot hit a reused pid.
-        if unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd.as_raw_fd(), libc::SIGKILL, std::ptr::null::<libc::siginfo_t>(), 0) } != 0 {
+        if unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                pidfd.as_raw_fd(),
+                libc::SIGKILL,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        } != 0
+        {
             let e = std::io::Error::last_os_error();
             if e.raw_os_error() != Some(libc::ESRCH) {
                 return Err(Error::syscall("pidfd_send_signal(SIGKILL)", e));
@@ -769,9 +834,16 @@ fn wait_exit(pidfd: &OwnedFd, timeout: Option<std::time::Duration>) -> Result<bo
     loop {
         let ms = match deadline {
             None => -1,
-            Some(d) => d.saturating_duration_since(std::time::Instant::now()).as_millis().min(i32::MAX as u128) as i32,
+            Some(d) => d
+                .saturating_duration_since(std::time::Instant::now())
+                .as_millis()
+                .min(i32::MAX as u128) as i32,
         };
-        let mut pfd = libc::pollfd { fd: pidfd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd: pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: polling one pollfd on the stack.
         let n = unsafe { libc::poll(&mut pfd, 1, ms) };
         if n > 0 {

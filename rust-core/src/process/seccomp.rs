@@ -33,7 +33,12 @@ const AUDIT_ARCH: u32 = 0xc000_00b7; // AUDIT_ARCH_AARCH64
 const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
 const fn stmt(code: u16, k: u32) -> sock_filter {
-    sock_filter { code, jt: 0, jf: 0, k }
+    sock_filter {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    }
 }
 
 const fn jump(code: u16, k: u32, jt: u8, jf: u8) -> sock_filter {
@@ -63,10 +68,19 @@ static PROGRAM: [sock_filter; 14] = [
 /// Installs the filter on the calling thread (inherited across fork and exec). Needs
 /// no_new_privs or CAP_SYS_ADMIN. Returns 0 or -1 with errno set.
 pub fn install() -> i32 {
-    let prog = sock_fprog { len: PROGRAM.len() as u16, filter: PROGRAM.as_ptr().cast_mut() };
+    let prog = sock_fprog {
+        len: PROGRAM.len() as u16,
+        filter: PROGRAM.as_ptr().cast_mut(),
+    };
     // SAFETY: prctl reads the constant program through the pointer during the call only.
     unsafe {
-        libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER as c_ulong, &prog as *const sock_fprog as c_ulong, 0, 0)
+        libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER as c_ulong,
+            &prog as *const sock_fprog as c_ulong,
+            0,
+            0,
+        )
     }
 }
 
@@ -82,9 +96,18 @@ mod tests {
         if pid == 0 {
             let code = unsafe {
                 let ok = libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && install() == 0;
-                let userns = libc::unshare(libc::CLONE_NEWUSER) == -1 && *libc::__errno_location() == libc::EPERM;
-                let clone3 = libc::syscall(libc::SYS_clone3, 0usize, 0usize) == -1 && *libc::__errno_location() == libc::ENOSYS;
-                let user_clone = libc::syscall(libc::SYS_clone, (libc::CLONE_NEWUSER | libc::SIGCHLD) as c_ulong, 0, 0, 0, 0) == -1
+                let userns = libc::unshare(libc::CLONE_NEWUSER) == -1
+                    && *libc::__errno_location() == libc::EPERM;
+                let clone3 = libc::syscall(libc::SYS_clone3, 0usize, 0usize) == -1
+                    && *libc::__errno_location() == libc::ENOSYS;
+                let user_clone = libc::syscall(
+                    libc::SYS_clone,
+                    (libc::CLONE_NEWUSER | libc::SIGCHLD) as c_ulong,
+                    0,
+                    0,
+                    0,
+                    0,
+                ) == -1
                     && *libc::__errno_location() == libc::EPERM;
                 let getpid = libc::getpid() > 0;
                 // A plain fork still works (clone without CLONE_NEWUSER).
@@ -93,14 +116,23 @@ mod tests {
                     libc::_exit(7);
                 }
                 let mut status = 0;
-                let forked = child > 0 && libc::waitpid(child as i32, &mut status, 0) > 0 && libc::WEXITSTATUS(status) == 7;
-                if ok && userns && clone3 && user_clone && getpid && forked { 0 } else { 1 }
+                let forked = child > 0
+                    && libc::waitpid(child as i32, &mut status, 0) > 0
+                    && libc::WEXITSTATUS(status) == 7;
+                if ok && userns && clone3 && user_clone && getpid && forked {
+                    0
+                } else {
+                    1
+                }
             };
             unsafe { libc::_exit(code) };
         }
         let mut status = 0;
         // SAFETY: waiting for our own child.
         unsafe { libc::waitpid(pid, &mut status, 0) };
-        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status:#x}");
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "status {status:#x}"
+        );
     }
 }

@@ -141,7 +141,14 @@ pub fn recv_msg_nonblocking(sock: &OwnedFd) -> Option<ChildMsg> {
     let mut msg = ChildMsg::default();
     let size = std::mem::size_of::<ChildMsg>();
     // SAFETY: receiving into a stack struct of plain integers.
-    let n = unsafe { libc::recv(sock.as_raw_fd(), (&mut msg as *mut ChildMsg).cast(), size, libc::MSG_DONTWAIT) };
+    let n = unsafe {
+        libc::recv(
+            sock.as_raw_fd(),
+            (&mut msg as *mut ChildMsg).cast(),
+            size,
+            libc::MSG_DONTWAIT,
+        )
+    };
     (n == size as isize).then_some(msg)
 }
 

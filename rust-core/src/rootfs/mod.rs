@@ -6,7 +6,9 @@ use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
-use libc::{MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME};
+use libc::{
+    MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME,
+};
 
 use crate::error::{Error, Result};
 use crate::spec::{ContainerSpec, MountKind};
@@ -28,8 +30,13 @@ pub const MASKED_PATHS: &[&str] = &[
 ];
 
 /// Docker's read-only paths.
-pub const READONLY_PATHS: &[&str] =
-    &["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+pub const READONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
 
 /// Character devices of the minimal /dev: (name, major, minor).
 pub const DEVICES: &[(&str, u32, u32)] = &[
@@ -52,15 +59,31 @@ pub enum Op {
         flags: libc::c_ulong,
         data: Option<CString>,
     },
-    Mkdir { path: CString, mode: libc::mode_t },
-    Mknod { path: CString, mode: libc::mode_t, dev: libc::dev_t },
-    Symlink { target: CString, link: CString },
+    Mkdir {
+        path: CString,
+        mode: libc::mode_t,
+    },
+    Mknod {
+        path: CString,
+        mode: libc::mode_t,
+        dev: libc::dev_t,
+    },
+    Symlink {
+        target: CString,
+        link: CString,
+    },
     /// Hide a path: /dev/null over a file, a read-only tmpfs over a directory; absent is fine.
-    Mask { path: CString },
+    Mask {
+        path: CString,
+    },
     /// Bind a path onto itself read-only; absent is fine.
-    Readonly { path: CString },
+    Readonly {
+        path: CString,
+    },
     /// An empty file to bind a file onto; an existing one is fine.
-    Touch { path: CString },
+    Touch {
+        path: CString,
+    },
 }
 
 impl Op {
@@ -74,7 +97,12 @@ impl Op {
             }
         };
         match self {
-            Op::Mount { source, target, fstype, .. } => {
+            Op::Mount {
+                source,
+                target,
+                fstype,
+                ..
+            } => {
                 let what = match (fstype, source) {
                     (Some(t), _) => t.to_string_lossy().into_owned(),
                     (None, Some(s)) => format!("bind {}", s.to_string_lossy()),
@@ -124,8 +152,10 @@ pub fn secure_join(rootfs: &Path, path: &Path) -> Result<PathBuf> {
                         path.display()
                     )));
                 }
-                let target = std::fs::read_link(&host)
-                    .map_err(|e| Error::Io { path: host.clone(), source: e })?;
+                let target = std::fs::read_link(&host).map_err(|e| Error::Io {
+                    path: host.clone(),
+                    source: e,
+                })?;
                 if target.is_absolute() {
                     resolved = PathBuf::from("/");
                 }
@@ -149,14 +179,22 @@ pub fn ensure_mount_point(host: &Path, dir: bool) -> Result<()> {
     if std::fs::symlink_metadata(host).is_ok() {
         return Ok(());
     }
-    let io = |e| Error::Io { path: host.to_path_buf(), source: e };
+    let io = |e| Error::Io {
+        path: host.to_path_buf(),
+        source: e,
+    };
     if dir {
         std::fs::create_dir_all(host).map_err(io)
     } else {
         if let Some(parent) = host.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
-        std::fs::OpenOptions::new().create(true).append(true).open(host).map(drop).map_err(io)
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(host)
+            .map(drop)
+            .map_err(io)
     }
 }
 
@@ -165,7 +203,12 @@ pub fn ensure_mount_point(host: &Path, dir: bool) -> Result<()> {
 pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Vec<Op>> {
     let mut ops = Vec::with_capacity(48);
     let under = |p: &str| rootfs.join(p.trim_start_matches('/'));
-    let mount = |source: Option<&str>, target: PathBuf, fstype: Option<&str>, flags, data: Option<&str>| -> Result<Op> {
+    let mount = |source: Option<&str>,
+                 target: PathBuf,
+                 fstype: Option<&str>,
+                 flags,
+                 data: Option<&str>|
+     -> Result<Op> {
         Ok(Op::Mount {
             source: source.map(cstr).transpose()?,
             target: cstr(target)?,
@@ -186,8 +229,20 @@ pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Vec<Op>> {
     }
 
     let nosuid_nodev_noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-    ops.push(mount(Some("proc"), under("proc"), Some("proc"), nosuid_nodev_noexec, None)?);
-    ops.push(mount(Some("sysfs"), under("sys"), Some("sysfs"), nosuid_nodev_noexec | MS_RDONLY, None)?);
+    ops.push(mount(
+        Some("proc"),
+        under("proc"),
+        Some("proc"),
+        nosuid_nodev_noexec,
+        None,
+    )?);
+    ops.push(mount(
+        Some("sysfs"),
+        under("sys"),
+        Some("sysfs"),
+        nosuid_nodev_noexec | MS_RDONLY,
+        None,
+    )?);
     ops.push(mount(
         Some("tmpfs"),
         under("dev"),
@@ -203,7 +258,10 @@ pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Vec<Op>> {
         });
     }
     for dir in ["pts", "shm", "mqueue"] {
-        ops.push(Op::Mkdir { path: cstr(under("dev").join(dir))?, mode: 0o755 });
+        ops.push(Op::Mkdir {
+            path: cstr(under("dev").join(dir))?,
+            mode: 0o755,
+        });
     }
     ops.push(mount(
         Some("devpts"),
@@ -212,9 +270,24 @@ pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Vec<Op>> {
         MS_NOSUID | MS_NOEXEC,
         Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
     )?);
-    ops.push(Op::Symlink { target: cstr("pts/ptmx")?, link: cstr(under("dev/ptmx"))? });
-    ops.push(mount(Some("shm"), under("dev/shm"), Some("tmpfs"), nosuid_nodev_noexec, Some("mode=1777,size=65536k"))?);
-    ops.push(mount(Some("mqueue"), under("dev/mqueue"), Some("mqueue"), nosuid_nodev_noexec, None)?);
+    ops.push(Op::Symlink {
+        target: cstr("pts/ptmx")?,
+        link: cstr(under("dev/ptmx"))?,
+    });
+    ops.push(mount(
+        Some("shm"),
+        under("dev/shm"),
+        Some("tmpfs"),
+        nosuid_nodev_noexec,
+        Some("mode=1777,size=65536k"),
+    )?);
+    ops.push(mount(
+        Some("mqueue"),
+        under("dev/mqueue"),
+        Some("mqueue"),
+        nosuid_nodev_noexec,
+        None,
+    )?);
     for (link, target) in [
         ("fd", "/proc/self/fd"),
         ("stdin", "/proc/self/fd/0"),
@@ -222,10 +295,15 @@ pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Vec<Op>> {
         ("stderr", "/proc/self/fd/2"),
         ("core", "/proc/kcore"),
     ] {
-        ops.push(Op::Symlink { target: cstr(target)?, link: cstr(under("dev").join(link))? });
+        ops.push(Op::Symlink {
+            target: cstr(target)?,
+            link: cstr(under("dev").join(link))?,
+        });
     }
     if spec.terminal {
-        ops.push(Op::Touch { path: cstr(under("dev/console"))? });
+        ops.push(Op::Touch {
+            path: cstr(under("dev/console"))?,
+        });
     }
 
     for m in &spec.mounts {
@@ -233,20 +311,36 @@ pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Vec<Op>> {
         match &m.kind {
             MountKind::Bind { source, readonly } => {
                 let is_dir = std::fs::metadata(source)
-                    .map_err(|e| Error::Io { path: source.clone(), source: e })?
+                    .map_err(|e| Error::Io {
+                        path: source.clone(),
+                        source: e,
+                    })?
                     .is_dir();
                 // Mount points under /dev live on the child's fresh tmpfs.
                 if target.starts_with(under("dev")) {
                     ops.push(if is_dir {
-                        Op::Mkdir { path: cstr(&target)?, mode: 0o755 }
+                        Op::Mkdir {
+                            path: cstr(&target)?,
+                            mode: 0o755,
+                        }
                     } else {
-                        Op::Touch { path: cstr(&target)? }
+                        Op::Touch {
+                            path: cstr(&target)?,
+                        }
                     });
                 } else {
                     ensure_mount_point(&target, is_dir)?;
                 }
-                let src = source.to_str().ok_or_else(|| Error::invalid("bind source is not UTF-8"))?;
-                ops.push(mount(Some(src), target.clone(), None, MS_BIND | MS_REC, None)?);
+                let src = source
+                    .to_str()
+                    .ok_or_else(|| Error::invalid("bind source is not UTF-8"))?;
+                ops.push(mount(
+                    Some(src),
+                    target.clone(),
+                    None,
+                    MS_BIND | MS_REC,
+                    None,
+                )?);
                 if *readonly {
                     ops.push(Op::Mount {
                         source: None,
@@ -259,21 +353,38 @@ pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Vec<Op>> {
             }
             MountKind::Tmpfs { options } => {
                 if target.starts_with(under("dev")) {
-                    ops.push(Op::Mkdir { path: cstr(&target)?, mode: 0o755 });
+                    ops.push(Op::Mkdir {
+                        path: cstr(&target)?,
+                        mode: 0o755,
+                    });
                 } else {
                     ensure_mount_point(&target, true)?;
                 }
-                let data = if options.is_empty() { None } else { Some(options.as_str()) };
-                ops.push(mount(Some("tmpfs"), target, Some("tmpfs"), MS_NOSUID | MS_NODEV, data)?);
+                let data = if options.is_empty() {
+                    None
+                } else {
+                    Some(options.as_str())
+                };
+                ops.push(mount(
+                    Some("tmpfs"),
+                    target,
+                    Some("tmpfs"),
+                    MS_NOSUID | MS_NODEV,
+                    data,
+                )?);
             }
         }
     }
 
     for p in MASKED_PATHS {
-        ops.push(Op::Mask { path: cstr(under(p))? });
+        ops.push(Op::Mask {
+            path: cstr(under(p))?,
+        });
     }
     for p in READONLY_PATHS {
-        ops.push(Op::Readonly { path: cstr(under(p))? });
+        ops.push(Op::Readonly {
+            path: cstr(under(p))?,
+        });
     }
     Ok(ops)
 }
@@ -304,8 +415,14 @@ mod tests {
         std::fs::create_dir_all(r.join("real")).unwrap();
         symlink("/etc", r.join("abs")).unwrap();
         symlink("../../../../real", r.join("rel")).unwrap();
-        assert_eq!(secure_join(&r, Path::new("/abs/passwd")).unwrap(), r.join("etc/passwd"));
-        assert_eq!(secure_join(&r, Path::new("/rel/x")).unwrap(), r.join("real/x"));
+        assert_eq!(
+            secure_join(&r, Path::new("/abs/passwd")).unwrap(),
+            r.join("etc/passwd")
+        );
+        assert_eq!(
+            secure_join(&r, Path::new("/rel/x")).unwrap(),
+            r.join("real/x")
+        );
         assert_eq!(secure_join(&r, Path::new("/../../x")).unwrap(), r.join("x"));
         symlink("loop", r.join("loop")).unwrap();
         assert!(secure_join(&r, Path::new("/loop")).is_err());
@@ -321,11 +438,16 @@ mod tests {
             mounts: vec![
                 crate::spec::Mount {
                     destination: "/data".into(),
-                    kind: MountKind::Bind { source: "/tmp".into(), readonly: true },
+                    kind: MountKind::Bind {
+                        source: "/tmp".into(),
+                        readonly: true,
+                    },
                 },
                 crate::spec::Mount {
                     destination: "/scratch".into(),
-                    kind: MountKind::Tmpfs { options: "size=1m".into() },
+                    kind: MountKind::Tmpfs {
+                        options: "size=1m".into(),
+                    },
                 },
             ],
             ..Default::default()
@@ -344,10 +466,16 @@ mod tests {
             "mask /proc/kcore",
             "make /proc/sys read-only",
         ] {
-            assert!(described.iter().any(|d| d.contains(want)), "missing {want}: {described:?}");
+            assert!(
+                described.iter().any(|d| d.contains(want)),
+                "missing {want}: {described:?}"
+            );
         }
         // The read-only remount follows its bind.
-        let bind = described.iter().position(|d| d == "mount bind /tmp on /data").unwrap();
+        let bind = described
+            .iter()
+            .position(|d| d == "mount bind /tmp on /data")
+            .unwrap();
         assert_eq!(described[bind + 1], "mount remount on /data");
         assert!(r.join("data").is_dir() && r.join("scratch").is_dir() && r.join("proc").is_dir());
         std::fs::remove_dir_all(&r).unwrap();
@@ -357,7 +485,10 @@ mod tests {
     fn plan_refuses_symlinked_proc() {
         let r = tempdir("proclink");
         symlink("/etc", r.join("proc")).unwrap();
-        let spec = ContainerSpec { rootfs: r.clone(), ..Default::default() };
+        let spec = ContainerSpec {
+            rootfs: r.clone(),
+            ..Default::default()
+        };
         let err = plan(&spec, &r).unwrap_err().to_string();
         assert!(err.contains("/proc must be a directory"), "{err}");
         std::fs::remove_dir_all(&r).unwrap();

@@ -1,6 +1,10 @@
 // cli.hpp: docker-run's command-line parsing, apart from main() so that it can be fuzzed
-// (tests/fuzz/fuzz_cli.cpp). Bad input throws cli::UsageError; values the library refuses throw
-// rt::Error. Nothing here exits or prints.
+// (tests/fuzz/fuzz_cli.cpp): the subcommand, its flags and operands. Bad input throws
+// cli::UsageError; values the library refuses throw rt::Error. Nothing here exits, prints or
+// touches a container: main() acts on what this returns.
+//
+// Flags are tables (name, whether it takes a value, what it does), read by one loop that
+// splits `--flag=value` and expands combined short flags (`-it`) in one place.
 #ifndef DOCKER_RUN_CLI_HPP
 #define DOCKER_RUN_CLI_HPP
 
@@ -9,13 +13,16 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace cli {
@@ -27,8 +34,6 @@ struct UsageError : std::runtime_error {
 
 [[noreturn]] inline void usage_error(const std::string &message) { throw UsageError(message); }
 
-enum class Action { Run, Help, Version };
-
 inline bool parse_u32(const std::string &s, uint32_t &out) {
     if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos) return false;
     unsigned long v = std::stoul(s);
@@ -37,7 +42,115 @@ inline bool parse_u32(const std::string &s, uint32_t &out) {
     return true;
 }
 
+// A signal by name (KILL, SIGKILL, ...) or number (1..64).
+inline int parse_signal(const std::string &s) {
+    static const std::pair<const char *, int> names[] = {
+        {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+        {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"WINCH", SIGWINCH}};
+    std::string name = s.rfind("SIG", 0) == 0 ? s.substr(3) : s;
+    for (const auto &[n, v] : names)
+        if (name == n) return v;
+    uint32_t num = 0;
+    if (parse_u32(s, num) && num >= 1 && num <= 64) return static_cast<int>(num);
+    usage_error("invalid signal: " + s);
+}
+
+// One flag of a table: its names ("-m", "--memory"), whether it takes a value, what it does
+// to the parse target, and whether it ends the parsing (--help: the rest is not looked at).
+template <class T> struct Flag {
+    std::vector<std::string> names;
+    bool takes_value;
+    std::function<void(T &, const std::string &)> apply;
+    bool stops = false;
+};
+
+template <class T> const Flag<T> *find_flag(const std::vector<Flag<T>> &table, const std::string &name) {
+    for (const auto &f : table)
+        if (std::find(f.names.begin(), f.names.end(), name) != f.names.end()) return &f;
+    return nullptr;
+}
+
+// Reads the flags of `table` from args[start..] into `target`. `--flag=value` is split here
+// and only here; a cluster of boolean short flags ("-it") is expanded here and only here. With
+// `interleaved`, operands may come between flags and are collected in `operands`; otherwise
+// the first operand (or "--") ends the flags and the rest are operands. `what` names the
+// command in errors ("" for run).
+template <class T>
+void read_flags(const std::vector<std::string> &args, size_t start, const std::vector<Flag<T>> &table, T &target,
+                std::vector<std::string> &operands, bool interleaved, const std::string &what) {
+    for (size_t i = start; i < args.size(); ++i) {
+        const std::string &a = args[i];
+        if (a == "--") {
+            operands.insert(operands.end(), args.begin() + static_cast<long>(i) + 1, args.end());
+            return;
+        }
+        if (a.size() < 2 || a[0] != '-') {
+            if (!interleaved) {
+                operands.insert(operands.end(), args.begin() + static_cast<long>(i), args.end());
+                return;
+            }
+            operands.push_back(a);
+            continue;
+        }
+        std::vector<std::string> names;
+        std::string value;
+        bool has_value = false;
+        size_t eq = a.find('=');
+        if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
+            names.push_back(a.substr(0, eq));
+            value = a.substr(eq + 1);
+            has_value = true;
+        } else if (a[1] != '-' && a.size() > 2) {
+            // -it: every letter a boolean short flag, else it is no flag of ours.
+            for (char c : a.substr(1)) {
+                const Flag<T> *f = find_flag(table, std::string("-") + c);
+                if (f == nullptr || f->takes_value) {
+                    names.clear();
+                    break;
+                }
+                names.push_back(std::string("-") + c);
+            }
+            if (names.empty()) names.push_back(a);
+        } else {
+            names.push_back(a);
+        }
+        for (const auto &name : names) {
+            const Flag<T> *f = find_flag(table, name);
+            if (f == nullptr) usage_error("unknown flag" + (what.empty() ? "" : " for " + what) + ": " + a);
+            if (f->takes_value && !has_value) {
+                if (i + 1 >= args.size()) usage_error("flag " + name + " needs an argument");
+                value = args[++i];
+            }
+            f->apply(target, value);
+            if (f->stops) return;
+        }
+    }
+}
+
+// The limit flags (Docker's names) and the library's keys they set.
+inline const std::vector<std::pair<std::vector<std::string>, std::string>> &limit_flags() {
+    static const std::vector<std::pair<std::vector<std::string>, std::string>> flags = {
+        {{"-m", "--memory"}, "memory"},
+        {{"--memory-swap"}, "memory-swap"},
+        {{"--cpus"}, "cpus"},
+        {{"--cpu-period"}, "cpu-period"},
+        {{"--cpu-quota"}, "cpu-quota"},
+        {{"-c", "--cpu-shares"}, "cpu-shares"},
+        {{"--cpuset-cpus"}, "cpuset-cpus"},
+        {{"--cpuset-mems"}, "cpuset-mems"},
+        {{"--pids-limit"}, "pids-limit"},
+        {{"--blkio-weight"}, "blkio-weight"},
+        {{"--device-read-bps"}, "device-read-bps"},
+        {{"--device-write-bps"}, "device-write-bps"},
+    };
+    return flags;
+}
+
+enum class Action { Run, Help, Version };
+
+// `docker-run [run] [OPTIONS] [--] [COMMAND [ARG...]]`.
 struct Options {
+    Action action = Action::Run;
     std::string bridge = "docker-run0";
     std::string subnet;
     bool tty = false;
@@ -45,30 +158,8 @@ struct Options {
     std::string rootfs;
     std::vector<std::string> command;
     rt::Config config;
-    Options() { config.network(RT_NETWORK_MODE_BRIDGE); } // Docker's default
+    Options() { config.network(rt::NetworkMode::Bridge); } // Docker's default
 };
-
-// The library's limit key for a limit flag (Docker's long flag names), or "" for another flag.
-inline std::string limit_key(const std::string &flag) {
-    if (flag == "-m") return "memory";
-    if (flag == "-c") return "cpu-shares";
-    for (const char *name : {"memory", "memory-swap", "cpus", "cpu-period", "cpu-quota", "cpu-shares", "cpuset-cpus",
-                             "cpuset-mems", "pids-limit", "blkio-weight", "device-read-bps", "device-write-bps"})
-        if (flag == std::string("--") + name) return name;
-    return "";
-}
-
-// The value of a flag that takes one: inline (--flag=v) or the next argument.
-inline std::string flag_value(const std::vector<std::string> &args, size_t &i, std::string &flag) {
-    size_t eq = flag.find('=');
-    if (flag.rfind("--", 0) == 0 && eq != std::string::npos) {
-        std::string v = flag.substr(eq + 1);
-        flag = flag.substr(0, eq);
-        return v;
-    }
-    if (i + 1 >= args.size()) usage_error("flag " + flag + " needs an argument");
-    return args[++i];
-}
 
 inline void add_env(rt::Config &cfg, const std::string &entry) {
     if (entry.find('=') == std::string::npos) {
@@ -79,138 +170,206 @@ inline void add_env(rt::Config &cfg, const std::string &entry) {
     cfg.env(entry);
 }
 
-// Parses the options of `run` (args without the program name). Throws UsageError on a bad
-// flag or value and rt::Error when the library refuses a value.
-inline Action parse(const std::vector<std::string> &args, Options &o) {
-    size_t i = 0;
-    auto value = [&](const std::string &flag, const std::string &inline_value, bool has_inline) {
-        if (has_inline) return inline_value;
-        if (i + 1 >= args.size()) usage_error("flag " + flag + " needs an argument");
-        return args[++i];
-    };
-    for (; i < args.size(); ++i) {
-        std::string a = args[i];
-        if (a == "--") {
-            ++i;
-            break;
-        }
-        if (a.empty() || a[0] != '-' || a == "-") break;
-        // Combined short flags: -it, -ti.
-        if (a[1] != '-' && a.size() > 2 && a.find_first_not_of("it", 1) == std::string::npos) {
-            for (char c : a.substr(1)) (c == 'i' ? o.interactive : o.tty) = true;
-            continue;
-        }
-        std::string flag = a, inline_value;
-        bool has_inline = false;
-        if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
-            flag = a.substr(0, a.find('='));
-            inline_value = a.substr(a.find('=') + 1);
-            has_inline = true;
-        }
-        if (flag == "--help") {
-            return Action::Help;
-        } else if (flag == "--version") {
-            return Action::Version;
-        } else if (flag == "-i" || flag == "--interactive") {
-            o.interactive = true;
-        } else if (flag == "-t" || flag == "--tty") {
-            o.tty = true;
-        } else if (flag == "--rm") {
-            // Containers are always removed at exit.
-        } else if (flag == "--name") {
-            o.config.name(value(flag, inline_value, has_inline));
-        } else if (flag == "-h" || flag == "--hostname") {
-            o.config.hostname(value(flag, inline_value, has_inline));
-        } else if (flag == "--rootfs") {
-            o.rootfs = value(flag, inline_value, has_inline);
-        } else if (flag == "-e" || flag == "--env") {
-            add_env(o.config, value(flag, inline_value, has_inline));
-        } else if (flag == "--env-file") {
-            std::string path = value(flag, inline_value, has_inline);
-            std::ifstream in(path);
-            if (!in) usage_error("--env-file " + path + ": " + std::strerror(errno));
-            for (std::string line; std::getline(in, line);) {
-                if (line.empty() || line[0] == '#') continue;
-                add_env(o.config, line);
-            }
-        } else if (flag == "-v" || flag == "--volume") {
-            std::string spec = value(flag, inline_value, has_inline);
-            rt::BindMount m;
-            size_t c1 = spec.find(':');
-            if (c1 == std::string::npos) usage_error("invalid volume " + spec + ": expected SRC:DST[:ro|:rw]");
-            m.source = spec.substr(0, c1);
-            std::string rest = spec.substr(c1 + 1);
-            size_t c2 = rest.find(':');
-            m.destination = rest.substr(0, c2);
-            if (c2 != std::string::npos) {
-                std::string mode = rest.substr(c2 + 1);
-                if (mode == "ro") m.readonly = true;
-                else if (mode != "rw") usage_error("invalid volume mode " + mode + " in " + spec + ": use ro or rw");
-            }
-            if (!m.source.empty() && m.source[0] != '/') {
-                char cwd[PATH_MAX];
-                if (getcwd(cwd, sizeof cwd)) m.source = std::string(cwd) + "/" + m.source;
-            }
-            o.config.bind(m);
-        } else if (flag == "--tmpfs") {
-            std::string spec = value(flag, inline_value, has_inline);
-            size_t c = spec.find(':');
-            o.config.tmpfs(spec.substr(0, c), c == std::string::npos ? "" : spec.substr(c + 1));
-        } else if (flag == "-w" || flag == "--workdir") {
-            o.config.cwd(value(flag, inline_value, has_inline));
-        } else if (flag == "-u" || flag == "--user") {
-            std::string spec = value(flag, inline_value, has_inline);
-            size_t c = spec.find(':');
-            uint32_t uid = 0, gid = 0;
-            if (!parse_u32(spec.substr(0, c), uid)) usage_error("invalid user " + spec + ": expected UID[:GID] (numbers)");
-            gid = uid;
-            if (c != std::string::npos && !parse_u32(spec.substr(c + 1), gid))
-                usage_error("invalid user " + spec + ": expected UID[:GID] (numbers)");
-            o.config.user(uid, gid);
-        } else if (flag == "--read-only") {
-            o.config.readonly_rootfs(true);
-        } else if (flag == "--init") {
-            o.config.init(true);
-        } else if (flag == "--no-pivot") {
-            o.config.no_pivot(true);
-        } else if (std::string key = limit_key(flag); !key.empty()) {
-            o.config.limit(key, value(flag, inline_value, has_inline));
-        } else if (flag == "--network" || flag == "--net") {
-            std::string mode = value(flag, inline_value, has_inline);
-            if (mode == "host") o.config.network(RT_NETWORK_MODE_HOST);
-            else if (mode == "none") o.config.network(RT_NETWORK_MODE_NONE);
-            else if (mode == "bridge") o.config.network(RT_NETWORK_MODE_BRIDGE);
-            else usage_error("invalid --network " + mode + ": use bridge, none or host");
-        } else if (flag == "--bridge") {
-            o.bridge = value(flag, inline_value, has_inline);
-        } else if (flag == "--subnet") {
-            o.subnet = value(flag, inline_value, has_inline);
-        } else if (flag == "--ip") {
-            o.config.ip(value(flag, inline_value, has_inline));
-        } else if (flag == "-p" || flag == "--publish") {
-            std::string spec = value(flag, inline_value, has_inline);
-            int proto = RT_PROTOCOL_TCP;
-            std::string ports = spec;
-            if (size_t slash = spec.find('/'); slash != std::string::npos) {
-                std::string p = spec.substr(slash + 1);
-                if (p == "udp") proto = RT_PROTOCOL_UDP;
-                else if (p != "tcp") usage_error("invalid protocol in -p " + spec + ": use tcp or udp");
-                ports = spec.substr(0, slash);
-            }
-            size_t colon = ports.find(':');
-            uint32_t host = 0, cont = 0;
-            if (colon == std::string::npos || !parse_u32(ports.substr(0, colon), host) ||
-                !parse_u32(ports.substr(colon + 1), cont) || host < 1 || host > 65535 || cont < 1 || cont > 65535)
-                usage_error("invalid -p " + spec + ": expected HOSTPORT:CONTAINERPORT[/tcp|/udp] with ports 1-65535");
-            o.config.publish(static_cast<uint16_t>(host), static_cast<uint16_t>(cont), proto);
-        } else {
-            usage_error("unknown flag: " + a);
-        }
+// -v SRC:DST[:ro|:rw]; a relative SRC is taken from the current directory.
+inline rt::BindMount parse_volume(const std::string &spec) {
+    rt::BindMount m;
+    size_t c1 = spec.find(':');
+    if (c1 == std::string::npos) usage_error("invalid volume " + spec + ": expected SRC:DST[:ro|:rw]");
+    m.source = spec.substr(0, c1);
+    std::string rest = spec.substr(c1 + 1);
+    size_t c2 = rest.find(':');
+    m.destination = rest.substr(0, c2);
+    if (c2 != std::string::npos) {
+        std::string mode = rest.substr(c2 + 1);
+        if (mode == "ro") m.readonly = true;
+        else if (mode != "rw") usage_error("invalid volume mode " + mode + " in " + spec + ": use ro or rw");
     }
-    o.command.assign(args.begin() + static_cast<long>(std::min(i, args.size())), args.end());
+    if (!m.source.empty() && m.source[0] != '/') {
+        char cwd[PATH_MAX];
+        if (getcwd(cwd, sizeof cwd)) m.source = std::string(cwd) + "/" + m.source;
+    }
+    return m;
+}
+
+// -u UID[:GID]
+inline void parse_user(rt::Config &cfg, const std::string &spec) {
+    size_t c = spec.find(':');
+    uint32_t uid = 0, gid = 0;
+    if (!parse_u32(spec.substr(0, c), uid)) usage_error("invalid user " + spec + ": expected UID[:GID] (numbers)");
+    gid = uid;
+    if (c != std::string::npos && !parse_u32(spec.substr(c + 1), gid))
+        usage_error("invalid user " + spec + ": expected UID[:GID] (numbers)");
+    cfg.user(uid, gid);
+}
+
+// -p HOST:CONTAINER[/tcp|/udp]
+inline void parse_publish(rt::Config &cfg, const std::string &spec) {
+    rt::Protocol proto = rt::Protocol::Tcp;
+    std::string ports = spec;
+    if (size_t slash = spec.find('/'); slash != std::string::npos) {
+        std::string p = spec.substr(slash + 1);
+        if (p == "udp") proto = rt::Protocol::Udp;
+        else if (p != "tcp") usage_error("invalid protocol in -p " + spec + ": use tcp or udp");
+        ports = spec.substr(0, slash);
+    }
+    size_t colon = ports.find(':');
+    uint32_t host = 0, cont = 0;
+    if (colon == std::string::npos || !parse_u32(ports.substr(0, colon), host) ||
+        !parse_u32(ports.substr(colon + 1), cont) || host < 1 || host > 65535 || cont < 1 || cont > 65535)
+        usage_error("invalid -p " + spec + ": expected HOSTPORT:CONTAINERPORT[/tcp|/udp] with ports 1-65535");
+    cfg.publish(static_cast<uint16_t>(host), static_cast<uint16_t>(cont), proto);
+}
+
+inline void parse_network(rt::Config &cfg, const std::string &mode) {
+    if (mode == "host") cfg.network(rt::NetworkMode::Host);
+    else if (mode == "none") cfg.network(rt::NetworkMode::None);
+    else if (mode == "bridge") cfg.network(rt::NetworkMode::Bridge);
+    else usage_error("invalid --network " + mode + ": use bridge, none or host");
+}
+
+inline void read_env_file(rt::Config &cfg, const std::string &path) {
+    std::ifstream in(path);
+    if (!in) usage_error("--env-file " + path + ": " + std::strerror(errno));
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty() || line[0] == '#') continue;
+        add_env(cfg, line);
+    }
+}
+
+// The flags of `run`.
+inline const std::vector<Flag<Options>> &run_flags() {
+    using F = Flag<Options>;
+    static const std::vector<F> table = [] {
+        std::vector<F> t = {
+            {{"--help"}, false, [](Options &o, const std::string &) { o.action = Action::Help; }, true},
+            {{"--version"}, false, [](Options &o, const std::string &) { o.action = Action::Version; }, true},
+            {{"-i", "--interactive"}, false, [](Options &o, const std::string &) { o.interactive = true; }},
+            {{"-t", "--tty"}, false, [](Options &o, const std::string &) { o.tty = true; }},
+            // Containers are always removed at exit.
+            {{"--rm"}, false, [](Options &, const std::string &) {}},
+            {{"--name"}, true, [](Options &o, const std::string &v) { o.config.name(v); }},
+            {{"-h", "--hostname"}, true, [](Options &o, const std::string &v) { o.config.hostname(v); }},
+            {{"--rootfs"}, true, [](Options &o, const std::string &v) { o.rootfs = v; }},
+            {{"-e", "--env"}, true, [](Options &o, const std::string &v) { add_env(o.config, v); }},
+            {{"--env-file"}, true, [](Options &o, const std::string &v) { read_env_file(o.config, v); }},
+            {{"-v", "--volume"}, true, [](Options &o, const std::string &v) { o.config.bind(parse_volume(v)); }},
+            {{"--tmpfs"},
+             true,
+             [](Options &o, const std::string &v) {
+                 size_t c = v.find(':');
+                 o.config.tmpfs(v.substr(0, c), c == std::string::npos ? "" : v.substr(c + 1));
+             }},
+            {{"-w", "--workdir"}, true, [](Options &o, const std::string &v) { o.config.cwd(v); }},
+            {{"-u", "--user"}, true, [](Options &o, const std::string &v) { parse_user(o.config, v); }},
+            {{"--read-only"}, false, [](Options &o, const std::string &) { o.config.readonly_rootfs(true); }},
+            {{"--init"}, false, [](Options &o, const std::string &) { o.config.init(true); }},
+            {{"--no-pivot"}, false, [](Options &o, const std::string &) { o.config.no_pivot(true); }},
+            {{"--network", "--net"}, true, [](Options &o, const std::string &v) { parse_network(o.config, v); }},
+            {{"--bridge"}, true, [](Options &o, const std::string &v) { o.bridge = v; }},
+            {{"--subnet"}, true, [](Options &o, const std::string &v) { o.subnet = v; }},
+            {{"--ip"}, true, [](Options &o, const std::string &v) { o.config.ip(v); }},
+            {{"-p", "--publish"}, true, [](Options &o, const std::string &v) { parse_publish(o.config, v); }},
+        };
+        for (const auto &[names, key] : limit_flags())
+            t.push_back({names, true, [key = key](Options &o, const std::string &v) { o.config.limit(key, v); }});
+        return t;
+    }();
+    return table;
+}
+
+// Parses the options of `run` (args without the program name and `run`) into `o`: the command
+// (the first operand on) goes to o.command. Returns what to do; --help and --version win.
+inline Action parse(const std::vector<std::string> &args, Options &o) {
+    read_flags(args, 0, run_flags(), o, o.command, false, "");
+    if (o.action != Action::Run) return o.action;
     if (!o.subnet.empty()) o.config.bridge(o.bridge, o.subnet);
     else if (o.bridge != "docker-run0") o.config.bridge(o.bridge, "10.88.0.0/16");
     return Action::Run;
+}
+
+// The subcommands besides run.
+enum class Command { Run, Ps, Exec, Stop, Kill, Stats, Update, Cleanup };
+
+// What a subcommand was asked to do.
+struct Subcommand {
+    Command command = Command::Run;
+    // The containers (names, ids, id prefixes); for exec the one container.
+    std::vector<std::string> ids;
+    // exec: the command, its environment and terminal.
+    std::vector<std::string> exec_args;
+    std::vector<std::string> env;
+    bool tty = false;
+    unsigned timeout_ms = 10000;   // stop
+    int signal = SIGKILL;          // kill
+    std::vector<std::pair<std::string, std::string>> limits; // update
+};
+
+inline const std::vector<Flag<Subcommand>> &exec_flags() {
+    using F = Flag<Subcommand>;
+    static const std::vector<F> table = {
+        {{"-e", "--env"}, true, [](Subcommand &s, const std::string &v) { s.env.push_back(v); }},
+        {{"-i", "--interactive"}, false, [](Subcommand &, const std::string &) {}},
+        {{"-t", "--tty"}, false, [](Subcommand &s, const std::string &) { s.tty = true; }},
+    };
+    return table;
+}
+
+inline std::vector<Flag<Subcommand>> flags_of(Command c) {
+    using F = Flag<Subcommand>;
+    std::vector<F> t;
+    if (c == Command::Stop) {
+        t.push_back({{"-t", "--time"}, true, [](Subcommand &s, const std::string &v) {
+                         uint32_t secs = 0;
+                         if (!parse_u32(v, secs) || secs > 86400) usage_error("invalid stop timeout: " + v);
+                         s.timeout_ms = secs * 1000;
+                     }});
+    } else if (c == Command::Kill) {
+        t.push_back({{"-s", "--signal"}, true, [](Subcommand &s, const std::string &v) { s.signal = parse_signal(v); }});
+    } else if (c == Command::Update) {
+        for (const auto &[names, key] : limit_flags())
+            t.push_back({names, true, [key = key](Subcommand &s, const std::string &v) { s.limits.emplace_back(key, v); }});
+    }
+    return t;
+}
+
+// Which command `args` (without the program name) asks for. For a subcommand, fills `sub`;
+// for run, `run_args` gets the arguments of run (a leading `run` dropped). An argument named
+// like a subcommand is run's command only after `run` or `--`.
+inline Command parse_command(const std::vector<std::string> &args, Subcommand &sub, std::vector<std::string> &run_args) {
+    static const std::pair<const char *, Command> names[] = {
+        {"ps", Command::Ps},       {"exec", Command::Exec},     {"stop", Command::Stop},
+        {"kill", Command::Kill},   {"stats", Command::Stats},   {"update", Command::Update},
+        {"cleanup", Command::Cleanup}};
+    std::string first = args.empty() ? "" : args[0];
+    sub.command = Command::Run;
+    for (const auto &[n, c] : names)
+        if (first == n) sub.command = c;
+    if (sub.command == Command::Run) {
+        run_args.assign(args.begin() + (first == "run" ? 1 : 0), args.end());
+        return Command::Run;
+    }
+    std::vector<std::string> operands;
+    switch (sub.command) {
+    case Command::Ps:
+        if (args.size() > 1) usage_error("ps takes no arguments");
+        break;
+    case Command::Cleanup: break;
+    case Command::Exec:
+        read_flags(args, 1, exec_flags(), sub, operands, false, "exec");
+        if (operands.size() < 2) usage_error("exec needs a container and a command");
+        sub.ids = {operands[0]};
+        sub.exec_args.assign(operands.begin() + 1, operands.end());
+        break;
+    default: {
+        std::string name = first;
+        read_flags(args, 1, flags_of(sub.command), sub, operands, true, name);
+        if (operands.empty()) usage_error(name + " needs at least one container");
+        if (sub.command == Command::Update && sub.limits.empty())
+            usage_error("update needs at least one limit flag (e.g. --memory 64m)");
+        sub.ids = operands;
+    }
+    }
+    return sub.command;
 }
 
 } // namespace cli

@@ -79,12 +79,6 @@ Options:
       --version            print the version
 )";
 
-using cli::Options;
-using cli::flag_value;
-using cli::limit_key;
-using cli::parse_u32;
-using cli::usage_error;
-
 std::string default_rootfs() {
     if (const char *env = std::getenv("DOCKER_RUN_ROOTFS")) return env;
     char exe[PATH_MAX];
@@ -98,114 +92,65 @@ std::string default_rootfs() {
     return DOCKER_RUN_DATADIR "/rootfs";
 }
 
-
-
-
-
-int parse_signal(const std::string &s) {
-    static const std::pair<const char *, int> names[] = {
-        {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
-        {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"WINCH", SIGWINCH}};
-    std::string name = s.rfind("SIG", 0) == 0 ? s.substr(3) : s;
-    for (const auto &[n, v] : names)
-        if (name == n) return v;
-    uint32_t num = 0;
-    if (parse_u32(s, num) && num >= 1 && num <= 64) return static_cast<int>(num);
-    usage_error("invalid signal: " + s);
-}
-
 std::string short_id(const std::string &id) { return id.substr(0, 12); }
 
-// docker-run ps | exec | stop | kill | stats | update | cleanup; -1 if argv is not a subcommand.
-int subcommand(int argc, char **argv) {
-    if (argc < 2) return -1;
-    std::string cmd = argv[1];
-    std::vector<std::string> args(argv + 2, argv + argc);
-    std::vector<std::string> ids;
-    if (cmd == "ps") {
-        if (!args.empty()) usage_error("ps takes no arguments");
-        std::printf("%-14s %-16s %-8s %-20s %s\n", "CONTAINER ID", "NAME", "PID", "CREATED", "COMMAND");
-        for (const auto &c : rt::list()) {
-            char when[32];
-            time_t t = static_cast<time_t>(c.created);
-            std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
-            std::printf("%-14s %-16s %-8d %-20s %s\n", short_id(c.id).c_str(), c.name.empty() ? "-" : c.name.c_str(),
-                        c.pid, when, c.command.c_str());
+void print_ps() {
+    std::printf("%-14s %-16s %-8s %-20s %s\n", "CONTAINER ID", "NAME", "PID", "CREATED", "COMMAND");
+    for (const auto &c : rt::list()) {
+        char when[32];
+        time_t t = static_cast<time_t>(c.created);
+        std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
+        std::printf("%-14s %-16s %-8d %-20s %s\n", short_id(c.id).c_str(), c.name.empty() ? "-" : c.name.c_str(),
+                    c.pid, when, c.command.c_str());
+    }
+}
+
+void print_stats(const rt::Container &c) {
+    auto stat = [&](const char *name) {
+        try {
+            return std::to_string(c.stat(name));
+        } catch (const rt::Error &) {
+            return std::string("-");
         }
-        return 0;
+    };
+    std::printf("%s  memory %s B (peak %s B, limit %s)  cpu %s ns  pids %s\n", short_id(c.id()).c_str(),
+                stat("memory.usage").c_str(), stat("memory.peak").c_str(), c.limit("memory").c_str(),
+                stat("cpu.usage").c_str(), stat("pids.current").c_str());
+}
+
+// Runs a parsed subcommand (ps, exec, stop, kill, stats, update, cleanup); its exit status.
+int run_subcommand(const cli::Subcommand &sub) {
+    using cli::Command;
+    switch (sub.command) {
+    case Command::Ps: print_ps(); return 0;
+    case Command::Cleanup: std::printf("removed %zu leftover items\n", rt::cleanup()); return 0;
+    case Command::Exec: {
+        rt::Container c = rt::Container::open(sub.ids[0]);
+        return c.exec(sub.exec_args, sub.env, sub.tty);
     }
-    if (cmd == "cleanup") {
-        std::printf("removed %zu leftover items\n", rt::cleanup());
-        return 0;
+    default: break;
     }
-    if (cmd == "exec") {
-        bool tty = false;
-        std::vector<std::string> env;
-        size_t i = 0;
-        for (; i < args.size() && args[i].size() > 1 && args[i][0] == '-'; ++i) {
-            std::string a = args[i];
-            if (a == "--") { ++i; break; }
-            if (a == "-e" || a.rfind("--env", 0) == 0) env.push_back(flag_value(args, i, a));
-            else if (a.find_first_not_of("it", 1) == std::string::npos) tty = tty || a.find('t') != std::string::npos;
-            else if (a == "--tty" || a == "--interactive") tty = tty || a == "--tty";
-            else usage_error("unknown flag for exec: " + a);
-        }
-        if (args.size() < i + 2) usage_error("exec needs a container and a command");
-        rt::Container c = rt::Container::open(args[i]);
-        return c.exec(std::vector<std::string>(args.begin() + static_cast<long>(i) + 1, args.end()), env, tty);
-    }
-    if (cmd != "stop" && cmd != "kill" && cmd != "stats" && cmd != "update") return -1;
-    unsigned timeout_ms = 10000;
-    int signal = SIGKILL;
-    std::vector<std::pair<std::string, std::string>> limits;
-    for (size_t i = 0; i < args.size(); ++i) {
-        std::string a = args[i];
-        if (a.size() < 2 || a[0] != '-') { ids.push_back(a); continue; }
-        std::string flag = a;
-        if (cmd == "stop" && (a == "-t" || a.rfind("--time", 0) == 0)) {
-            uint32_t secs = 0;
-            std::string v = flag_value(args, i, flag);
-            if (!parse_u32(v, secs) || secs > 86400) usage_error("invalid stop timeout: " + v);
-            timeout_ms = secs * 1000;
-        } else if (cmd == "kill" && (a == "-s" || a.rfind("--signal", 0) == 0)) {
-            signal = parse_signal(flag_value(args, i, flag));
-        } else if (std::string key = limit_key(a.substr(0, a.find('='))); cmd == "update" && !key.empty()) {
-            limits.emplace_back(key, flag_value(args, i, flag));
-        } else {
-            usage_error("unknown flag for " + cmd + ": " + a);
-        }
-    }
-    if (ids.empty()) usage_error(cmd + " needs at least one container");
-    if (cmd == "update" && limits.empty()) usage_error("update needs at least one limit flag (e.g. --memory 64m)");
-    for (const auto &id : ids) {
+    for (const auto &id : sub.ids) {
         rt::Container c = rt::Container::open(id);
-        if (cmd == "stop") c.stop(timeout_ms);
-        else if (cmd == "kill") c.kill(signal);
-        else if (cmd == "update") for (const auto &[k, v] : limits) c.set_limit(k, v);
-        if (cmd == "stats") {
-            auto stat = [&](const char *name) {
-                try { return std::to_string(c.stat(name)); } catch (const rt::Error &) { return std::string("-"); }
-            };
-            std::printf("%s  memory %s B (peak %s B, limit %s)  cpu %s ns  pids %s\n", short_id(c.id()).c_str(),
-                        stat("memory.usage").c_str(), stat("memory.peak").c_str(), c.limit("memory").c_str(),
-                        stat("cpu.usage").c_str(), stat("pids.current").c_str());
-        } else {
-            std::printf("%s\n", id.c_str());
-        }
+        if (sub.command == Command::Stop) c.stop(sub.timeout_ms);
+        else if (sub.command == Command::Kill) c.kill(sub.signal);
+        else if (sub.command == Command::Update)
+            for (const auto &[k, v] : sub.limits) c.set_limit(k, v);
+        if (sub.command == Command::Stats) print_stats(c);
+        else std::printf("%s\n", id.c_str());
     }
     return 0;
 }
 
-
-
 // Without a terminal, signals sent to docker-run go to the container, as `docker run` does.
-int forward_pid = 0;
+// Read by the signal handler: a volatile sig_atomic_t is what a handler may safely read.
+volatile std::sig_atomic_t forward_pid = 0;
 extern "C" void forward_signal(int sig) {
     if (forward_pid > 0) kill(forward_pid, sig);
 }
 
 void forward_signals(int pid) {
-    forward_pid = pid;
+    forward_pid = static_cast<std::sig_atomic_t>(pid);
     struct sigaction sa {};
     sa.sa_handler = forward_signal;
     sa.sa_flags = SA_RESTART;
@@ -225,13 +170,12 @@ int exit_code_for(const rt::Error &e) {
 
 int main(int argc, char **argv) {
     try {
-        if (int rc = subcommand(argc, argv); rc >= 0) return rc;
-        if (argc > 1 && std::string(argv[1]) == "run") {
-            --argc;
-            ++argv;
-        }
-        Options o;
-        switch (cli::parse(std::vector<std::string>(argv + 1, argv + argc), o)) {
+        cli::Subcommand sub;
+        std::vector<std::string> run_args;
+        if (cli::parse_command(std::vector<std::string>(argv + 1, argv + argc), sub, run_args) != cli::Command::Run)
+            return run_subcommand(sub);
+        cli::Options o;
+        switch (cli::parse(run_args, o)) {
         case cli::Action::Help: std::cout << USAGE; return 0;
         case cli::Action::Version: std::cout << "docker-run " << rt::version() << "\n"; return 0;
         case cli::Action::Run: break;
@@ -241,7 +185,7 @@ int main(int argc, char **argv) {
         if (o.command.empty()) {
             // The original's behaviour: an interactive shell.
             o.command = {access((rootfs + "/bin/bash").c_str(), X_OK) == 0 ? "/bin/bash" : "/bin/sh"};
-            if (argc == 1 && isatty(0)) o.tty = true;
+            if (run_args.empty() && isatty(0)) o.tty = true;
         }
         o.config.argv(o.command);
         o.config.tty(o.tty);

@@ -77,7 +77,8 @@ typedef enum rt_protocol {
 } rt_protocol;
 
 /*
- Status returned by every fallible function. The numbers are stable and never reused.
+ Status returned by every fallible function. The numbers are stable and never reused; each
+ has one meaning.
  */
 typedef enum rt_status {
   /*
@@ -132,6 +133,14 @@ typedef enum rt_status {
    A caller-provided buffer is too small; the needed length was written to *out_len.
    */
   RT_STATUS_BUFFER_TOO_SMALL = 12,
+  /*
+   No container has that name, id or id prefix (container_open).
+   */
+  RT_STATUS_NO_SUCH_CONTAINER = 14,
+  /*
+   A name or an address is held by a running container.
+   */
+  RT_STATUS_IN_USE = 15,
 } rt_status;
 
 /*
@@ -145,6 +154,13 @@ typedef struct container container;
  container_config_free. Not thread-safe.
  */
 typedef struct container_config container_config;
+
+/*
+ A snapshot of the running containers (opaque), oldest first. Create with
+ container_list_new, read with the getters, free with container_list_free. Entries do not
+ change after creation; the containers themselves may exit meanwhile.
+ */
+typedef struct container_list container_list;
 
 #ifdef __cplusplus
 extern "C" {
@@ -214,7 +230,7 @@ int container_config_new(struct container_config **out);
 void container_config_free(struct container_config *cfg);
 
 /*
- Sets the root filesystem directory (a host path; copied).
+ Sets the root filesystem directory (a host path; copied). Checked by container_new.
  */
 int container_config_set_rootfs(struct container_config *cfg, const char *path);
 
@@ -393,7 +409,8 @@ void container_free(struct container *c);
  Opens a running container started by another process (or this one), by name, id or unique
  id prefix, from the state directory (/run/docker-run). The handle can be signalled, stopped,
  tuned (cgroup_set) and entered (container_exec); container_wait is not possible on it, and
- freeing it leaves the container running. Writes *out only on success.
+ freeing it leaves the container running. RT_STATUS_NO_SUCH_CONTAINER when nothing matches.
+ Writes *out only on success.
  */
 int container_open(const char *name_or_id, struct container **out);
 
@@ -419,14 +436,6 @@ int container_exec(struct container *c,
 int container_stop(struct container *c, uint32_t timeout_ms);
 
 /*
- Lists the running containers of this host, one per line, tab-separated: id (64 hex digits),
- name ("-" if none), pid, creation time (seconds since the epoch), command. Copied
- NUL-terminated into buf; the length goes to *out_len (RT_STATUS_BUFFER_TOO_SMALL when cap is
- too small: call again with a buffer of *out_len + 1 bytes).
- */
-int container_list(char *buf, size_t cap, size_t *out_len);
-
-/*
  Removes what containers whose docker-run was killed left behind: stale state records and
  their cgroups. Running containers are not touched. Writes the number of items removed to
  *out_removed (may be NULL).
@@ -444,6 +453,62 @@ const char *error_message(void);
  The errno behind the last failed call on this thread, or 0 if it had none.
  */
 int error_errno(void);
+
+/*
+ Lists the running containers of this host (from the state directory, /run/docker-run):
+ started ones whose process is alive. Writes *out only on success.
+ */
+int container_list_new(struct container_list **out);
+
+/*
+ Frees a list. NULL is a no-op. Using `list` after this call is undefined behaviour.
+ */
+void container_list_free(struct container_list *list);
+
+/*
+ Writes the number of entries to *out_count.
+ */
+int container_list_count(const struct container_list *list, size_t *out_count);
+
+/*
+ Copies entry `index`'s id (64 hex digits), NUL-terminated, into buf (capacity cap); its
+ length goes to *out_len (RT_STATUS_BUFFER_TOO_SMALL when cap is too small).
+ RT_STATUS_INVALID_ARG when index is not below the count.
+ */
+int container_list_id(const struct container_list *list,
+                      size_t index,
+                      char *buf,
+                      size_t cap,
+                      size_t *out_len);
+
+/*
+ Copies entry `index`'s name ("" when it has none), as container_list_id does.
+ */
+int container_list_name(const struct container_list *list,
+                        size_t index,
+                        char *buf,
+                        size_t cap,
+                        size_t *out_len);
+
+/*
+ Copies entry `index`'s command line (its arguments joined by spaces), as container_list_id
+ does.
+ */
+int container_list_command(const struct container_list *list,
+                           size_t index,
+                           char *buf,
+                           size_t cap,
+                           size_t *out_len);
+
+/*
+ Writes entry `index`'s host PID to *out_pid.
+ */
+int container_list_pid(const struct container_list *list, size_t index, int *out_pid);
+
+/*
+ Writes entry `index`'s creation time (seconds since the epoch) to *out_created.
+ */
+int container_list_created(const struct container_list *list, size_t index, uint64_t *out_created);
 
 /*
  Creates a veth pair `name` / `peer_name`, both down. With `peer_netns_pid` 0 both ends are

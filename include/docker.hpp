@@ -8,6 +8,7 @@
 
 #include "container_runtime.h"
 
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -41,11 +42,29 @@ inline void check(int status) {
     }
 }
 
+// Reads a string the C API copies into a caller buffer (`fn(buf, cap, &len)`): a first try
+// with a small buffer, and again with the size the library reported when that was too short.
+template <class Fn> std::string read_string(Fn &&fn) {
+    std::string out(64, '\0');
+    size_t len = 0;
+    int status = fn(&out[0], out.size(), &len);
+    if (status == RT_STATUS_BUFFER_TOO_SMALL) {
+        out.assign(len + 1, '\0');
+        status = fn(&out[0], out.size(), &len);
+    }
+    check(status);
+    out.resize(len);
+    return out;
+}
+
 struct config_deleter {
     void operator()(container_config *c) const noexcept { container_config_free(c); }
 };
 struct container_deleter {
     void operator()(container *c) const noexcept { container_free(c); }
+};
+struct list_deleter {
+    void operator()(container_list *l) const noexcept { container_list_free(l); }
 };
 } // namespace detail
 
@@ -68,6 +87,8 @@ public:
         case RT_STATUS_NOT_EXECUTABLE: return "command not executable";
         case RT_STATUS_CHILD_SETUP: return "container setup failed";
         case RT_STATUS_BUFFER_TOO_SMALL: return "buffer too small";
+        case RT_STATUS_NO_SUCH_CONTAINER: return "no such container";
+        case RT_STATUS_IN_USE: return "in use";
         default: return "unknown status";
         }
     }
@@ -76,6 +97,16 @@ inline const std::error_category &status_category() {
     static status_category_impl category;
     return category;
 }
+
+// The network of a container (RT_NETWORK_MODE_*).
+enum class NetworkMode : int {
+    None = RT_NETWORK_MODE_NONE,
+    Bridge = RT_NETWORK_MODE_BRIDGE,
+    Host = RT_NETWORK_MODE_HOST,
+};
+
+// The protocol of a published port (RT_PROTOCOL_*).
+enum class Protocol : int { Tcp = RT_PROTOCOL_TCP, Udp = RT_PROTOCOL_UDP };
 
 // A bind mount: host path -> container path.
 struct BindMount {
@@ -92,6 +123,8 @@ public:
         detail::check(container_config_new(&raw));
         handle_.reset(raw);
     }
+    // Takes ownership of a handle from container_config_new.
+    explicit Config(container_config *raw) noexcept : handle_(raw) {}
     Config &rootfs(const std::string &path) { return set(container_config_set_rootfs(get(), path.c_str())); }
     Config &hostname(const std::string &name) { return set(container_config_set_hostname(get(), name.c_str())); }
     Config &name(const std::string &name) { return set(container_config_set_name(get(), name.c_str())); }
@@ -116,20 +149,26 @@ public:
     Config &limit(const std::string &key, const std::string &value) {
         return set(container_config_set_limit(get(), key.c_str(), value.c_str()));
     }
-    // RT_NETWORK_MODE_NONE, RT_NETWORK_MODE_BRIDGE or RT_NETWORK_MODE_HOST.
-    Config &network(int mode) { return set(container_config_set_network(get(), mode)); }
+    Config &network(NetworkMode mode) {
+        return set(container_config_set_network(get(), static_cast<int>(mode)));
+    }
     Config &bridge(const std::string &name, const std::string &subnet_cidr) {
         return set(container_config_set_bridge(get(), name.c_str(), subnet_cidr.c_str()));
     }
     Config &ip(const std::string &address) { return set(container_config_set_ip(get(), address.c_str())); }
-    Config &publish(uint16_t host_port, uint16_t container_port, int protocol = RT_PROTOCOL_TCP) {
-        return set(container_config_add_port(get(), host_port, container_port, protocol));
+    Config &publish(uint16_t host_port, uint16_t container_port, Protocol protocol = Protocol::Tcp) {
+        return set(container_config_add_port(get(), host_port, container_port, static_cast<int>(protocol)));
     }
     Config &tmpfs(const std::string &destination, const std::string &options = "") {
         return set(container_config_add_tmpfs(get(), destination.c_str(), options.empty() ? nullptr : options.c_str()));
     }
 
-    container_config *get() const noexcept { return handle_.get(); }
+    // The C handle, still owned by this object.
+    [[nodiscard]] const container_config *capi() const noexcept { return handle_.get(); }
+    [[nodiscard]] container_config *capi() noexcept { return handle_.get(); }
+    [[nodiscard]] container_config *get() const noexcept { return handle_.get(); }
+    // Gives up ownership: the caller frees the handle with container_config_free.
+    [[nodiscard]] container_config *release() noexcept { return handle_.release(); }
 
 private:
     Config &set(int status) {
@@ -151,12 +190,14 @@ class Container {
 public:
     explicit Container(const Config &config) {
         container *raw = nullptr;
-        detail::check(container_new(config.get(), &raw));
+        detail::check(container_new(config.capi(), &raw));
         handle_.reset(raw);
     }
+    // Takes ownership of a handle from container_new or container_open.
+    explicit Container(container *raw) noexcept : handle_(raw) {}
 
     // A running container started elsewhere, by name, id or unique id prefix (docker-run ps).
-    static Container open(const std::string &name_or_id) {
+    [[nodiscard]] static Container open(const std::string &name_or_id) {
         container *raw = nullptr;
         detail::check(container_open(name_or_id.c_str(), &raw));
         return Container(raw);
@@ -169,7 +210,7 @@ public:
         ec = std::error_code(status, status_category());
         return ec;
     }
-    ExitStatus wait() {
+    [[nodiscard]] ExitStatus wait() {
         ExitStatus s;
         detail::check(container_wait(get(), &s.code));
         detail::check(container_exit_signal(get(), &s.signal));
@@ -181,19 +222,13 @@ public:
         detail::check(cgroup_set(get(), key.c_str(), value.c_str()));
     }
     // The current value of a limit of the running container.
-    std::string limit(const std::string &key) const {
-        std::vector<char> buf(64);
-        size_t len = 0;
-        int status = cgroup_get(get(), key.c_str(), buf.data(), buf.size(), &len);
-        if (status == RT_STATUS_BUFFER_TOO_SMALL) {
-            buf.resize(len + 1);
-            status = cgroup_get(get(), key.c_str(), buf.data(), buf.size(), &len);
-        }
-        detail::check(status);
-        return std::string(buf.data(), len);
+    [[nodiscard]] std::string limit(const std::string &key) const {
+        return detail::read_string([&](char *buf, size_t cap, size_t *len) {
+            return cgroup_get(capi(), key.c_str(), buf, cap, len);
+        });
     }
     // A usage counter: "memory.usage", "memory.peak", "cpu.usage" (ns), "pids.current".
-    uint64_t stat(const std::string &name) const {
+    [[nodiscard]] uint64_t stat(const std::string &name) const {
         uint64_t v = 0;
         detail::check(cgroup_stat(get(), name.c_str(), &v));
         return v;
@@ -202,7 +237,8 @@ public:
     // SIGTERM, then SIGKILL after the timeout (docker stop).
     void stop(unsigned timeout_ms) { detail::check(container_stop(get(), timeout_ms)); }
     // Runs a command inside the running container and returns its status (docker exec).
-    int exec(const std::vector<std::string> &args, const std::vector<std::string> &env = {}, bool tty = false) {
+    [[nodiscard]] int exec(const std::vector<std::string> &args, const std::vector<std::string> &env = {},
+                           bool tty = false) {
         std::vector<const char *> a, e;
         for (const auto &s : args) a.push_back(s.c_str());
         for (const auto &s : env) e.push_back(s.c_str());
@@ -211,33 +247,29 @@ public:
                                      e.size(), tty, &status));
         return status;
     }
-    int pid() const {
+    [[nodiscard]] int pid() const {
         int p = 0;
         detail::check(container_pid(get(), &p));
         return p;
     }
-    std::string id() const {
-        char buf[80];
-        size_t len = 0;
-        detail::check(container_id(get(), buf, sizeof buf, &len));
-        return std::string(buf, len);
-    }
+    [[nodiscard]] std::string id() const { return text(container_id); }
 
     // The address on the bridge (bridge networking).
-    std::string ip() const { return text(container_ip); }
+    [[nodiscard]] std::string ip() const { return text(container_ip); }
     // A warning from the start, "" if none (e.g. no outbound NAT without iptables).
-    std::string warning() const { return text(container_warning); }
+    [[nodiscard]] std::string warning() const { return text(container_warning); }
 
-    container *get() const noexcept { return handle_.get(); }
+    // The C handle, still owned by this object.
+    [[nodiscard]] const container *capi() const noexcept { return handle_.get(); }
+    [[nodiscard]] container *capi() noexcept { return handle_.get(); }
+    [[nodiscard]] container *get() const noexcept { return handle_.get(); }
+    // Gives up ownership: the caller frees the handle with container_free.
+    [[nodiscard]] container *release() noexcept { return handle_.release(); }
 
 private:
     std::string text(int (*fn)(const container *, char *, size_t, size_t *)) const {
-        char buf[256];
-        size_t len = 0;
-        detail::check(fn(get(), buf, sizeof buf, &len));
-        return std::string(buf, len);
+        return detail::read_string([&](char *buf, size_t cap, size_t *len) { return fn(capi(), buf, cap, len); });
     }
-    explicit Container(container *raw) : handle_(raw) {}
     std::unique_ptr<container, detail::container_deleter> handle_;
 };
 
@@ -248,47 +280,40 @@ struct ContainerInfo {
     long long created = 0; // seconds since the epoch
 };
 
-// The running containers of this host.
-inline std::vector<ContainerInfo> list() {
-    std::vector<char> buf(4096);
-    size_t len = 0;
-    int status = container_list(buf.data(), buf.size(), &len);
-    if (status == RT_STATUS_BUFFER_TOO_SMALL) {
-        buf.resize(len + 1);
-        status = container_list(buf.data(), buf.size(), &len);
-    }
-    detail::check(status);
+// The running containers of this host, oldest first.
+[[nodiscard]] inline std::vector<ContainerInfo> list() {
+    container_list *raw = nullptr;
+    detail::check(container_list_new(&raw));
+    std::unique_ptr<container_list, detail::list_deleter> snapshot(raw);
+    size_t count = 0;
+    detail::check(container_list_count(raw, &count));
     std::vector<ContainerInfo> out;
-    std::string text(buf.data(), len);
-    size_t pos = 0;
-    while (pos < text.size()) {
-        size_t eol = text.find('\n', pos);
-        std::string line = text.substr(pos, eol - pos);
-        pos = eol == std::string::npos ? text.size() : eol + 1;
-        // id, name, pid, created, command (the command may contain anything but tabs)
-        std::vector<std::string> f;
-        size_t a = 0;
-        for (int k = 0; k < 4; ++k) {
-            size_t b = line.find('\t', a);
-            if (b == std::string::npos) break;
-            f.push_back(line.substr(a, b - a));
-            a = b + 1;
-        }
-        f.push_back(line.substr(a));
-        if (f.size() != 5) continue;
-        out.push_back({f[0], f[1] == "-" ? "" : f[1], f[4], std::stoi(f[2]), std::stoll(f[3])});
+    out.reserve(count);
+    auto field = [raw](int (*fn)(const container_list *, size_t, char *, size_t, size_t *), size_t i) {
+        return detail::read_string([&](char *buf, size_t cap, size_t *len) { return fn(raw, i, buf, cap, len); });
+    };
+    for (size_t i = 0; i < count; ++i) {
+        ContainerInfo info;
+        info.id = field(container_list_id, i);
+        info.name = field(container_list_name, i);
+        info.command = field(container_list_command, i);
+        detail::check(container_list_pid(raw, i, &info.pid));
+        uint64_t created = 0;
+        detail::check(container_list_created(raw, i, &created));
+        info.created = static_cast<long long>(created);
+        out.push_back(std::move(info));
     }
     return out;
 }
 
 // Removes what killed docker-run processes left behind; returns the number of items removed.
-inline size_t cleanup() {
+[[nodiscard]] inline size_t cleanup() {
     size_t removed = 0;
     detail::check(runtime_cleanup(&removed));
     return removed;
 }
 
-inline std::string version() { return runtime_version(); }
+[[nodiscard]] inline std::string version() { return runtime_version(); }
 
 } // namespace rt
 
@@ -305,7 +330,8 @@ struct container_config {
 
 class container {
 public:
-    explicit container(container_config &config) : config_(config) {}
+    // Keeps a copy: the caller's configuration may change or go away after this.
+    explicit container(const container_config &config) : config_(config) {}
 
     // Runs an interactive shell in the container and waits for it to exit. With bridge_name
     // set, the container is on that bridge (created if missing, with bridge_ip as the gateway of
@@ -315,7 +341,7 @@ public:
         cfg.rootfs(config_.root_dir);
         if (!config_.host_name.empty()) cfg.hostname(config_.host_name);
         if (!config_.bridge_name.empty()) {
-            cfg.network(RT_NETWORK_MODE_BRIDGE);
+            cfg.network(rt::NetworkMode::Bridge);
             if (!config_.bridge_ip.empty()) cfg.bridge(config_.bridge_name, subnet_of(config_.bridge_ip));
             if (!config_.ip.empty()) cfg.ip(config_.ip);
         }
@@ -337,7 +363,7 @@ private:
         if (bridge_ip.find('/') != std::string::npos || dot == std::string::npos) return bridge_ip;
         return bridge_ip.substr(0, dot) + ".0/24";
     }
-    container_config &config_;
+    container_config config_;
     rt::ExitStatus status_;
 };
 

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::cgroups::{self, Cgroup};
+use crate::cgroups::{self, Cgroup, Root};
 use crate::state::Store;
 
 /// What a cleanup removed.
@@ -44,9 +44,10 @@ fn cgroup_names(root: &Path) -> BTreeSet<String> {
     names
 }
 
-/// Removes stale records and the cgroups of containers that are gone. A cgroup that still has
-/// tasks is never removed (rmdir refuses), so a running container is safe.
-pub fn cleanup(store: &Store) -> Report {
+/// Removes stale records (in `store`) and the cgroups (under `cgroup_root`) of containers that
+/// are gone. A cgroup that still has tasks is never removed (rmdir refuses), so a running
+/// container is safe.
+pub fn cleanup(store: &Store, cgroup_root: &Root) -> Report {
     let mut report = Report::default();
     let mut live = BTreeSet::new();
     for rec in store.list() {
@@ -58,26 +59,22 @@ pub fn cleanup(store: &Store) -> Report {
             // Published ports of a killed container (a no-op when it had none).
             let _ = crate::net::nat::unpublish_all(&rec.id);
         }
-        let _ = std::fs::remove_dir_all(
-            Path::new(crate::state::DEFAULT_ROOT)
-                .join("files")
-                .join(&rec.id),
-        );
+        let _ = std::fs::remove_dir_all(store.files_dir(&rec.id));
         store.remove(&rec);
         report.records += 1;
     }
-    for name in cgroup_names(Path::new(cgroups::DEFAULT_ROOT)) {
+    for name in cgroup_names(cgroup_root.path()) {
         if live.contains(&name) {
             continue;
         }
-        if let Ok(cg) = Cgroup::open(&name) {
+        if let Ok(cg) = Cgroup::open(cgroup_root, &name) {
             if cg.remove().is_ok() {
                 report.cgroups += 1;
             }
         }
     }
-    report.nat = crate::net::attach::cleanup_stale();
-    remove_empty_parents(Path::new(cgroups::DEFAULT_ROOT));
+    report.nat = crate::net::attach::cleanup_stale(&store.leases_root());
+    remove_empty_parents(cgroup_root.path());
     report.records += remove_orphan_files(store, &live);
     report
 }
@@ -85,7 +82,7 @@ pub fn cleanup(store: &Store) -> Report {
 /// Per-container files and half-written records whose container has no live record (docker-run
 /// was killed between creating them and saving the record, or while saving it).
 fn remove_orphan_files(store: &Store, live: &BTreeSet<String>) -> usize {
-    let root = Path::new(crate::state::DEFAULT_ROOT);
+    let root = store.root();
     let mut removed = 0;
     for entry in std::fs::read_dir(root.join("files"))
         .into_iter()
@@ -121,5 +118,95 @@ fn remove_orphan_files(store: &Store, live: &BTreeSet<String>) -> usize {
 fn remove_empty_parents(root: &Path) {
     for parent in parents(root) {
         let _ = std::fs::remove_dir(parent);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cgroups::{Layout, Resources};
+    use crate::procfs::process_start_time;
+    use crate::state::Record;
+    use crate::test_utils::{Sleeper, TempDir};
+
+    fn populate(dir: &Path) -> std::io::Result<()> {
+        std::fs::write(dir.join("cgroup.procs"), "")
+    }
+
+    /// Records of dead containers go with their names, files and cgroups; a live container and
+    /// its cgroup stay; half-written records and orphan files go; cgroups of no record go too.
+    #[test]
+    fn stale_records_and_what_they_left() {
+        let state = TempDir::new("cleanup-state");
+        let cg = TempDir::new("cleanup-cgroups");
+        std::fs::create_dir(cg.0.join("pids")).unwrap();
+        std::fs::write(cg.0.join("pids/cgroup.procs"), "").unwrap();
+        let root = Root::fake(&cg.0, Layout::Legacy, populate);
+        let store = Store::new(&state.0);
+
+        let me = std::process::id() as i32;
+        let mut dead = Sleeper::spawn();
+        let dead_pid = dead.pid;
+        let dead_start = process_start_time(dead_pid).unwrap();
+        dead.kill();
+        let record = |id: &str, pid, start_time, name: Option<&str>| Record {
+            id: id.into(),
+            name: name.map(String::from),
+            pid,
+            start_time,
+            ..Default::default()
+        };
+        let live = record(
+            "aaaa1111",
+            me,
+            process_start_time(me).unwrap(),
+            Some("live"),
+        );
+        let gone = record("bbbb2222", dead_pid, dead_start, Some("gone"));
+        let reused = record("cccc3333", me, 1, None);
+        for r in [&live, &gone, &reused] {
+            store.save(r).unwrap();
+            Cgroup::create(&root, &r.id, &Resources::default())
+                .unwrap()
+                .commit();
+            std::fs::create_dir_all(store.files_dir(&r.id)).unwrap();
+        }
+        store.claim_name("live", &live.id).unwrap();
+        store.claim_name("gone", &gone.id).unwrap();
+        Cgroup::create(&root, "dddd4444", &Resources::default())
+            .unwrap()
+            .commit();
+        std::fs::create_dir_all(store.files_dir("eeee5555")).unwrap();
+        std::fs::write(state.0.join("containers/.ffff6666.tmp"), "id=ffff6666\n").unwrap();
+
+        let report = cleanup(&store, &root);
+        assert_eq!(
+            report,
+            Report {
+                records: 4,
+                cgroups: 3,
+                nat: 0
+            }
+        );
+        let ids: Vec<String> = store.list().into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, ["aaaa1111"]);
+        assert_eq!(store.find("live").unwrap().id, "aaaa1111");
+        assert!(store.find("gone").is_err());
+        assert!(!state.0.join("names/gone").exists());
+        let cgroup = |id: &str| cg.0.join("pids").join(cgroups::PARENT).join(id);
+        assert!(
+            cgroup("aaaa1111").is_dir(),
+            "a live container's cgroup stays"
+        );
+        for id in ["bbbb2222", "cccc3333", "dddd4444"] {
+            assert!(!cgroup(id).exists(), "{id}");
+        }
+        assert!(store.files_dir("aaaa1111").is_dir());
+        for id in ["bbbb2222", "cccc3333", "eeee5555"] {
+            assert!(!store.files_dir(id).exists(), "{id}");
+        }
+        assert!(!state.0.join("containers/.ffff6666.tmp").exists());
+        // Nothing left to do the second time.
+        assert_eq!(cleanup(&store, &root), Report::default());
     }
 }

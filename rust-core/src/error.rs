@@ -1,14 +1,37 @@
-//! The crate-wide error type. Each module has its own enum; this joins them.
+//! The crate-wide error type. Each module has its own enum; this joins them, and holds the
+//! errors of the container lifecycle itself.
 
 use std::path::PathBuf;
+
+pub use crate::errno::{os_message, strerror};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A caller-supplied value is wrong; nothing was changed.
-    #[error("{0}")]
-    InvalidArgument(String),
+    /// A mistake in the container spec; nothing was changed.
+    #[error(transparent)]
+    Spec(#[from] crate::spec::SpecError),
+
+    #[error(transparent)]
+    Rootfs(#[from] crate::rootfs::RootfsError),
+
+    #[error(transparent)]
+    Cgroup(#[from] crate::cgroups::CgroupError),
+
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
+
+    /// Finding or claiming a container in the state directory.
+    #[error(transparent)]
+    Store(#[from] crate::state::StoreError),
+
+    /// The call does not fit the container's state (e.g. wait before start).
+    #[error(transparent)]
+    State(#[from] StateError),
+
+    #[error("invalid signal number {0}")]
+    Signal(i32),
 
     /// A system call failed in the parent.
     #[error("{op}: {}", os_message(source))]
@@ -26,16 +49,6 @@ pub enum Error {
     #[error("{what}: {}", strerror(*errno))]
     CommandNotExecutable { what: String, errno: i32 },
 
-    #[error(transparent)]
-    Cgroup(#[from] crate::cgroups::CgroupError),
-
-    #[error(transparent)]
-    Net(#[from] crate::net::NetError),
-
-    /// The call does not fit the object's state (e.g. wait before start).
-    #[error("{0}")]
-    State(String),
-
     #[error("{}: {}", path.display(), os_message(source))]
     Io {
         path: PathBuf,
@@ -43,11 +56,33 @@ pub enum Error {
     },
 }
 
-impl Error {
-    pub fn invalid(msg: impl Into<String>) -> Self {
-        Error::InvalidArgument(msg.into())
-    }
+/// A call that does not fit the container's state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    #[error("container was already started")]
+    AlreadyStarted,
+    #[error("container is not started")]
+    NotStarted,
+    #[error("container is not running")]
+    NotRunning,
+    /// A container opened from the state directory whose process is gone (short id).
+    #[error("container {0} is not running")]
+    Gone(String),
+    #[error("container has exited: its cgroup is gone")]
+    Exited,
+    #[error("container has not exited (call container_wait first)")]
+    NotExited,
+    #[error("container {0} was started by another process: only that process can wait for it")]
+    NotOwner(String),
+    #[error("container has no bridge address")]
+    NoAddress,
+    #[error("the container sent no pty")]
+    NoPty,
+    #[error("unexpected message {0} from the container")]
+    UnexpectedMessage(u32),
+}
 
+impl Error {
     pub fn syscall(op: impl Into<String>, source: impl Into<std::io::Error>) -> Self {
         Error::Syscall {
             op: op.into(),
@@ -59,6 +94,13 @@ impl Error {
         Error::syscall(op, std::io::Error::last_os_error())
     }
 
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
     /// The raw errno behind the error, if any.
     pub fn errno(&self) -> Option<i32> {
         match self {
@@ -66,30 +108,12 @@ impl Error {
             Error::ChildSetup { errno, .. }
             | Error::CommandNotFound { errno, .. }
             | Error::CommandNotExecutable { errno, .. } => Some(*errno),
+            Error::Spec(e) => e.errno(),
+            Error::Rootfs(e) => e.errno(),
             Error::Cgroup(e) => e.errno(),
             Error::Net(e) => e.errno(),
-            _ => None,
+            Error::Store(e) => e.errno(),
+            Error::State(_) | Error::Signal(_) => None,
         }
     }
-}
-
-/// The C library's text for an errno, without Rust's " (os error N)" suffix.
-pub fn strerror(errno: i32) -> String {
-    os_message(&std::io::Error::from_raw_os_error(errno))
-}
-
-/// An io::Error as a person reads it: "No such file or directory".
-pub fn os_message(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.rfind(" (os error ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
-/// A C string for the kernel; `what` names the value in the error when it holds a NUL byte.
-pub fn cstring(what: &str, s: impl AsRef<std::ffi::OsStr>) -> Result<std::ffi::CString> {
-    use std::os::unix::ffi::OsStrExt;
-    std::ffi::CString::new(s.as_ref().as_bytes())
-        .map_err(|_| Error::invalid(format!("{what} contains a NUL byte")))
 }

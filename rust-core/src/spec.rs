@@ -1,5 +1,10 @@
 //! The container specification. Field names follow the OCI runtime spec (process, root, mounts,
 //! linux.namespaces, linux.resources) so that an OCI front end is a thin layer over this.
+//!
+//! A data leaf: the types, their defaults and the checks of single fields that need nothing but
+//! the spec itself (and, for paths that must exist, the filesystem). The network part is checked
+//! by `net::validate`, the limits by `cgroups::Resources::validate`; the container builder runs
+//! all three before any side effect.
 
 use std::ffi::OsString;
 use std::net::Ipv4Addr;
@@ -7,7 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 use crate::cgroups::Resources;
-use crate::error::{Error, Result};
+use crate::errno::os_message;
 
 /// Namespace flags, the bits of `container_config_set_namespaces`.
 pub mod ns {
@@ -140,161 +145,298 @@ impl Default for ContainerSpec {
     }
 }
 
+/// A mistake in a container spec: one variant per mistake, the message from the variant.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("no root filesystem given")]
+    NoRootfs,
+    #[error("rootfs {}: not a directory", .0.display())]
+    RootfsNotDirectory(PathBuf),
+    #[error("rootfs {}: {}", path.display(), os_message(source))]
+    Rootfs {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no command given: argv is empty (argc 0)")]
+    NoCommand,
+    #[error("the command (argv[0]) is an empty string")]
+    EmptyCommand,
+    /// `what` names the value: "an argument", "the working directory", ...
+    #[error("{what} contains a NUL byte")]
+    NulByte { what: &'static str },
+    #[error("environment entry {0:?}: expected KEY=VALUE")]
+    EnvEntry(String),
+    #[error("unknown namespace flags {0:#x}")]
+    UnknownNamespaces(u32),
+    #[error("a container needs its own mount namespace (it pivots into the rootfs)")]
+    NoMountNamespace,
+    #[error("invalid hostname {name:?}: {why}")]
+    Hostname { name: String, why: HostnameProblem },
+    #[error("invalid container name {0:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64 bytes")]
+    Name(String),
+    #[error("uid/gid 4294967295 is reserved")]
+    ReservedId,
+    #[error("{what} {}: must be an absolute path", path.display())]
+    NotAbsolute { what: &'static str, path: PathBuf },
+    #[error("{what} {}: must not contain '..'", path.display())]
+    ParentComponent { what: &'static str, path: PathBuf },
+    #[error("mount destination /: cannot mount over the root")]
+    MountOverRoot,
+    #[error("bind mount source {}: {}", path.display(), os_message(source))]
+    BindSource {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("network mode none/bridge needs a network namespace (or use network mode host)")]
+    NetworkNeedsNamespace,
+    #[error("published ports (-p) need bridge networking")]
+    PortsNeedBridge,
+}
+
+impl SpecError {
+    /// The errno behind the mistake, when the filesystem reported it.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            SpecError::Rootfs { source, .. } | SpecError::BindSource { source, .. } => {
+                source.raw_os_error()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Why a hostname is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HostnameProblem {
+    #[error("empty")]
+    Empty,
+    #[error("longer than 64 bytes")]
+    TooLong,
+    #[error("empty label")]
+    EmptyLabel,
+    #[error("a label starts or ends with '-'")]
+    DashAtEdge,
+    #[error("only letters, digits, '-' and '.' are allowed")]
+    BadCharacter,
+}
+
+pub type Result<T, E = SpecError> = std::result::Result<T, E>;
+
+/// A C string for the kernel; `what` names the value in the error when it holds a NUL byte.
+pub fn cstring(what: &'static str, s: impl AsRef<std::ffi::OsStr>) -> Result<std::ffi::CString> {
+    std::ffi::CString::new(s.as_ref().as_bytes()).map_err(|_| SpecError::NulByte { what })
+}
+
 /// RFC 1123 host name: labels of [A-Za-z0-9-], not starting or ending with '-', at most 64 bytes
 /// in all (the kernel's limit).
 pub fn validate_hostname(name: &str) -> Result<()> {
-    let bad = |why: &str| Err(Error::invalid(format!("invalid hostname {name:?}: {why}")));
-    if name.is_empty() {
-        return bad("empty");
+    let why = if name.is_empty() {
+        Some(HostnameProblem::Empty)
+    } else if name.len() > 64 {
+        Some(HostnameProblem::TooLong)
+    } else {
+        name.split('.').find_map(|label| {
+            if label.is_empty() {
+                Some(HostnameProblem::EmptyLabel)
+            } else if label.starts_with('-') || label.ends_with('-') {
+                Some(HostnameProblem::DashAtEdge)
+            } else if !label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            {
+                Some(HostnameProblem::BadCharacter)
+            } else {
+                None
+            }
+        })
+    };
+    match why {
+        Some(why) => Err(SpecError::Hostname {
+            name: name.to_string(),
+            why,
+        }),
+        None => Ok(()),
     }
-    if name.len() > 64 {
-        return bad("longer than 64 bytes");
-    }
-    for label in name.split('.') {
-        if label.is_empty() {
-            return bad("empty label");
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return bad("a label starts or ends with '-'");
-        }
-        if !label
+}
+
+/// A container name (`--name`): Docker's rule, `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, at most 64 bytes.
+pub fn validate_name(name: &str) -> Result<()> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return bad("only letters, digits, '-' and '.' are allowed");
-        }
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if valid {
+        Ok(())
+    } else {
+        Err(SpecError::Name(name.to_string()))
     }
-    Ok(())
 }
 
 /// A container-side path: absolute, no "..", no NUL.
-pub fn validate_container_path(what: &str, path: &Path) -> Result<()> {
+pub fn validate_container_path(what: &'static str, path: &Path) -> Result<()> {
     if !path.is_absolute() {
-        return Err(Error::invalid(format!(
-            "{what} {}: must be an absolute path",
-            path.display()
-        )));
+        return Err(SpecError::NotAbsolute {
+            what,
+            path: path.to_path_buf(),
+        });
     }
     if path.components().any(|c| c == Component::ParentDir) {
-        return Err(Error::invalid(format!(
-            "{what} {}: must not contain '..'",
-            path.display()
-        )));
+        return Err(SpecError::ParentComponent {
+            what,
+            path: path.to_path_buf(),
+        });
     }
     if path.as_os_str().as_bytes().contains(&0) {
-        return Err(Error::invalid(format!("{what}: contains a NUL byte")));
+        return Err(SpecError::NulByte { what });
     }
     Ok(())
 }
 
-impl ContainerSpec {
-    /// Checks the whole spec before any side effect.
+/// The command: at least argv[0], which is not empty; no NUL bytes.
+pub fn validate_command(args: &[OsString]) -> Result<()> {
+    match args.first() {
+        None => return Err(SpecError::NoCommand),
+        Some(a) if a.is_empty() => return Err(SpecError::EmptyCommand),
+        Some(_) => {}
+    }
+    if args.iter().any(|a| a.as_bytes().contains(&0)) {
+        return Err(SpecError::NulByte {
+            what: "an argument",
+        });
+    }
+    Ok(())
+}
+
+/// One environment entry: KEY=VALUE with a non-empty key, no NUL byte.
+pub fn validate_env_entry(entry: &[u8]) -> Result<()> {
+    if entry.contains(&0) {
+        return Err(SpecError::NulByte {
+            what: "an environment entry",
+        });
+    }
+    match entry.iter().position(|&c| c == b'=') {
+        Some(p) if p > 0 => Ok(()),
+        _ => Err(SpecError::EnvEntry(
+            String::from_utf8_lossy(entry).into_owned(),
+        )),
+    }
+}
+
+/// Known namespace bits only, the mount namespace among them.
+pub fn validate_namespaces(flags: u32) -> Result<()> {
+    if flags & !ns::ALL != 0 {
+        return Err(SpecError::UnknownNamespaces(flags & !ns::ALL));
+    }
+    if flags & ns::MOUNT == 0 {
+        return Err(SpecError::NoMountNamespace);
+    }
+    Ok(())
+}
+
+/// uid and gid: any but (uid_t)-1, which the kernel reads as "leave unchanged".
+pub fn validate_user(uid: u32, gid: u32) -> Result<()> {
+    if uid == u32::MAX || gid == u32::MAX {
+        Err(SpecError::ReservedId)
+    } else {
+        Ok(())
+    }
+}
+
+impl Mount {
+    /// What can be checked without the filesystem: the destination, an absolute bind source,
+    /// tmpfs options without NUL.
+    pub fn validate_syntax(&self) -> Result<()> {
+        let what = match self.kind {
+            MountKind::Bind { .. } => "mount destination",
+            MountKind::Tmpfs { .. } => "tmpfs destination",
+        };
+        validate_container_path(what, &self.destination)?;
+        if self.destination == Path::new("/") {
+            return Err(SpecError::MountOverRoot);
+        }
+        match &self.kind {
+            MountKind::Bind { source, .. } if !source.is_absolute() => {
+                Err(SpecError::NotAbsolute {
+                    what: "bind mount source",
+                    path: source.clone(),
+                })
+            }
+            MountKind::Tmpfs { options } if options.contains('\0') => Err(SpecError::NulByte {
+                what: "tmpfs options",
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// [`validate_syntax`](Self::validate_syntax), and a bind source that exists.
     pub fn validate(&self) -> Result<()> {
-        if self.rootfs.as_os_str().is_empty() {
-            return Err(Error::invalid("no root filesystem given"));
+        self.validate_syntax()?;
+        if let MountKind::Bind { source, .. } = &self.kind {
+            std::fs::metadata(source).map_err(|e| SpecError::BindSource {
+                path: source.clone(),
+                source: e,
+            })?;
         }
-        match std::fs::metadata(&self.rootfs) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                return Err(Error::invalid(format!(
-                    "rootfs {}: not a directory",
-                    self.rootfs.display()
-                )));
-            }
-            Err(e) => {
-                return Err(Error::Io {
-                    path: self.rootfs.clone(),
-                    source: e,
-                }
-                .with_prefix("rootfs"));
-            }
-        }
-        if self.args.is_empty() {
-            return Err(Error::invalid("no command given (argv is empty)"));
-        }
-        if self.args[0].is_empty() {
-            return Err(Error::invalid("the command (argv[0]) is an empty string"));
-        }
-        for a in self.args.iter().chain(self.env.iter()) {
-            if a.as_bytes().contains(&0) {
-                return Err(Error::invalid(
-                    "an argument or environment entry contains a NUL byte",
-                ));
-            }
-        }
-        for e in &self.env {
-            let b = e.as_bytes();
-            match b.iter().position(|&c| c == b'=') {
-                Some(0) | None => {
-                    return Err(Error::invalid(format!(
-                        "environment entry {:?}: expected KEY=VALUE",
-                        e.to_string_lossy()
-                    )));
-                }
-                Some(_) => {}
-            }
-        }
-        if self.namespaces & !ns::ALL != 0 {
-            return Err(Error::invalid(format!(
-                "unknown namespace flags {:#x}",
-                self.namespaces & !ns::ALL
-            )));
-        }
+        Ok(())
+    }
+}
+
+impl ContainerSpec {
+    /// Checks the spec's own fields before any side effect (the network and the limits are
+    /// checked by their modules: see the module doc).
+    pub fn validate(&self) -> Result<()> {
+        self.validate_root()?;
+        self.validate_process()?;
+        validate_namespaces(self.namespaces)?;
         if self.namespaces & ns::UTS != 0 {
             validate_hostname(&self.hostname)?;
         }
-        if self.namespaces & ns::MOUNT == 0 {
-            return Err(Error::invalid(
-                "a container needs its own mount namespace (it pivots into the rootfs)",
-            ));
+        if let Some(name) = &self.name {
+            validate_name(name)?;
+        }
+        for m in &self.mounts {
+            m.validate()?;
+        }
+        self.validate_network_mode()
+    }
+
+    fn validate_root(&self) -> Result<()> {
+        if self.rootfs.as_os_str().is_empty() {
+            return Err(SpecError::NoRootfs);
+        }
+        match std::fs::metadata(&self.rootfs) {
+            Ok(m) if m.is_dir() => Ok(()),
+            Ok(_) => Err(SpecError::RootfsNotDirectory(self.rootfs.clone())),
+            Err(e) => Err(SpecError::Rootfs {
+                path: self.rootfs.clone(),
+                source: e,
+            }),
+        }
+    }
+
+    fn validate_process(&self) -> Result<()> {
+        validate_command(&self.args)?;
+        for e in &self.env {
+            validate_env_entry(e.as_bytes())?;
         }
         validate_container_path("working directory", &self.cwd)?;
-        for m in &self.mounts {
-            validate_container_path("mount destination", &m.destination)?;
-            if m.destination == Path::new("/") {
-                return Err(Error::invalid(
-                    "mount destination /: cannot mount over the root",
-                ));
-            }
-            match &m.kind {
-                MountKind::Bind { source, .. } => {
-                    if !source.is_absolute() {
-                        return Err(Error::invalid(format!(
-                            "bind mount source {}: must be an absolute path",
-                            source.display()
-                        )));
-                    }
-                    if let Err(e) = std::fs::metadata(source) {
-                        return Err(Error::Io {
-                            path: source.clone(),
-                            source: e,
-                        }
-                        .with_prefix("bind mount source"));
-                    }
-                }
-                MountKind::Tmpfs { options } => {
-                    if options.contains('\0') {
-                        return Err(Error::invalid("tmpfs options contain a NUL byte"));
-                    }
-                }
-            }
-        }
+        validate_user(self.uid, self.gid)
+    }
+
+    /// The mode against the namespaces; the bridge itself is `net::validate`'s.
+    fn validate_network_mode(&self) -> Result<()> {
         let net = &self.network;
+        // Host mode simply means "no network namespace": the flag is ignored then.
         if net.mode != NetworkMode::Host && self.namespaces & ns::NET == 0 {
-            return Err(Error::invalid(
-                "network mode none/bridge needs a network namespace (or use network mode host)",
-            ));
-        }
-        if net.mode == NetworkMode::Host && self.namespaces & ns::NET != 0 {
-            // Host mode simply means "no network namespace".
+            return Err(SpecError::NetworkNeedsNamespace);
         }
         if !net.ports.is_empty() && net.mode != NetworkMode::Bridge {
-            return Err(Error::invalid(
-                "published ports (-p) need bridge networking",
-            ));
-        }
-        if net.mode == NetworkMode::Bridge {
-            crate::net::validate(net)?;
+            return Err(SpecError::PortsNeedBridge);
         }
         Ok(())
     }
@@ -341,18 +483,6 @@ impl ContainerSpec {
     }
 }
 
-impl Error {
-    fn with_prefix(self, what: &str) -> Error {
-        match self {
-            Error::Io { path, source } => Error::Io {
-                path: PathBuf::from(format!("{what} {}", path.display())),
-                source,
-            },
-            other => other,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,6 +502,7 @@ mod tests {
         ] {
             let err = validate_hostname(bad).unwrap_err().to_string();
             assert!(err.contains("invalid hostname"), "{bad}: {err}");
+            assert!(err.contains(&format!("{bad:?}")), "{bad}: {err}");
         }
     }
 
@@ -399,6 +530,53 @@ mod tests {
                 .filter(|e| e.as_bytes().starts_with(b"PATH="))
                 .count(),
             1
+        );
+    }
+
+    #[test]
+    fn field_validators() {
+        assert!(validate_name("web-1.a_b").is_ok());
+        for bad in ["", "-x", "a b", &"x".repeat(65)] {
+            assert!(
+                matches!(validate_name(bad), Err(SpecError::Name(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(validate_command(&[]), Err(SpecError::NoCommand)));
+        assert!(matches!(
+            validate_command(&["".into()]),
+            Err(SpecError::EmptyCommand)
+        ));
+        assert!(validate_env_entry(b"A=").is_ok());
+        for bad in [&b"NOEQUALS"[..], b"=v", b"A=\0"] {
+            assert!(validate_env_entry(bad).is_err(), "{bad:?}");
+        }
+        assert!(matches!(
+            validate_namespaces(ns::ALL | 64),
+            Err(SpecError::UnknownNamespaces(64))
+        ));
+        assert!(matches!(
+            validate_namespaces(ns::UTS),
+            Err(SpecError::NoMountNamespace)
+        ));
+        assert!(matches!(
+            validate_user(u32::MAX, 0),
+            Err(SpecError::ReservedId)
+        ));
+        let over_root = Mount {
+            destination: "/".into(),
+            kind: MountKind::Tmpfs {
+                options: String::new(),
+            },
+        };
+        assert!(matches!(
+            over_root.validate_syntax(),
+            Err(SpecError::MountOverRoot)
+        ));
+        let err = validate_container_path("working directory", Path::new("/a/../b")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "working directory /a/../b: must not contain '..'"
         );
     }
 
@@ -450,5 +628,6 @@ mod tests {
         };
         let msg = bind.validate().unwrap_err().to_string();
         assert!(msg.contains("bind mount source /no/such/dir"), "{msg}");
+        assert_eq!(bind.validate().unwrap_err().errno(), Some(libc::ENOENT));
     }
 }

@@ -1,17 +1,55 @@
 //! The state directory: one record per running container under /run/docker-run, so that
 //! containers can be listed and managed from another process (`docker-run ps`, `exec`, `stop`).
 //!
-//! Layout: `<root>/containers/<id>` (a key=value file) and `<root>/names/<name>` (a symlink to
-//! the id). A record whose process is gone (or whose pid was reused: the start time differs) is
-//! stale; `cleanup` removes it together with the container's cgroup.
+//! Layout: `<root>/containers/<id>` (a key=value file), `<root>/names/<name>` (a symlink to
+//! the id), `<root>/files/<id>/` (files bound into the container: hosts, resolv.conf) and
+//! `<root>/leases/<bridge>/` (address leases, see `net::ipam`). A record whose process is gone
+//! (or whose pid was reused: the start time differs) is stale; `cleanup` removes it together
+//! with the container's cgroup.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::errno::os_message;
+use crate::procfs::process_start_time;
 
 pub const DEFAULT_ROOT: &str = "/run/docker-run";
+
+/// Finding, claiming or writing a container's record.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no such container: {0}")]
+    NoSuchContainer(String),
+    #[error("{key} matches {count} containers: use more of the id")]
+    Ambiguous { key: String, count: usize },
+    /// `holder` is the short id of the live container holding the name.
+    #[error("the container name {name:?} is already in use by container {holder}")]
+    NameInUse { name: String, holder: String },
+    #[error("container {0} is still starting")]
+    Starting(String),
+    #[error("{}: {}", path.display(), os_message(source))]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            StoreError::Io { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The 12-digit form of an id that Docker shows.
+pub fn short_id(id: &str) -> &str {
+    &id[..12.min(id.len())]
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Record {
@@ -30,23 +68,11 @@ pub struct Record {
     pub starting: bool,
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
-    move |e| Error::Io {
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |e| StoreError::Io {
         path: path.to_path_buf(),
         source: e,
     }
-}
-
-/// Start time of a live process (in clock ticks since boot), None when it does not exist or
-/// has already exited (a zombie waiting to be reaped is not alive).
-pub fn process_start_time(pid: i32) -> Option<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    let mut fields = stat[stat.rfind(')')? + 2..].split(' ');
-    if fields.next()? == "Z" {
-        return None;
-    }
-    fields.nth(18)?.parse().ok()
 }
 
 impl Record {
@@ -117,6 +143,20 @@ impl Store {
         Store { root: root.into() }
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The directory of a container's own files (bound into it: hosts, resolv.conf).
+    pub fn files_dir(&self, id: &str) -> PathBuf {
+        self.root.join("files").join(id)
+    }
+
+    /// Where address leases live, one directory per bridge.
+    pub fn leases_root(&self) -> PathBuf {
+        self.root.join("leases")
+    }
+
     fn containers(&self) -> PathBuf {
         self.root.join("containers")
     }
@@ -139,10 +179,10 @@ impl Store {
                         .and_then(|t| t.to_str().map(String::from));
                     if let Some(holder) = holder.as_deref().and_then(|h| self.load(h)) {
                         if holder.is_alive() {
-                            return Err(Error::invalid(format!(
-                                "the container name {name:?} is already in use by container {}",
-                                &holder.id[..12.min(holder.id.len())]
-                            )));
+                            return Err(StoreError::NameInUse {
+                                name: name.to_string(),
+                                holder: short_id(&holder.id).to_string(),
+                            });
                         }
                     }
                     // A stale claim (its container is gone): take it over.
@@ -199,7 +239,7 @@ impl Store {
     pub fn find(&self, key: &str) -> Result<Record> {
         let rec = self.find_any(key)?;
         if rec.starting {
-            return Err(Error::State(format!("container {key} is still starting")));
+            return Err(StoreError::Starting(key.to_string()));
         }
         Ok(rec)
     }
@@ -223,10 +263,11 @@ impl Store {
         };
         match matches.len() {
             1 => Ok(matches.into_iter().next().expect("one match")),
-            0 => Err(Error::invalid(format!("no such container: {key}"))),
-            n => Err(Error::invalid(format!(
-                "{key} matches {n} containers: use more of the id"
-            ))),
+            0 => Err(StoreError::NoSuchContainer(key.to_string())),
+            count => Err(StoreError::Ambiguous {
+                key: key.to_string(),
+                count,
+            }),
         }
     }
 }

@@ -260,7 +260,14 @@ static void test_container_null_args(void)
 	CHECK_NULL_ARG(container_open(NULL, &untouched), "name_or_id");
 	CHECK(untouched == (container *)&c);
 	CHECK_NULL_ARG(container_open("abi-test-none", NULL), "out");
-	CHECK_NULL_ARG(container_list(buf, sizeof buf, NULL), "out_len");
+	CHECK_NULL_ARG(container_list_new(NULL), "out");
+	CHECK_NULL_ARG(container_list_count(NULL, &len), "list");
+	CHECK_NULL_ARG(container_list_id(NULL, 0, buf, sizeof buf, &len), "list");
+	CHECK_NULL_ARG(container_list_name(NULL, 0, buf, sizeof buf, &len), "list");
+	CHECK_NULL_ARG(container_list_command(NULL, 0, buf, sizeof buf, &len), "list");
+	CHECK_NULL_ARG(container_list_pid(NULL, 0, &value), "list");
+	CHECK_NULL_ARG(container_list_created(NULL, 0, &counter), "list");
+	container_list_free(NULL);
 
 	CHECK(value == -1 && counter == 77 && !flag); /* outputs untouched on failure */
 
@@ -271,9 +278,24 @@ static void test_container_null_args(void)
 	len = 0;
 	CHECK_STATUS(container_id(c, NULL, 0, &len), RT_STATUS_BUFFER_TOO_SMALL);
 	CHECK(len == 64);
-	len = 12345;
-	CHECK_STATUS(container_list(NULL, 0, &len), RT_STATUS_BUFFER_TOO_SMALL);
-	CHECK(len != 12345);
+	/* a list: its count, and an index past it refused */
+	{
+		container_list *list = NULL;
+		size_t count = 12345;
+		CHECK_STATUS(container_list_new(&list), RT_STATUS_OK);
+		CHECK_NULL_ARG(container_list_count(list, NULL), "out_count");
+		CHECK_STATUS(container_list_count(list, &count), RT_STATUS_OK);
+		CHECK(count != 12345);
+		CHECK_STATUS(container_list_id(list, count, buf, sizeof buf, &len), RT_STATUS_INVALID_ARG);
+		CHECK_MESSAGE("out of range");
+		CHECK_STATUS(container_list_pid(list, count, &value), RT_STATUS_INVALID_ARG);
+		if (count > 0) {
+			CHECK_STATUS(container_list_id(list, 0, NULL, 0, &len), RT_STATUS_BUFFER_TOO_SMALL);
+			CHECK(len == 64);
+			CHECK_NULL_ARG(container_list_pid(list, 0, NULL), "out_pid");
+		}
+		container_list_free(list);
+	}
 
 	/* runtime_cleanup's counter is optional */
 	CHECK_STATUS(runtime_cleanup(NULL), RT_STATUS_OK);
@@ -427,7 +449,7 @@ static void test_validation(void)
 
 	/* container_open: unknown names fail and leave *out alone */
 	c = NULL;
-	CHECK(container_open("abi-test-no-such-container", &c) != RT_STATUS_OK);
+	CHECK_STATUS(container_open("abi-test-no-such-container", &c), RT_STATUS_NO_SUCH_CONTAINER);
 	CHECK_MESSAGE("abi-test-no-such-container");
 	CHECK(c == NULL);
 	CHECK_STATUS(container_open("\xff", &c), RT_STATUS_INVALID_UTF8);
@@ -698,6 +720,38 @@ static char proc_state(int pid)
 	return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
 }
 
+/*
+ * The pid container_list_new lists for id (0 when it is not listed), reading every entry's
+ * fields on the way.
+ */
+static int listed_pid(const char *id)
+{
+	container_list *list = NULL;
+	size_t count = 0;
+	int found = 0;
+
+	CHECK_STATUS(container_list_new(&list), RT_STATUS_OK);
+	CHECK_STATUS(container_list_count(list, &count), RT_STATUS_OK);
+	for (size_t i = 0; i < count; i++) {
+		char entry_id[65], name[80], command[256];
+		size_t len = 0;
+		uint64_t created = 0;
+		int pid = 0;
+
+		CHECK_STATUS(container_list_id(list, i, entry_id, sizeof entry_id, &len), RT_STATUS_OK);
+		CHECK(len == 64);
+		CHECK_STATUS(container_list_name(list, i, name, sizeof name, &len), RT_STATUS_OK);
+		CHECK_STATUS(container_list_command(list, i, command, sizeof command, &len), RT_STATUS_OK);
+		CHECK_STATUS(container_list_pid(list, i, &pid), RT_STATUS_OK);
+		CHECK_STATUS(container_list_created(list, i, &created), RT_STATUS_OK);
+		CHECK(pid > 0 && created > 0);
+		if (strncmp(entry_id, id, strlen(id)) == 0)
+			found = pid;
+	}
+	container_list_free(list);
+	return found;
+}
+
 /* Limits, counters, exec, open, list and stop on a running container. */
 static void test_running_container_api(void)
 {
@@ -764,9 +818,7 @@ static void test_running_container_api(void)
 	CHECK_MESSAGE("/bin/nope");
 
 	/* listed, and openable by id and by a unique prefix; freeing that handle keeps it running */
-	len = 0;
-	CHECK_STATUS(container_list(buf, sizeof buf, &len), RT_STATUS_OK);
-	CHECK(strstr(buf, id) != NULL);
+	CHECK(listed_pid(id) == pid);
 	CHECK_STATUS(container_open(id, &opened), RT_STATUS_OK);
 	if (opened != NULL) {
 		CHECK_STATUS(container_pid(opened, &other_pid), RT_STATUS_OK);
@@ -793,8 +845,7 @@ static void test_running_container_api(void)
 	CHECK_STATUS(container_oom_killed(c, &oom), RT_STATUS_OK);
 	CHECK(!oom);
 	CHECK_STATUS(container_stop(c, 0), RT_STATUS_STATE);
-	CHECK_STATUS(container_list(buf, sizeof buf, &len), RT_STATUS_OK);
-	CHECK(strstr(buf, id) == NULL);
+	CHECK(listed_pid(id) == 0);
 	container_free(c);
 }
 

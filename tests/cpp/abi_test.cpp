@@ -53,7 +53,7 @@ void check(bool ok, const char *what, const char *file, int line) {
     do {                                                                                            \
         bool threw_ = false;                                                                        \
         try {                                                                                       \
-            expr;                                                                                   \
+            (void)(expr);                                                                           \
         } catch (const rt::Error &e_) {                                                             \
             threw_ = true;                                                                          \
             err = e_;                                                                               \

@@ -11,9 +11,6 @@ mod resources;
 mod v1;
 mod v2;
 
-#[cfg(test)]
-mod tests;
-
 use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,8 +30,12 @@ pub const PARENT: &str = "docker-run";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
-    #[error("{0}")]
-    Invalid(String),
+    #[error("invalid cgroup name '{0}'")]
+    InvalidName(String),
+    #[error("memory-swap {0} needs a memory limit as well")]
+    SwapWithoutMemory(i64),
+    #[error("memory-swap {swap} is below memory {memory}: it counts memory plus swap")]
+    SwapBelowMemory { swap: i64, memory: i64 },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -64,6 +65,10 @@ pub enum CgroupError {
     UnknownLayout { path: PathBuf, magic: i64 },
     #[error("{path}: unexpected content '{content}'")]
     Parse { path: PathBuf, content: String },
+    #[error("unknown stat {0:?}: use memory.usage, memory.peak, cpu.usage or pids.current")]
+    UnknownStat(String),
+    #[error("stat {0} is not available on this host")]
+    StatUnavailable(&'static str),
 }
 
 impl CgroupError {
@@ -79,13 +84,17 @@ impl CgroupError {
             CgroupError::Io { source, .. } | CgroupError::Write { source, .. } => {
                 source.raw_os_error()
             }
-            CgroupError::Invalid(_)
+            CgroupError::InvalidName(_)
+            | CgroupError::SwapWithoutMemory(_)
+            | CgroupError::SwapBelowMemory { .. }
             | CgroupError::InvalidValue { .. }
             | CgroupError::UnknownKey { .. }
             | CgroupError::ControllerMissing(_)
             | CgroupError::NotSupported { .. }
             | CgroupError::UnknownLayout { .. }
-            | CgroupError::Parse { .. } => None,
+            | CgroupError::Parse { .. }
+            | CgroupError::UnknownStat(_)
+            | CgroupError::StatUnavailable(_) => None,
         }
     }
 }
@@ -103,6 +112,20 @@ pub struct Stats {
     pub cpu_usage_ns: Option<u64>,
     /// Tasks in the cgroup (pids.current).
     pub pids_current: Option<u64>,
+}
+
+impl Stats {
+    /// A counter by its C API name: "memory.usage", "memory.peak", "cpu.usage", "pids.current".
+    pub fn get(&self, name: &str) -> Result<u64> {
+        let (name, value) = match name {
+            "memory.usage" => ("memory.usage", self.memory_usage),
+            "memory.peak" => ("memory.peak", self.memory_peak),
+            "cpu.usage" => ("cpu.usage", self.cpu_usage_ns),
+            "pids.current" => ("pids.current", self.pids_current),
+            other => return Err(CgroupError::UnknownStat(other.to_string())),
+        };
+        value.ok_or(CgroupError::StatUnavailable(name))
+    }
 }
 
 /// One container's cgroup in one backend (youki's `CgroupManager`, crun's manager table).
@@ -141,17 +164,73 @@ pub struct Cgroup {
     owned: bool,
 }
 
-impl Cgroup {
-    /// Creates `name` under the default root with the limits in `res`.
-    pub fn create(name: &str, res: &Resources) -> Result<Cgroup> {
-        Cgroup::create_at(Path::new(DEFAULT_ROOT), name, res)
+/// Where container cgroups are made: a cgroup root and its layout, detected at use unless
+/// given. Passed in, so that tests and other hosts can point elsewhere.
+#[derive(Debug, Clone)]
+pub struct Root {
+    path: PathBuf,
+    layout: Option<Layout>,
+    /// Fills a new directory with interface files, as the kernel does (fake trees in tests).
+    populate: Option<fn(&Path) -> std::io::Result<()>>,
+}
+
+impl Default for Root {
+    fn default() -> Self {
+        Root::new(DEFAULT_ROOT)
+    }
+}
+
+impl Root {
+    /// A cgroup root whose layout is detected when a cgroup is made or opened.
+    pub fn new(path: impl Into<PathBuf>) -> Root {
+        Root {
+            path: path.into(),
+            layout: None,
+            populate: None,
+        }
     }
 
-    /// Creates `name` under the cgroup root `root`. Fails, leaving nothing behind, when a
-    /// controller the limits need is missing, a value is refused, or the cgroup exists.
-    pub fn create_at(root: &Path, name: &str, res: &Resources) -> Result<Cgroup> {
-        let layout = detect(root)?;
-        Cgroup::create_with(root, layout, name, res, &|_| Ok(()))
+    /// A cgroup root of a known layout.
+    pub fn with_layout(path: impl Into<PathBuf>, layout: Layout) -> Root {
+        Root {
+            layout: Some(layout),
+            ..Root::new(path)
+        }
+    }
+
+    /// A directory tree shaped like a cgroup root, whose new directories `populate` fills.
+    #[cfg(test)]
+    pub(crate) fn fake(
+        path: impl Into<PathBuf>,
+        layout: Layout,
+        populate: fn(&Path) -> std::io::Result<()>,
+    ) -> Root {
+        let root = Root {
+            populate: Some(populate),
+            ..Root::with_layout(path, layout)
+        };
+        fake_fs::register(&root.path);
+        root
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn layout(&self) -> Result<Layout> {
+        match self.layout {
+            Some(l) => Ok(l),
+            None => detect(&self.path),
+        }
+    }
+}
+
+impl Cgroup {
+    /// Creates `name` under `root` with the limits in `res`. Fails, leaving nothing behind,
+    /// when a controller the limits need is missing, a value is refused, or the cgroup exists.
+    pub fn create(root: &Root, name: &str, res: &Resources) -> Result<Cgroup> {
+        let populate = |dir: &Path| root.populate.map_or(Ok(()), |f| f(dir));
+        Cgroup::create_with(&root.path, root.layout()?, name, res, &populate)
     }
 
     pub(crate) fn create_with(
@@ -178,13 +257,8 @@ impl Cgroup {
 
     /// Attaches to the existing cgroup of container `name` (for update/stats from another
     /// process). Dropping the handle leaves the cgroup in place.
-    pub fn open(name: &str) -> Result<Cgroup> {
-        Cgroup::open_at(Path::new(DEFAULT_ROOT), name)
-    }
-
-    pub fn open_at(root: &Path, name: &str) -> Result<Cgroup> {
-        let layout = detect(root)?;
-        Cgroup::open_with(root, layout, name)
+    pub fn open(root: &Root, name: &str) -> Result<Cgroup> {
+        Cgroup::open_with(&root.path, root.layout()?, name)
     }
 
     pub(crate) fn open_with(root: &Path, layout: Layout, name: &str) -> Result<Cgroup> {
@@ -334,9 +408,7 @@ fn check_name(name: &str) -> Result<()> {
         || name.len() > 200
         || name.contains(['/', '\0', '\n'])
     {
-        return Err(CgroupError::Invalid(format!(
-            "invalid cgroup name '{name}'"
-        )));
+        return Err(CgroupError::InvalidName(name.to_string()));
     }
     Ok(())
 }
@@ -424,12 +496,39 @@ pub(crate) fn mkdir(path: &Path, hook: MkdirHook<'_>) -> Result<bool> {
     }
 }
 
+/// Fake cgroup trees (`Root::fake`) behave like cgroupfs, whose rmdir takes a directory's
+/// interface files with it: theirs are removed by hand before the rmdir.
+#[cfg(test)]
+pub(crate) mod fake_fs {
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    static ROOTS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+    pub(crate) fn register(root: &Path) {
+        ROOTS.lock().unwrap().push(root.to_path_buf());
+    }
+
+    /// Removes the plain files in `dir` if it is under a fake root.
+    pub(crate) fn clear(dir: &Path) {
+        if ROOTS.lock().unwrap().iter().any(|r| dir.starts_with(r)) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if entry.path().is_file() {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+    }
+}
+
 /// Removes a cgroup directory, retrying for about a second while the kernel still counts
 /// exiting tasks (EBUSY). A missing directory is fine.
 pub(crate) fn rmdir(path: &Path) -> Result<()> {
     // Exiting tasks usually leave within a millisecond: start short, back off to 50 ms.
     let mut waited = Duration::ZERO;
     let mut pause = Duration::from_micros(250);
+    #[cfg(test)]
+    fake_fs::clear(path);
     loop {
         match std::fs::remove_dir(path) {
             Ok(()) => return Ok(()),
@@ -448,3 +547,6 @@ pub(crate) fn rmdir(path: &Path) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -182,14 +182,13 @@ impl Resources {
         if let Some(sw) = self.memory_swap.filter(|&sw| sw != -1) {
             match self.memory {
                 None | Some(-1) => {
-                    return Err(CgroupError::Invalid(format!(
-                        "memory-swap {sw} needs a memory limit as well"
-                    )));
+                    return Err(CgroupError::SwapWithoutMemory(sw));
                 }
                 Some(mem) if sw < mem => {
-                    return Err(CgroupError::Invalid(format!(
-                        "memory-swap {sw} is below memory {mem}: it counts memory plus swap"
-                    )));
+                    return Err(CgroupError::SwapBelowMemory {
+                        swap: sw,
+                        memory: mem,
+                    });
                 }
                 Some(_) => {}
             }
@@ -263,150 +262,197 @@ pub fn set_limit_on(
     set_key(host, res, key, value)
 }
 
+/// Why a value is refused: a reason for the caller, or a host file that could not be read.
+enum Refusal {
+    Reason(String),
+    Host(CgroupError),
+}
+
+impl From<String> for Refusal {
+    fn from(reason: String) -> Self {
+        Refusal::Reason(reason)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(reason: &str) -> Self {
+        Refusal::Reason(reason.to_string())
+    }
+}
+
+impl From<CgroupError> for Refusal {
+    fn from(e: CgroupError) -> Self {
+        Refusal::Host(e)
+    }
+}
+
+type Checked<T = ()> = Result<T, Refusal>;
+
+/// Parses `value` for `key` into `res`: one function per kind of limit; a refusal names the
+/// key and the value.
 pub(crate) fn set_key(
     host: &HostInfo,
     res: &mut Resources,
     key: Key,
     value: &str,
 ) -> Result<(), CgroupError> {
-    let bad = |reason: &str| CgroupError::InvalidValue {
-        key: key.as_str().to_string(),
-        value: value.to_string(),
-        reason: reason.to_string(),
-    };
     let v = value.trim();
-    match key {
-        Key::Memory => {
-            let mem = parse_limit_size(v).map_err(|r| bad(&r))?;
-            if mem != -1 && mem < MIN_MEMORY {
-                return Err(bad("the minimum memory limit is 6m"));
-            }
-            if let Some(sw) = res
-                .memory_swap
-                .filter(|&sw| sw != -1 && mem != -1 && mem > sw)
-            {
-                return Err(bad(&format!("above the memory-swap limit {sw}")));
-            }
-            res.memory = Some(mem);
+    let result = match key {
+        Key::Memory => set_memory(res, v),
+        Key::MemorySwap => set_memory_swap(res, v),
+        Key::Cpus => set_cpus(host, res, v),
+        Key::CpuPeriod => in_range(
+            v,
+            1000..=1_000_000,
+            "must be between 1000 and 1000000 microseconds",
+        )
+        .map(|p| res.cpu_period = Some(p as u64)),
+        Key::CpuQuota => set_cpu_quota(res, v),
+        Key::CpuShares => in_range(v, 2..=262_144, "must be between 2 and 262144")
+            .map(|s| res.cpu_shares = Some(s as u64)),
+        Key::CpusetCpus => set_cpuset_cpus(host, res, v),
+        Key::CpusetMems => set_cpuset_mems(host, res, v),
+        Key::PidsLimit => set_pids_limit(res, v),
+        Key::BlkioWeight => in_range(v, 10..=1000, "must be between 10 and 1000")
+            .map(|w| res.blkio_weight = Some(w as u64)),
+        Key::DeviceReadBps => set_throttle(&mut res.device_read_bps, v),
+        Key::DeviceWriteBps => set_throttle(&mut res.device_write_bps, v),
+    };
+    result.map_err(|r| match r {
+        Refusal::Reason(reason) => CgroupError::InvalidValue {
+            key: key.as_str().to_string(),
+            value: value.to_string(),
+            reason,
+        },
+        Refusal::Host(e) => e,
+    })
+}
+
+/// An integer within `range`.
+fn in_range(v: &str, range: std::ops::RangeInclusive<i64>, why: &str) -> Checked<i64> {
+    let n = parse_int(v)?;
+    if !range.contains(&n) {
+        return Err(why.into());
+    }
+    Ok(n)
+}
+
+fn set_memory(res: &mut Resources, v: &str) -> Checked {
+    let mem = parse_limit_size(v)?;
+    if mem != -1 && mem < MIN_MEMORY {
+        return Err("the minimum memory limit is 6m".into());
+    }
+    if let Some(sw) = res
+        .memory_swap
+        .filter(|&sw| sw != -1 && mem != -1 && mem > sw)
+    {
+        return Err(format!("above the memory-swap limit {sw}").into());
+    }
+    res.memory = Some(mem);
+    Ok(())
+}
+
+fn set_memory_swap(res: &mut Resources, v: &str) -> Checked {
+    let sw = parse_limit_size(v)?;
+    if sw != -1 {
+        if sw < MIN_MEMORY {
+            return Err("the minimum memory limit is 6m".into());
         }
-        Key::MemorySwap => {
-            let sw = parse_limit_size(v).map_err(|r| bad(&r))?;
-            if sw != -1 {
-                if sw < MIN_MEMORY {
-                    return Err(bad("the minimum memory limit is 6m"));
-                }
-                if let Some(mem) = res.memory.filter(|&m| m != -1 && sw < m) {
-                    return Err(bad(&format!(
-                        "below the memory limit {mem} (memory-swap is memory plus swap)"
-                    )));
-                }
-            }
-            res.memory_swap = Some(sw);
+        if let Some(mem) = res.memory.filter(|&m| m != -1 && sw < m) {
+            let why = format!("below the memory limit {mem} (memory-swap is memory plus swap)");
+            return Err(why.into());
         }
-        Key::Cpus => {
-            let (num, den) = parse_decimal(v).map_err(|r| bad(&r))?;
-            if num == 0 {
-                return Err(bad("must be greater than 0"));
-            }
-            let ncpu = host_cpu_count(host)?;
-            if num > u128::from(ncpu) * den {
-                return Err(bad(&format!("this host has only {ncpu} cpus")));
-            }
-            let period = res.cpu_period.unwrap_or(DEFAULT_CPU_PERIOD);
-            let quota = num * u128::from(period) / den;
-            if quota < 1000 {
-                return Err(bad("too small: the cpu quota would be below 1ms"));
-            }
-            res.cpu_quota = Some(i64::try_from(quota).map_err(|_| bad("too large"))?);
-            res.cpu_period = Some(period);
-        }
-        Key::CpuPeriod => {
-            let p = parse_int(v).map_err(|r| bad(&r))?;
-            if !(1000..=1_000_000).contains(&p) {
-                return Err(bad("must be between 1000 and 1000000 microseconds"));
-            }
-            res.cpu_period = Some(p as u64);
-        }
-        Key::CpuQuota => {
-            let q = parse_int(v).map_err(|r| bad(&r))?;
-            if q != -1 && q < 1000 {
-                return Err(bad(
-                    "must be at least 1000 microseconds, or -1 for unlimited",
-                ));
-            }
-            res.cpu_quota = Some(q);
-        }
-        Key::CpuShares => {
-            let s = parse_int(v).map_err(|r| bad(&r))?;
-            if !(2..=262_144).contains(&s) {
-                return Err(bad("must be between 2 and 262144"));
-            }
-            res.cpu_shares = Some(s as u64);
-        }
-        Key::CpusetCpus => {
-            let want = parse_list(v).map_err(|r| bad(&r))?;
-            let online = read_host_list(&host.cpu_online)?;
-            if let Some(cpu) = first_missing(&want, &online) {
-                return Err(bad(&format!(
-                    "cpu {cpu} does not exist on this host (online: {})",
-                    format_list(&online)
-                )));
-            }
-            res.cpuset_cpus = Some(v.to_string());
-        }
-        Key::CpusetMems => {
-            let want = parse_list(v).map_err(|r| bad(&r))?;
-            // Kernels without NUMA have no node directory: node 0 is the only one.
-            let online = match std::fs::read_to_string(&host.node_online) {
-                Ok(s) => parse_list(s.trim()).map_err(|reason| CgroupError::Parse {
-                    path: host.node_online.clone(),
-                    content: format!("{} ({reason})", s.trim()),
-                })?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![(0, 0)],
-                Err(source) => {
-                    return Err(CgroupError::Io {
-                        path: host.node_online.clone(),
-                        source,
-                    });
-                }
-            };
-            if let Some(node) = first_missing(&want, &online) {
-                return Err(bad(&format!(
-                    "memory node {node} does not exist on this host (online: {})",
-                    format_list(&online)
-                )));
-            }
-            res.cpuset_mems = Some(v.to_string());
-        }
-        Key::PidsLimit => {
-            let n = parse_int(v).map_err(|r| bad(&r))?;
-            if n == 0 || n < -1 {
-                return Err(bad("must be positive, or -1 for unlimited"));
-            }
-            res.pids_limit = Some(n);
-        }
-        Key::BlkioWeight => {
-            let w = parse_int(v).map_err(|r| bad(&r))?;
-            if !(10..=1000).contains(&w) {
-                return Err(bad("must be between 10 and 1000"));
-            }
-            res.blkio_weight = Some(w as u64);
-        }
-        Key::DeviceReadBps | Key::DeviceWriteBps => {
-            let dev = parse_throttle(v).map_err(|r| bad(&r))?;
-            let list = if key == Key::DeviceReadBps {
-                &mut res.device_read_bps
-            } else {
-                &mut res.device_write_bps
-            };
-            match list
-                .iter_mut()
-                .find(|d| d.major == dev.major && d.minor == dev.minor)
-            {
-                Some(existing) => *existing = dev,
-                None => list.push(dev),
-            }
-        }
+    }
+    res.memory_swap = Some(sw);
+    Ok(())
+}
+
+/// CPUs as a decimal, turned into a quota of the current (or default) period.
+fn set_cpus(host: &HostInfo, res: &mut Resources, v: &str) -> Checked {
+    let (num, den) = parse_decimal(v)?;
+    if num == 0 {
+        return Err("must be greater than 0".into());
+    }
+    let ncpu = host_cpu_count(host)?;
+    if num > u128::from(ncpu) * den {
+        return Err(format!("this host has only {ncpu} cpus").into());
+    }
+    let period = res.cpu_period.unwrap_or(DEFAULT_CPU_PERIOD);
+    let quota = num * u128::from(period) / den;
+    if quota < 1000 {
+        return Err("too small: the cpu quota would be below 1ms".into());
+    }
+    res.cpu_quota = Some(i64::try_from(quota).map_err(|_| "too large")?);
+    res.cpu_period = Some(period);
+    Ok(())
+}
+
+fn set_cpu_quota(res: &mut Resources, v: &str) -> Checked {
+    let q = parse_int(v)?;
+    if q != -1 && q < 1000 {
+        return Err("must be at least 1000 microseconds, or -1 for unlimited".into());
+    }
+    res.cpu_quota = Some(q);
+    Ok(())
+}
+
+fn set_cpuset_cpus(host: &HostInfo, res: &mut Resources, v: &str) -> Checked {
+    let want = parse_list(v)?;
+    let online = read_host_list(&host.cpu_online)?;
+    if let Some(cpu) = first_missing(&want, &online) {
+        let online = format_list(&online);
+        return Err(format!("cpu {cpu} does not exist on this host (online: {online})").into());
+    }
+    res.cpuset_cpus = Some(v.to_string());
+    Ok(())
+}
+
+/// The host's online memory nodes; kernels without NUMA have no node directory: node 0 is
+/// the only one.
+fn online_nodes(host: &HostInfo) -> Result<Vec<(u32, u32)>, CgroupError> {
+    match std::fs::read_to_string(&host.node_online) {
+        Ok(s) => parse_list(s.trim()).map_err(|reason| CgroupError::Parse {
+            path: host.node_online.clone(),
+            content: format!("{} ({reason})", s.trim()),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(vec![(0, 0)]),
+        Err(source) => Err(CgroupError::Io {
+            path: host.node_online.clone(),
+            source,
+        }),
+    }
+}
+
+fn set_cpuset_mems(host: &HostInfo, res: &mut Resources, v: &str) -> Checked {
+    let want = parse_list(v)?;
+    let online = online_nodes(host)?;
+    if let Some(node) = first_missing(&want, &online) {
+        let online = format_list(&online);
+        let why = format!("memory node {node} does not exist on this host (online: {online})");
+        return Err(why.into());
+    }
+    res.cpuset_mems = Some(v.to_string());
+    Ok(())
+}
+
+fn set_pids_limit(res: &mut Resources, v: &str) -> Checked {
+    let n = parse_int(v)?;
+    if n == 0 || n < -1 {
+        return Err("must be positive, or -1 for unlimited".into());
+    }
+    res.pids_limit = Some(n);
+    Ok(())
+}
+
+/// Adds a device's bandwidth limit, or replaces that device's.
+fn set_throttle(list: &mut Vec<ThrottleDevice>, v: &str) -> Checked {
+    let dev = parse_throttle(v)?;
+    match list
+        .iter_mut()
+        .find(|d| d.major == dev.major && d.minor == dev.minor)
+    {
+        Some(existing) => *existing = dev,
+        None => list.push(dev),
     }
     Ok(())
 }

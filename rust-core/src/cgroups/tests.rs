@@ -6,7 +6,6 @@
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitStatus, waitpid};
@@ -14,32 +13,12 @@ use nix::unistd::{ForkResult, Pid, fork, pipe};
 
 use super::*;
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
+/// A cgroup name of this test run: test-<pid>-<n>.
 pub(super) fn unique_name() -> String {
-    format!(
-        "test-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
+    crate::test_utils::unique_name("test")
 }
 
-/// A scratch directory removed on drop.
-pub(super) struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub(super) fn new() -> TempDir {
-        let p = std::env::temp_dir().join(format!("cgfake-{}", unique_name()));
-        std::fs::create_dir_all(&p).expect("create temp dir");
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub(super) use crate::test_utils::TempDir;
 
 pub(super) fn put(path: &Path, content: &str) {
     std::fs::write(path, content).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -51,12 +30,8 @@ pub(super) fn cat(path: &Path) -> String {
 
 const ROOT: &str = DEFAULT_ROOT;
 
-/// True when the real-host tests can run: root on a v1 (Legacy or Hybrid) host.
+/// True when the real-host tests can run: a v1 (Legacy or Hybrid) host (they are root tests).
 fn v1_host() -> bool {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: needs root");
-        return false;
-    }
     match detect(Path::new(ROOT)) {
         Ok(l) if !l.is_v2() => true,
         other => {
@@ -225,6 +200,7 @@ fn proc_cgroup(pid: i32, controller: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
 fn real_limits_read_back_and_remove() {
     if !v1_host() {
         return;
@@ -241,7 +217,7 @@ fn real_limits_read_back_and_remove() {
     if memsw_supported() {
         pairs.push(("memory-swap", "128m"));
     }
-    let cg = Cgroup::create_at(Path::new(ROOT), &name, &res(&pairs)).unwrap();
+    let cg = Cgroup::create(&Root::new(ROOT), &name, &res(&pairs)).unwrap();
     assert!(!cg.layout().is_v2());
     assert_eq!(cg.get("memory").unwrap(), (64u64 << 20).to_string());
     if memsw_supported() {
@@ -294,13 +270,14 @@ fn real_limits_read_back_and_remove() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
 fn real_add_pid_and_stats() {
     if !v1_host() {
         return;
     }
     let name = unique_name();
-    let cg = Cgroup::create_at(
-        Path::new(ROOT),
+    let cg = Cgroup::create(
+        &Root::new(ROOT),
         &name,
         &res(&[("memory", "256m"), ("pids-limit", "20")]),
     )
@@ -343,6 +320,7 @@ fn real_add_pid_and_stats() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
 fn real_live_update() {
     if !v1_host() {
         return;
@@ -354,7 +332,7 @@ fn real_live_update() {
     if swap {
         pairs.push(("memory-swap", "64m"));
     }
-    let cg = Cgroup::create_at(Path::new(ROOT), &name, &res(&pairs)).unwrap();
+    let cg = Cgroup::create(&Root::new(ROOT), &name, &res(&pairs)).unwrap();
     let mut child = Child::fork(Action::Touch(8 << 20));
     cg.add_pid(child.pid()).unwrap();
     child.start();
@@ -418,6 +396,7 @@ fn real_live_update() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
 fn real_device_throttle() {
     if !v1_host() {
         return;
@@ -439,8 +418,8 @@ fn real_device_throttle() {
         eprintln!("skipped: no block device");
         return;
     };
-    let cg = Cgroup::create_at(
-        Path::new(ROOT),
+    let cg = Cgroup::create(
+        &Root::new(ROOT),
         &name,
         &res(&[("device-read-bps", &format!("{dev} 1m"))]),
     )
@@ -459,6 +438,7 @@ fn real_device_throttle() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
 fn real_failures_leave_nothing_behind() {
     if !v1_host() {
         return;
@@ -470,7 +450,7 @@ fn real_failures_leave_nothing_behind() {
         cpuset_cpus: Some("63".into()),
         ..Default::default()
     };
-    let e = Cgroup::create_at(Path::new(ROOT), &name, &bad).unwrap_err();
+    let e = Cgroup::create(&Root::new(ROOT), &name, &bad).unwrap_err();
     assert!(
         e.to_string().contains("cpuset.cpus") && e.errno().is_some(),
         "{e}"
@@ -482,7 +462,7 @@ fn real_failures_leave_nothing_behind() {
         memory_swap: Some(64 << 20),
         ..Default::default()
     };
-    assert!(Cgroup::create_at(Path::new(ROOT), &name, &bad).is_err());
+    assert!(Cgroup::create(&Root::new(ROOT), &name, &bad).is_err());
     assert_gone(&name);
 
     // A feature missing on this host (if it is missing) fails cleanly too.
@@ -490,15 +470,15 @@ fn real_failures_leave_nothing_behind() {
         blkio_weight: Some(500),
         ..Default::default()
     };
-    match Cgroup::create_at(Path::new(ROOT), &name, &blkio) {
+    match Cgroup::create(&Root::new(ROOT), &name, &blkio) {
         Ok(cg) => cg.remove().unwrap(),
         Err(e) => assert!(e.to_string().contains("not supported on this host"), "{e}"),
     }
     assert_gone(&name);
 
     // A name collision fails and leaves the existing cgroup alone.
-    let first = Cgroup::create_at(Path::new(ROOT), &name, &Resources::default()).unwrap();
-    let e = Cgroup::create_at(Path::new(ROOT), &name, &Resources::default()).unwrap_err();
+    let first = Cgroup::create(&Root::new(ROOT), &name, &Resources::default()).unwrap();
+    let e = Cgroup::create(&Root::new(ROOT), &name, &Resources::default()).unwrap_err();
     assert_eq!(e.errno(), Some(libc::EEXIST), "{e}");
     for p in first.paths() {
         assert!(p.is_dir(), "{} removed by the failed create", p.display());
@@ -506,18 +486,19 @@ fn real_failures_leave_nothing_behind() {
     first.remove().unwrap();
     assert_gone(&name);
 
-    assert!(Cgroup::create_at(Path::new(ROOT), "../escape", &Resources::default()).is_err());
+    assert!(Cgroup::create(&Root::new(ROOT), "../escape", &Resources::default()).is_err());
 }
 
 #[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
 fn real_drop_removes_and_open_does_not() {
     if !v1_host() {
         return;
     }
     let name = unique_name();
     {
-        let cg = Cgroup::create_at(Path::new(ROOT), &name, &res(&[("memory", "48m")])).unwrap();
-        let other = Cgroup::open_at(Path::new(ROOT), &name).unwrap();
+        let cg = Cgroup::create(&Root::new(ROOT), &name, &res(&[("memory", "48m")])).unwrap();
+        let other = Cgroup::open(&Root::new(ROOT), &name).unwrap();
         assert_eq!(other.get("memory").unwrap(), (48u64 << 20).to_string());
         assert_eq!(other.paths(), cg.paths());
         assert_eq!(other.restricts_devices(), cg.restricts_devices());
@@ -525,11 +506,11 @@ fn real_drop_removes_and_open_does_not() {
         assert!(cg.paths().iter().all(|p| p.is_dir()));
     }
     assert_gone(&name);
-    let e = Cgroup::open_at(Path::new(ROOT), &name).unwrap_err();
+    let e = Cgroup::open(&Root::new(ROOT), &name).unwrap_err();
     assert_eq!(e.errno(), Some(libc::ENOENT), "{e}");
 
     // commit() keeps the cgroup past drop; open + remove then cleans it up.
-    let mut cg = Cgroup::create_at(Path::new(ROOT), &name, &Resources::default()).unwrap();
+    let mut cg = Cgroup::create(&Root::new(ROOT), &name, &Resources::default()).unwrap();
     cg.commit();
     drop(cg);
     assert!(
@@ -539,7 +520,7 @@ fn real_drop_removes_and_open_does_not() {
             .join(&name)
             .is_dir()
     );
-    Cgroup::open_at(Path::new(ROOT), &name)
+    Cgroup::open(&Root::new(ROOT), &name)
         .unwrap()
         .remove()
         .unwrap();
@@ -547,6 +528,7 @@ fn real_drop_removes_and_open_does_not() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
 fn real_oom_kill_is_reported() {
     if !v1_host() {
         return;
@@ -556,7 +538,7 @@ fn real_oom_kill_is_reported() {
     if memsw_supported() {
         pairs.push(("memory-swap", "32m"));
     }
-    let cg = Cgroup::create_at(Path::new(ROOT), &name, &res(&pairs)).unwrap();
+    let cg = Cgroup::create(&Root::new(ROOT), &name, &res(&pairs)).unwrap();
     let mut child = Child::fork(Action::Touch(100 << 20));
     cg.add_pid(child.pid()).unwrap();
     child.start();
@@ -571,7 +553,7 @@ fn real_oom_kill_is_reported() {
 
     // A plain SIGKILL is not an OOM kill.
     let name = unique_name();
-    let cg = Cgroup::create_at(Path::new(ROOT), &name, &res(&[("memory", "32m")])).unwrap();
+    let cg = Cgroup::create(&Root::new(ROOT), &name, &res(&[("memory", "32m")])).unwrap();
     let mut child = Child::fork(Action::Sleep);
     cg.add_pid(child.pid()).unwrap();
     child.start();
@@ -587,13 +569,10 @@ fn real_oom_kill_is_reported() {
 }
 
 #[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
 fn real_v2_backend_on_the_hugetlb_only_mount() {
     // This host's cgroup2 mount offers no controller we use, but mkdir, cgroup.procs,
     // cpu.stat, the missing-controller check and rmdir are real kernel behaviour.
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: needs root");
-        return;
-    }
     let unified = Path::new(ROOT).join("unified");
     if !matches!(detect(&unified), Ok(Layout::Unified)) {
         eprintln!("skipped: no cgroup2 mount at {}", unified.display());
@@ -606,14 +585,14 @@ fn real_v2_backend_on_the_hugetlb_only_mount() {
     }
     let name = unique_name();
     let dir = unified.join(PARENT).join(&name);
-    let e = Cgroup::create_at(&unified, &name, &res(&[("memory", "64m")])).unwrap_err();
+    let e = Cgroup::create(&Root::new(&unified), &name, &res(&[("memory", "64m")])).unwrap_err();
     assert_eq!(
         e.to_string(),
         "cgroup controller 'memory' not available on this host"
     );
     assert!(!dir.exists());
 
-    let cg = Cgroup::create_at(&unified, &name, &Resources::default()).unwrap();
+    let cg = Cgroup::create(&Root::new(&unified), &name, &Resources::default()).unwrap();
     assert!(cg.layout().is_v2());
     assert_eq!(cg.paths(), vec![dir.clone()]);
     assert!(!cg.restricts_devices());
@@ -633,7 +612,7 @@ fn real_v2_backend_on_the_hugetlb_only_mount() {
     assert!(!cg.oom_killed());
     let e = cg.get("memory").unwrap_err().to_string();
     assert_eq!(e, "cgroup controller 'memory' not available on this host");
-    let opened = Cgroup::open_at(&unified, &name).unwrap();
+    let opened = Cgroup::open(&Root::new(&unified), &name).unwrap();
     assert_eq!(opened.paths(), cg.paths());
     drop(opened);
     child.kill();

@@ -524,7 +524,7 @@ mod tests {
     /// A v1 root with one hierarchy per entry of `hiers`; "cpu,cpuacct" also gets the
     /// cpu and cpuacct symlinks, as on most distributions.
     fn fake_root(hiers: &[&str]) -> TempDir {
-        let t = TempDir::new();
+        let t = TempDir::new("cgfake");
         for h in hiers {
             let d = t.0.join(h);
             std::fs::create_dir(&d).unwrap();

@@ -239,9 +239,7 @@ impl V2Manager {
                     None => read_max(&self.file("memory.max"))?.unwrap_or(-1),
                 };
                 if mem == -1 {
-                    return Err(CgroupError::Invalid(format!(
-                        "memory-swap {sw} needs a memory limit as well"
-                    )));
+                    return Err(CgroupError::SwapWithoutMemory(sw));
                 }
                 (sw - mem).max(0).to_string()
             };
@@ -432,7 +430,7 @@ mod tests {
 
     /// A v2 root offering `controllers`.
     fn fake_root(controllers: &str) -> TempDir {
-        let t = TempDir::new();
+        let t = TempDir::new("cgfake");
         put(&t.0.join("cgroup.controllers"), &format!("{controllers}\n"));
         put(&t.0.join("cgroup.subtree_control"), "");
         put(&t.0.join("cgroup.procs"), "");

@@ -3,10 +3,9 @@
 use std::ffi::{c_char, c_int};
 
 use super::container::{container, container_config};
-use super::{c_str, fail, guard, non_null, non_null_mut, rt_status, write_string};
+use super::{c_str, guard, out_param, try_mut_from_ptr, try_ref_from_ptr, write_string};
 use crate::cgroups;
-use crate::process::Container;
-use crate::spec::ContainerSpec;
+use crate::error::StateError;
 
 /// Sets a resource limit in a configuration. Keys (Docker's flag names): "memory",
 /// "memory-swap", "cpus", "cpu-period", "cpu-quota", "cpu-shares", "cpuset-cpus", "cpuset-mems",
@@ -22,8 +21,8 @@ pub extern "C" fn container_config_set_limit(
     guard(|| {
         let key = c_str(key, "key")?;
         let value = c_str(value, "value")?;
-        let spec = non_null_mut(cfg.cast::<ContainerSpec>(), "cfg")?;
-        cgroups::set_limit(&mut spec.resources, key, value).map_err(crate::Error::from)?;
+        let spec = try_mut_from_ptr!(cfg);
+        cgroups::set_limit(&mut spec.resources, key, value)?;
         Ok(())
     })
 }
@@ -37,7 +36,7 @@ pub extern "C" fn cgroup_set(c: *mut container, key: *const c_char, value: *cons
     guard(|| {
         let key = c_str(key, "key")?;
         let value = c_str(value, "value")?;
-        let c = non_null_mut(c.cast::<Container>(), "c")?;
+        let c = try_mut_from_ptr!(c);
         c.set_limit(key, value)?;
         Ok(())
     })
@@ -56,8 +55,8 @@ pub extern "C" fn cgroup_get(
 ) -> c_int {
     guard(|| {
         let key = c_str(key, "key")?;
-        let c = non_null(c.cast::<Container>(), "c")?;
-        non_null(out_len, "out_len")?;
+        let c = try_ref_from_ptr!(c);
+        out_param(out_len, "out_len")?;
         let value = c.get_limit(key)?;
         write_string(&value, buf, cap, out_len)
     })
@@ -70,29 +69,9 @@ pub extern "C" fn cgroup_get(
 pub extern "C" fn cgroup_stat(c: *const container, name: *const c_char, out: *mut u64) -> c_int {
     guard(|| {
         let name = c_str(name, "name")?;
-        let c = non_null(c.cast::<Container>(), "c")?;
-        let out = non_null_mut(out, "out")?;
-        let stats = c.stats()?;
-        let value = match name {
-            "memory.usage" => stats.memory_usage,
-            "memory.peak" => stats.memory_peak,
-            "cpu.usage" => stats.cpu_usage_ns,
-            "pids.current" => stats.pids_current,
-            _ => {
-                return Err(fail(
-                    rt_status::INVALID_ARG,
-                    format!(
-                        "unknown stat {name:?}: use memory.usage, memory.peak, cpu.usage or pids.current"
-                    ),
-                ));
-            }
-        };
-        *out = value.ok_or_else(|| {
-            fail(
-                rt_status::CGROUP,
-                format!("stat {name} is not available on this host"),
-            )
-        })?;
+        let c = try_ref_from_ptr!(c);
+        let out = out_param(out, "out")?;
+        *out = c.stats()?.get(name)?;
         Ok(())
     })
 }
@@ -102,14 +81,9 @@ pub extern "C" fn cgroup_stat(c: *const container, name: *const c_char, out: *mu
 #[unsafe(no_mangle)]
 pub extern "C" fn container_oom_killed(c: *const container, out: *mut bool) -> c_int {
     guard(|| {
-        let c = non_null(c.cast::<Container>(), "c")?;
-        let out = non_null_mut(out, "out")?;
-        let status = c.exit_status().ok_or_else(|| {
-            fail(
-                rt_status::STATE,
-                "container has not exited (call container_wait first)",
-            )
-        })?;
+        let c = try_ref_from_ptr!(c);
+        let out = out_param(out, "out")?;
+        let status = c.exit_status().ok_or(StateError::NotExited)?;
         *out = status.oom_killed;
         Ok(())
     })

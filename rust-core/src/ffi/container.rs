@@ -1,14 +1,17 @@
 //! container_config_* and container_* exports.
 
-use std::ffi::{OsStr, OsString, c_char, c_int};
+use std::ffi::{OsStr, c_char, c_int};
+use std::net::Ipv4Addr;
 use std::os::unix::ffi::OsStrExt;
 
 use super::{
-    Failure, c_bytes, c_path, c_str, fail, guard, guard_void, non_null, non_null_mut, rt_status,
-    write_out, write_string,
+    Castable, c_bytes, c_path, c_str, fail, guard, guard_void, os_strings, out_param, rt_status,
+    try_mut_from_ptr, try_ref_from_ptr, write_string,
 };
-use crate::process::Container;
-use crate::spec::{self, ContainerSpec, Mount, MountKind};
+use crate::container::{Container, ExecSpec};
+use crate::error::StateError;
+use crate::net;
+use crate::spec::{self, ContainerSpec, Mount, MountKind, NetworkMode, PortMapping, Protocol};
 
 /// A container configuration (opaque). Create with container_config_new, free with
 /// container_config_free. Not thread-safe.
@@ -16,10 +19,18 @@ pub struct container_config {
     _private: [u8; 0],
 }
 
+impl Castable for container_config {
+    type RustType = ContainerSpec;
+}
+
 /// A container (opaque): made from a configuration by container_new, then started, waited for
 /// and freed. Not thread-safe: use one handle from one thread at a time.
 pub struct container {
     _private: [u8; 0],
+}
+
+impl Castable for container {
+    type RustType = Container;
 }
 
 /// UTS namespace (hostname), for container_config_set_namespaces.
@@ -37,44 +48,22 @@ pub const RT_NS_CGROUP: u32 = 32;
 /// Every namespace: the default.
 pub const RT_NS_ALL: u32 = 63;
 
-fn spec_mut<'a>(cfg: *mut container_config) -> Result<&'a mut ContainerSpec, Failure> {
-    non_null_mut(cfg.cast::<ContainerSpec>(), "cfg")
-}
-
-fn container_mut<'a>(c: *mut container) -> Result<&'a mut Container, Failure> {
-    non_null_mut(c.cast::<Container>(), "c")
-}
-
-fn container_ref<'a>(c: *const container) -> Result<&'a Container, Failure> {
-    non_null(c.cast::<Container>(), "c")
-}
-
 /// Creates a configuration with Docker-like defaults: every namespace, hostname "container",
 /// command /bin/sh, working directory /, root user, no network, no limits. The rootfs must be
 /// set. Writes *out only on success.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_new(out: *mut *mut container_config) -> c_int {
-    guard(|| {
-        write_out(
-            out.cast::<*mut ContainerSpec>(),
-            Box::new(ContainerSpec::default()),
-        )
-    })
+    guard(|| container_config::into_out(ContainerSpec::default(), out))
 }
 
 /// Frees a configuration. NULL is a no-op (also repeatedly). Containers made from it are
 /// independent of it. Using `cfg` after this call, or freeing it twice, is undefined behaviour.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_free(cfg: *mut container_config) {
-    guard_void(|| {
-        if !cfg.is_null() {
-            // SAFETY: cfg came from container_config_new and is freed once, per the contract.
-            drop(unsafe { Box::from_raw(cfg.cast::<ContainerSpec>()) });
-        }
-    })
+    guard_void(|| container_config::free(cfg))
 }
 
-/// Sets the root filesystem directory (a host path; copied).
+/// Sets the root filesystem directory (a host path; copied). Checked by container_new.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_rootfs(
     cfg: *mut container_config,
@@ -82,7 +71,7 @@ pub extern "C" fn container_config_set_rootfs(
 ) -> c_int {
     guard(|| {
         let path = c_path(path, "path")?;
-        spec_mut(cfg)?.rootfs = path;
+        try_mut_from_ptr!(cfg).rootfs = path;
         Ok(())
     })
 }
@@ -95,7 +84,7 @@ pub extern "C" fn container_config_set_hostname(
 ) -> c_int {
     guard(|| {
         let name = c_str(hostname, "hostname")?;
-        let spec = spec_mut(cfg)?;
+        let spec = try_mut_from_ptr!(cfg);
         spec::validate_hostname(name)?;
         spec.hostname = name.to_string();
         Ok(())
@@ -110,24 +99,8 @@ pub extern "C" fn container_config_set_name(
 ) -> c_int {
     guard(|| {
         let name = c_str(name, "name")?;
-        let spec = spec_mut(cfg)?;
-        let valid = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .bytes()
-                .next()
-                .is_some_and(|b| b.is_ascii_alphanumeric())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-        if !valid {
-            return Err(fail(
-                rt_status::INVALID_ARG,
-                format!(
-                    "invalid container name {name:?}: use [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 64 bytes"
-                ),
-            ));
-        }
+        let spec = try_mut_from_ptr!(cfg);
+        spec::validate_name(name)?;
         spec.name = Some(name.to_string());
         Ok(())
     })
@@ -142,20 +115,9 @@ pub extern "C" fn container_config_set_argv(
     argc: usize,
 ) -> c_int {
     guard(|| {
-        let spec = spec_mut(cfg)?;
-        if argv.is_null() {
-            return Err(fail(rt_status::NULL_ARG, "argv is NULL"));
-        }
-        if argc == 0 {
-            return Err(fail(
-                rt_status::INVALID_ARG,
-                "argc is 0: a command is required",
-            ));
-        }
+        let spec = try_mut_from_ptr!(cfg);
         let args = os_strings(argv, argc, "argv")?;
-        if args[0].is_empty() {
-            return Err(fail(rt_status::INVALID_ARG, "argv[0] is an empty string"));
-        }
+        spec::validate_command(&args)?;
         spec.args = args;
         Ok(())
     })
@@ -169,20 +131,9 @@ pub extern "C" fn container_config_add_env(
 ) -> c_int {
     guard(|| {
         let kv = c_bytes(key_value, "key_value")?;
-        let spec = spec_mut(cfg)?;
-        match kv.iter().position(|&b| b == b'=') {
-            Some(p) if p > 0 => {}
-            _ => {
-                return Err(fail(
-                    rt_status::INVALID_ARG,
-                    format!(
-                        "environment entry {:?}: expected KEY=VALUE",
-                        String::from_utf8_lossy(kv)
-                    ),
-                ));
-            }
-        }
-        spec.env.push(OsString::from(OsStr::from_bytes(kv)));
+        let spec = try_mut_from_ptr!(cfg);
+        spec::validate_env_entry(kv)?;
+        spec.env.push(OsStr::from_bytes(kv).to_os_string());
         Ok(())
     })
 }
@@ -195,7 +146,7 @@ pub extern "C" fn container_config_set_cwd(
 ) -> c_int {
     guard(|| {
         let path = c_path(path, "path")?;
-        let spec = spec_mut(cfg)?;
+        let spec = try_mut_from_ptr!(cfg);
         spec::validate_container_path("working directory", &path)?;
         spec.cwd = path;
         Ok(())
@@ -211,13 +162,8 @@ pub extern "C" fn container_config_set_user(
     gid: u32,
 ) -> c_int {
     guard(|| {
-        let spec = spec_mut(cfg)?;
-        if uid == u32::MAX || gid == u32::MAX {
-            return Err(fail(
-                rt_status::INVALID_ARG,
-                "uid/gid 4294967295 is reserved",
-            ));
-        }
+        let spec = try_mut_from_ptr!(cfg);
+        spec::validate_user(uid, gid)?;
         spec.uid = uid;
         spec.gid = gid;
         Ok(())
@@ -229,19 +175,8 @@ pub extern "C" fn container_config_set_user(
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_namespaces(cfg: *mut container_config, flags: u32) -> c_int {
     guard(|| {
-        let spec = spec_mut(cfg)?;
-        if flags & !RT_NS_ALL != 0 {
-            return Err(fail(
-                rt_status::INVALID_ARG,
-                format!("unknown namespace flags {:#x}", flags & !RT_NS_ALL),
-            ));
-        }
-        if flags & RT_NS_MOUNT == 0 {
-            return Err(fail(
-                rt_status::INVALID_ARG,
-                "RT_NS_MOUNT is required (the container pivots into its rootfs)",
-            ));
-        }
+        let spec = try_mut_from_ptr!(cfg);
+        spec::validate_namespaces(flags)?;
         spec.namespaces = flags;
         Ok(())
     })
@@ -254,7 +189,7 @@ pub extern "C" fn container_config_set_readonly_rootfs(
     readonly: bool,
 ) -> c_int {
     guard(|| {
-        spec_mut(cfg)?.readonly_rootfs = readonly;
+        try_mut_from_ptr!(cfg).readonly_rootfs = readonly;
         Ok(())
     })
 }
@@ -264,7 +199,7 @@ pub extern "C" fn container_config_set_readonly_rootfs(
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_tty(cfg: *mut container_config, tty: bool) -> c_int {
     guard(|| {
-        spec_mut(cfg)?.terminal = tty;
+        try_mut_from_ptr!(cfg).terminal = tty;
         Ok(())
     })
 }
@@ -273,7 +208,7 @@ pub extern "C" fn container_config_set_tty(cfg: *mut container_config, tty: bool
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_init(cfg: *mut container_config, init: bool) -> c_int {
     guard(|| {
-        spec_mut(cfg)?.init = init;
+        try_mut_from_ptr!(cfg).init = init;
         Ok(())
     })
 }
@@ -286,9 +221,16 @@ pub extern "C" fn container_config_set_no_pivot(
     no_pivot: bool,
 ) -> c_int {
     guard(|| {
-        spec_mut(cfg)?.no_pivot = no_pivot;
+        try_mut_from_ptr!(cfg).no_pivot = no_pivot;
         Ok(())
     })
+}
+
+/// Adds a mount after checking what can be checked before start.
+fn add_mount(spec: &mut ContainerSpec, mount: Mount) -> Result<(), super::Failure> {
+    mount.validate_syntax()?;
+    spec.mounts.push(mount);
+    Ok(())
 }
 
 /// Bind-mounts host path `source` (absolute, must exist) at `destination` (absolute, inside).
@@ -302,22 +244,8 @@ pub extern "C" fn container_config_add_bind_mount(
     guard(|| {
         let source = c_path(source, "source")?;
         let destination = c_path(destination, "destination")?;
-        let spec = spec_mut(cfg)?;
-        spec::validate_container_path("mount destination", &destination)?;
-        if !source.is_absolute() {
-            return Err(fail(
-                rt_status::INVALID_ARG,
-                format!(
-                    "bind mount source {}: must be an absolute path",
-                    source.display()
-                ),
-            ));
-        }
-        spec.mounts.push(Mount {
-            destination,
-            kind: MountKind::Bind { source, readonly },
-        });
-        Ok(())
+        let kind = MountKind::Bind { source, readonly };
+        add_mount(try_mut_from_ptr!(cfg), Mount { destination, kind })
     })
 }
 
@@ -336,13 +264,8 @@ pub extern "C" fn container_config_add_tmpfs(
         } else {
             c_str(options, "options")?.to_string()
         };
-        let spec = spec_mut(cfg)?;
-        spec::validate_container_path("tmpfs destination", &destination)?;
-        spec.mounts.push(Mount {
-            destination,
-            kind: MountKind::Tmpfs { options },
-        });
-        Ok(())
+        let kind = MountKind::Tmpfs { options };
+        add_mount(try_mut_from_ptr!(cfg), Mount { destination, kind })
     })
 }
 
@@ -372,16 +295,15 @@ pub enum rt_protocol {
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_network(cfg: *mut container_config, mode: c_int) -> c_int {
     guard(|| {
-        let spec = spec_mut(cfg)?;
+        let spec = try_mut_from_ptr!(cfg);
+        // A C enum arrives as an int: matched, never transmuted.
         spec.network.mode = match mode {
-            0 => spec::NetworkMode::None,
-            1 => spec::NetworkMode::Bridge,
-            2 => spec::NetworkMode::Host,
+            m if m == rt_network_mode::NONE as c_int => NetworkMode::None,
+            m if m == rt_network_mode::BRIDGE as c_int => NetworkMode::Bridge,
+            m if m == rt_network_mode::HOST as c_int => NetworkMode::Host,
             other => {
-                return Err(fail(
-                    rt_status::INVALID_ARG,
-                    format!("unknown network mode {other}"),
-                ));
+                let msg = format!("unknown network mode {other}");
+                return Err(fail(rt_status::INVALID_ARG, msg));
             }
         };
         Ok(())
@@ -400,10 +322,9 @@ pub extern "C" fn container_config_set_bridge(
     guard(|| {
         let bridge = c_str(bridge, "bridge")?;
         let subnet = c_str(subnet, "subnet")?;
-        let spec = spec_mut(cfg)?;
-        crate::net::legacy::validate_ifname(bridge).map_err(crate::Error::from)?;
-        let subnet = crate::net::parse_cidr(subnet).map_err(crate::Error::from)?;
-        crate::net::validate_subnet(subnet).map_err(crate::Error::from)?;
+        let spec = try_mut_from_ptr!(cfg);
+        let subnet = net::parse_cidr(subnet)?;
+        net::validate_bridge(bridge, subnet)?;
         spec.network.bridge = bridge.to_string();
         spec.network.subnet = subnet;
         Ok(())
@@ -416,13 +337,8 @@ pub extern "C" fn container_config_set_bridge(
 pub extern "C" fn container_config_set_ip(cfg: *mut container_config, ip: *const c_char) -> c_int {
     guard(|| {
         let text = c_str(ip, "ip")?;
-        let spec = spec_mut(cfg)?;
-        let ip = text.parse().map_err(|_| {
-            fail(
-                rt_status::INVALID_ARG,
-                format!("invalid IPv4 address {text:?}"),
-            )
-        })?;
+        let spec = try_mut_from_ptr!(cfg);
+        let ip: Ipv4Addr = net::parse_ipv4(text)?;
         spec.network.ip = Some(ip);
         Ok(())
     })
@@ -438,10 +354,10 @@ pub extern "C" fn container_config_add_port(
     protocol: c_int,
 ) -> c_int {
     guard(|| {
-        let spec = spec_mut(cfg)?;
+        let spec = try_mut_from_ptr!(cfg);
         let protocol = match protocol {
-            0 => spec::Protocol::Tcp,
-            1 => spec::Protocol::Udp,
+            p if p == rt_protocol::TCP as c_int => Protocol::Tcp,
+            p if p == rt_protocol::UDP as c_int => Protocol::Udp,
             other => {
                 return Err(fail(
                     rt_status::INVALID_ARG,
@@ -449,17 +365,13 @@ pub extern "C" fn container_config_add_port(
                 ));
             }
         };
-        if host_port == 0 || container_port == 0 {
-            return Err(fail(
-                rt_status::INVALID_ARG,
-                format!("invalid port mapping {host_port}:{container_port}: ports are 1-65535"),
-            ));
-        }
-        spec.network.ports.push(spec::PortMapping {
+        let port = PortMapping {
             host_port,
             container_port,
             protocol,
-        });
+        };
+        net::validate_port(&port)?;
+        spec.network.ports.push(port);
         Ok(())
     })
 }
@@ -474,11 +386,9 @@ pub extern "C" fn container_ip(
     out_len: *mut usize,
 ) -> c_int {
     guard(|| {
-        let c = container_ref(c)?;
-        non_null(out_len, "out_len")?;
-        let ip = c
-            .ip()
-            .ok_or_else(|| fail(rt_status::STATE, "container has no bridge address"))?;
+        let c = try_ref_from_ptr!(c);
+        out_param(out_len, "out_len")?;
+        let ip = c.ip().ok_or(StateError::NoAddress)?;
         write_string(&ip.to_string(), buf, cap, out_len)
     })
 }
@@ -494,12 +404,8 @@ pub extern "C" fn container_warning(
     out_len: *mut usize,
 ) -> c_int {
     guard(|| {
-        write_string(
-            container_ref(c)?.network_warning().unwrap_or(""),
-            buf,
-            cap,
-            out_len,
-        )
+        let warning = try_ref_from_ptr!(c).network_warning().unwrap_or("");
+        write_string(warning, buf, cap, out_len)
     })
 }
 
@@ -509,12 +415,9 @@ pub extern "C" fn container_warning(
 #[unsafe(no_mangle)]
 pub extern "C" fn container_new(cfg: *const container_config, out: *mut *mut container) -> c_int {
     guard(|| {
-        let spec = non_null(cfg.cast::<ContainerSpec>(), "cfg")?.clone();
-        if out.is_null() {
-            return Err(fail(rt_status::NULL_ARG, "out is NULL"));
-        }
-        let c = Container::new(spec)?;
-        write_out(out.cast::<*mut Container>(), Box::new(c))
+        let spec = try_ref_from_ptr!(cfg).clone();
+        out_param(out, "out")?;
+        container::into_out(Container::new(spec)?, out)
     })
 }
 
@@ -523,7 +426,7 @@ pub extern "C" fn container_new(cfg: *const container_config, out: *mut *mut con
 /// the message names the step and path, and nothing is left behind.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_start(c: *mut container) -> c_int {
-    guard(|| Ok(container_mut(c)?.start()?))
+    guard(|| Ok(try_mut_from_ptr!(c).start()?))
 }
 
 /// Waits for the container's command to exit and writes its status to *out_status: the exit
@@ -531,8 +434,8 @@ pub extern "C" fn container_start(c: *mut container) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn container_wait(c: *mut container, out_status: *mut c_int) -> c_int {
     guard(|| {
-        let c = container_mut(c)?;
-        let out = non_null_mut(out_status, "out_status")?;
+        let c = try_mut_from_ptr!(c);
+        let out = out_param(out_status, "out_status")?;
         *out = c.wait()?.code;
         Ok(())
     })
@@ -543,14 +446,9 @@ pub extern "C" fn container_wait(c: *mut container, out_status: *mut c_int) -> c
 #[unsafe(no_mangle)]
 pub extern "C" fn container_exit_signal(c: *mut container, out_signal: *mut c_int) -> c_int {
     guard(|| {
-        let c = container_mut(c)?;
-        let out = non_null_mut(out_signal, "out_signal")?;
-        let status = c.exit_status().ok_or_else(|| {
-            fail(
-                rt_status::STATE,
-                "container has not exited (call container_wait first)",
-            )
-        })?;
+        let c = try_mut_from_ptr!(c);
+        let out = out_param(out_signal, "out_signal")?;
+        let status = c.exit_status().ok_or(StateError::NotExited)?;
         *out = status.signal.unwrap_or(0);
         Ok(())
     })
@@ -559,7 +457,7 @@ pub extern "C" fn container_exit_signal(c: *mut container, out_signal: *mut c_in
 /// Sends signal `signal` (1..64) to the container's first process.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_kill(c: *mut container, signal: c_int) -> c_int {
-    guard(|| Ok(container_mut(c)?.kill(signal)?))
+    guard(|| Ok(try_mut_from_ptr!(c).kill(signal)?))
 }
 
 /// Writes the host PID of the container's first process to *out_pid (RT_STATUS_STATE when it
@@ -567,11 +465,9 @@ pub extern "C" fn container_kill(c: *mut container, signal: c_int) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn container_pid(c: *const container, out_pid: *mut c_int) -> c_int {
     guard(|| {
-        let c = container_ref(c)?;
-        let out = non_null_mut(out_pid, "out_pid")?;
-        *out = c
-            .pid()
-            .ok_or_else(|| fail(rt_status::STATE, "container is not running"))?;
+        let c = try_ref_from_ptr!(c);
+        let out = out_param(out_pid, "out_pid")?;
+        *out = c.pid().ok_or(StateError::NotRunning)?;
         Ok(())
     })
 }
@@ -585,7 +481,7 @@ pub extern "C" fn container_id(
     cap: usize,
     out_len: *mut usize,
 ) -> c_int {
-    guard(|| write_string(container_ref(c)?.id(), buf, cap, out_len))
+    guard(|| write_string(try_ref_from_ptr!(c).id(), buf, cap, out_len))
 }
 
 /// Frees a container: a still-running one is killed (SIGKILL) and reaped, and everything it
@@ -594,29 +490,20 @@ pub extern "C" fn container_id(
 /// behaviour.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_free(c: *mut container) {
-    guard_void(|| {
-        if !c.is_null() {
-            // SAFETY: c came from container_new and is freed once, per the contract.
-            drop(unsafe { Box::from_raw(c.cast::<Container>()) });
-        }
-    })
+    guard_void(|| container::free(c))
 }
 
 /// Opens a running container started by another process (or this one), by name, id or unique
 /// id prefix, from the state directory (/run/docker-run). The handle can be signalled, stopped,
 /// tuned (cgroup_set) and entered (container_exec); container_wait is not possible on it, and
-/// freeing it leaves the container running. Writes *out only on success.
+/// freeing it leaves the container running. RT_STATUS_NO_SUCH_CONTAINER when nothing matches.
+/// Writes *out only on success.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_open(name_or_id: *const c_char, out: *mut *mut container) -> c_int {
     guard(|| {
         let key = c_str(name_or_id, "name_or_id")?;
-        if out.is_null() {
-            return Err(fail(rt_status::NULL_ARG, "out is NULL"));
-        }
-        write_out(
-            out.cast::<*mut Container>(),
-            Box::new(Container::open(key)?),
-        )
+        out_param(out, "out")?;
+        container::into_out(Container::open(key)?, out)
     })
 }
 
@@ -636,21 +523,15 @@ pub extern "C" fn container_exec(
     out_status: *mut c_int,
 ) -> c_int {
     guard(|| {
-        let c = container_mut(c)?;
-        let out = non_null_mut(out_status, "out_status")?;
+        let c = try_mut_from_ptr!(c);
+        let out = out_param(out_status, "out_status")?;
         let args = os_strings(argv, argc, "argv")?;
-        if args.is_empty() {
-            return Err(fail(
-                rt_status::INVALID_ARG,
-                "argc is 0: a command is required",
-            ));
-        }
         let env = if envc == 0 {
             Vec::new()
         } else {
             os_strings(env, envc, "env")?
         };
-        let spec = crate::process::ExecSpec {
+        let spec = ExecSpec {
             args,
             env,
             cwd: "/".into(),
@@ -667,32 +548,9 @@ pub extern "C" fn container_exec(
 /// Returns once its first process has exited.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_stop(c: *mut container, timeout_ms: u32) -> c_int {
-    guard(|| Ok(container_mut(c)?.stop(std::time::Duration::from_millis(timeout_ms.into()))?))
-}
-
-/// Lists the running containers of this host, one per line, tab-separated: id (64 hex digits),
-/// name ("-" if none), pid, creation time (seconds since the epoch), command. Copied
-/// NUL-terminated into buf; the length goes to *out_len (RT_STATUS_BUFFER_TOO_SMALL when cap is
-/// too small: call again with a buffer of *out_len + 1 bytes).
-#[unsafe(no_mangle)]
-pub extern "C" fn container_list(buf: *mut c_char, cap: usize, out_len: *mut usize) -> c_int {
     guard(|| {
-        let mut text = String::new();
-        for r in crate::state::Store::default()
-            .list()
-            .into_iter()
-            .filter(|r| r.is_alive() && !r.starting)
-        {
-            text.push_str(&format!(
-                "{}\t{}\t{}\t{}\t{}\n",
-                r.id,
-                r.name.as_deref().unwrap_or("-"),
-                r.pid,
-                r.created,
-                r.command.replace(['\t', '\n'], " ")
-            ));
-        }
-        write_string(&text, buf, cap, out_len)
+        let timeout = std::time::Duration::from_millis(timeout_ms.into());
+        Ok(try_mut_from_ptr!(c).stop(timeout)?)
     })
 }
 
@@ -702,26 +560,13 @@ pub extern "C" fn container_list(buf: *mut c_char, cap: usize, out_len: *mut usi
 #[unsafe(no_mangle)]
 pub extern "C" fn runtime_cleanup(out_removed: *mut usize) -> c_int {
     guard(|| {
-        let report = crate::cleanup::cleanup(&crate::state::Store::default());
+        let host = crate::container::Host::default();
+        let report = crate::cleanup::cleanup(&host.store(), &host.cgroup_root);
         if !out_removed.is_null() {
-            // SAFETY: non-NULL and writable per the contract.
-            unsafe { *out_removed = report.records + report.cgroups + report.nat };
+            *out_param(out_removed, "out_removed")? = report.records + report.cgroups + report.nat;
         }
         Ok(())
     })
-}
-
-fn os_strings(p: *const *const c_char, n: usize, name: &str) -> Result<Vec<OsString>, Failure> {
-    if p.is_null() {
-        return Err(fail(rt_status::NULL_ARG, format!("{name} is NULL")));
-    }
-    (0..n)
-        .map(|i| {
-            // SAFETY: p has n readable entries per the contract.
-            let s = unsafe { *p.add(i) };
-            Ok(OsStr::from_bytes(c_bytes(s, &format!("{name}[{i}]"))?).to_os_string())
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -3,9 +3,15 @@
 use std::cell::RefCell;
 use std::ffi::{CString, c_char, c_int};
 
+use crate::cgroups::CgroupError;
 use crate::error::Error;
+use crate::net::NetError;
+use crate::rootfs::RootfsError;
+use crate::spec::SpecError;
+use crate::state::StoreError;
 
-/// Status returned by every fallible function. The numbers are stable and never reused.
+/// Status returned by every fallible function. The numbers are stable and never reused; each
+/// has one meaning.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum rt_status {
@@ -35,36 +41,64 @@ pub enum rt_status {
     CHILD_SETUP = 11,
     /// A caller-provided buffer is too small; the needed length was written to *out_len.
     BUFFER_TOO_SMALL = 12,
+    // 13 is RT_STATUS_NEEDS_ROOT, on the main line.
+    /// No container has that name, id or id prefix (container_open).
+    NO_SUCH_CONTAINER = 14,
+    /// A name or an address is held by a running container.
+    IN_USE = 15,
 }
 
 impl rt_status {
     pub fn from_error(e: &Error) -> rt_status {
         match e {
-            Error::InvalidArgument(_) => rt_status::INVALID_ARG,
+            Error::Spec(SpecError::Rootfs { .. } | SpecError::BindSource { .. }) => {
+                rt_status::SYSCALL
+            }
+            Error::Spec(_) | Error::Signal(_) => rt_status::INVALID_ARG,
+            Error::Rootfs(RootfsError::Io { .. }) => rt_status::SYSCALL,
+            Error::Rootfs(_) => rt_status::INVALID_ARG,
             Error::Syscall { .. } | Error::Io { .. } => rt_status::SYSCALL,
             Error::ChildSetup { .. } => rt_status::CHILD_SETUP,
             Error::CommandNotFound { .. } => rt_status::NOT_FOUND,
             Error::CommandNotExecutable { .. } => rt_status::NOT_EXECUTABLE,
-            Error::Cgroup(e) => {
-                use crate::cgroups::CgroupError::*;
-                match e {
-                    Invalid(_)
-                    | InvalidValue { .. }
-                    | UnknownKey { .. }
-                    | ControllerMissing(_)
-                    | NotSupported { .. } => rt_status::INVALID_ARG,
-                    _ => rt_status::CGROUP,
-                }
-            }
-            Error::Net(e) => {
-                use crate::net::NetError::*;
-                match e {
-                    Invalid(_) => rt_status::INVALID_ARG,
-                    Netlink { .. } => rt_status::NETLINK,
-                    Io { .. } | Command(_) => rt_status::SYSCALL,
-                }
-            }
+            Error::Cgroup(e) => cgroup_status(e),
+            Error::Net(e) => net_status(e),
+            Error::Store(e) => match e {
+                StoreError::NoSuchContainer(_) => rt_status::NO_SUCH_CONTAINER,
+                StoreError::Ambiguous { .. } => rt_status::INVALID_ARG,
+                StoreError::NameInUse { .. } => rt_status::IN_USE,
+                StoreError::Starting(_) => rt_status::STATE,
+                StoreError::Io { .. } => rt_status::SYSCALL,
+            },
             Error::State(_) => rt_status::STATE,
+        }
+    }
+}
+
+fn cgroup_status(e: &CgroupError) -> rt_status {
+    use CgroupError::*;
+    match e {
+        InvalidName(_)
+        | SwapWithoutMemory(_)
+        | SwapBelowMemory { .. }
+        | InvalidValue { .. }
+        | UnknownKey { .. }
+        | ControllerMissing(_)
+        | NotSupported { .. }
+        | UnknownStat(_) => rt_status::INVALID_ARG,
+        Io { .. } | Write { .. } | UnknownLayout { .. } | Parse { .. } | StatUnavailable(_) => {
+            rt_status::CGROUP
+        }
+    }
+}
+
+fn net_status(e: &NetError) -> rt_status {
+    match e {
+        NetError::Invalid(_) => rt_status::INVALID_ARG,
+        NetError::AddressInUse { .. } | NetError::SubnetFull { .. } => rt_status::IN_USE,
+        NetError::Netlink { .. } => rt_status::NETLINK,
+        NetError::Io { .. } | NetError::ToolMissing(_) | NetError::ToolFailed { .. } => {
+            rt_status::SYSCALL
         }
     }
 }

@@ -1,5 +1,11 @@
-//! The extern "C" boundary: argument checks, panic catching, status codes. No container logic
-//! lives here.
+//! The extern "C" boundary: argument conversion, panic catching, status codes. No container logic
+//! and no validation lives here: values are checked by the core (spec, net, cgroups), which the
+//! setters call.
+//!
+//! Each opaque C type is bound to the Rust type behind its pointers once, by [`Castable`]
+//! (rustls-ffi's pattern); the exports reach their objects through [`try_ref_from_ptr!`],
+//! [`try_mut_from_ptr!`] and [`Castable::into_out`], which check for NULL and name the
+//! parameter, instead of casting by hand.
 #![allow(non_camel_case_types)]
 // The exports are called from C: they are `extern "C" fn`, not `unsafe fn`, and check every
 // pointer for NULL before use; validity beyond that is the documented contract with the caller.
@@ -8,9 +14,10 @@
 pub mod cgroup;
 pub mod container;
 pub mod error;
+pub mod list;
 pub mod net;
 
-use std::ffi::{CStr, OsStr, c_char, c_int};
+use std::ffi::{CStr, OsStr, OsString, c_char, c_int};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -20,15 +27,19 @@ pub use error::rt_status;
 /// A failed call: status plus message, already recorded for error_message().
 pub(crate) struct Failure(pub c_int);
 
-impl From<crate::error::Error> for Failure {
-    fn from(e: crate::error::Error) -> Self {
-        Failure(error::set_error(&e))
+impl<E: Into<crate::error::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(error::set_error(&e.into()))
     }
 }
 
 pub(crate) fn fail(status: rt_status, message: impl Into<String>) -> Failure {
     error::set(message.into(), 0);
     Failure(status as c_int)
+}
+
+fn null(name: &str) -> Failure {
+    fail(rt_status::NULL_ARG, format!("{name} is NULL"))
 }
 
 /// Runs an exported body: clears the last error, catches panics (a panic must never unwind into
@@ -55,19 +66,68 @@ pub(crate) fn guard_void(body: impl FnOnce()) {
     let _ = catch_unwind(AssertUnwindSafe(body));
 }
 
-pub(crate) fn non_null<'a, T>(p: *const T, name: &str) -> Result<&'a T, Failure> {
-    // SAFETY: the caller promises a non-NULL pointer is valid for the call.
-    unsafe { p.as_ref() }.ok_or_else(|| fail(rt_status::NULL_ARG, format!("{name} is NULL")))
+/// An opaque C type whose pointers are really `Box<Self::RustType>` (rustls-ffi's
+/// `Castable` with `OwnershipBox`). C sees only `struct name;`.
+pub(crate) trait Castable: Sized {
+    type RustType;
+
+    /// The object behind `p`, borrowed for the call; NULL_ARG naming `name` when NULL.
+    fn try_ref<'a>(p: *const Self, name: &str) -> Result<&'a Self::RustType, Failure> {
+        // SAFETY: the caller promises a non-NULL pointer came from `into_out` and is valid for
+        // the call; the C type is a marker for exactly this Rust type.
+        unsafe { p.cast::<Self::RustType>().as_ref() }.ok_or_else(|| null(name))
+    }
+
+    /// As [`try_ref`](Self::try_ref), mutably: the caller does not alias it during the call.
+    fn try_mut<'a>(p: *mut Self, name: &str) -> Result<&'a mut Self::RustType, Failure> {
+        // SAFETY: as try_ref, and the pointer is not aliased during the call per the contract.
+        unsafe { p.cast::<Self::RustType>().as_mut() }.ok_or_else(|| null(name))
+    }
+
+    /// Hands `value` to C through `*out`, written only on success.
+    fn into_out(value: Self::RustType, out: *mut *mut Self) -> Result<(), Failure> {
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        // SAFETY: out is non-NULL and points to writable storage per the API contract.
+        unsafe { *out = Box::into_raw(Box::new(value)).cast::<Self>() };
+        Ok(())
+    }
+
+    /// Takes back and drops what `into_out` handed out. NULL is a no-op.
+    fn free(p: *mut Self) {
+        if !p.is_null() {
+            // SAFETY: p came from into_out and is freed once, per the contract.
+            drop(unsafe { Box::from_raw(p.cast::<Self::RustType>()) });
+        }
+    }
 }
 
-pub(crate) fn non_null_mut<'a, T>(p: *mut T, name: &str) -> Result<&'a mut T, Failure> {
-    // SAFETY: as non_null, and the caller does not alias the pointer during the call.
-    unsafe { p.as_mut() }.ok_or_else(|| fail(rt_status::NULL_ARG, format!("{name} is NULL")))
+/// `&T::RustType` from a `*const T` parameter, or return NULL_ARG naming it.
+macro_rules! try_ref_from_ptr {
+    ($p:ident) => {
+        $crate::ffi::Castable::try_ref($p, stringify!($p))?
+    };
+}
+
+/// `&mut T::RustType` from a `*mut T` parameter, or return NULL_ARG naming it.
+macro_rules! try_mut_from_ptr {
+    ($p:ident) => {
+        $crate::ffi::Castable::try_mut($p, stringify!($p))?
+    };
+}
+
+pub(crate) use {try_mut_from_ptr, try_ref_from_ptr};
+
+/// A plain output parameter (`int *out`, ...), NULL_ARG naming it when NULL.
+pub(crate) fn out_param<'a, T>(p: *mut T, name: &str) -> Result<&'a mut T, Failure> {
+    // SAFETY: a non-NULL output pointer is valid and unaliased for the call per the contract.
+    unsafe { p.as_mut() }.ok_or_else(|| null(name))
 }
 
 pub(crate) fn c_bytes<'a>(p: *const c_char, name: &str) -> Result<&'a [u8], Failure> {
     if p.is_null() {
-        return Err(fail(rt_status::NULL_ARG, format!("{name} is NULL")));
+        return Err(null(name));
     }
     // SAFETY: non-NULL and, per the API contract, NUL-terminated and valid for the call.
     Ok(unsafe { CStr::from_ptr(p) }.to_bytes())
@@ -88,14 +148,22 @@ pub(crate) fn c_path(p: *const c_char, name: &str) -> Result<PathBuf, Failure> {
     Ok(PathBuf::from(OsStr::from_bytes(c_bytes(p, name)?)))
 }
 
-/// Writes a handle to *out only on success.
-pub(crate) fn write_out<T>(out: *mut *mut T, value: Box<T>) -> Result<(), Failure> {
-    if out.is_null() {
-        return Err(fail(rt_status::NULL_ARG, "out is NULL"));
+/// `n` strings from a `const char *const *` list (NULL_ARG naming `name[i]` for a NULL entry).
+pub(crate) fn os_strings(
+    p: *const *const c_char,
+    n: usize,
+    name: &str,
+) -> Result<Vec<OsString>, Failure> {
+    if p.is_null() {
+        return Err(null(name));
     }
-    // SAFETY: out is non-NULL and points to writable storage per the API contract.
-    unsafe { *out = Box::into_raw(value) };
-    Ok(())
+    (0..n)
+        .map(|i| {
+            // SAFETY: p has n readable entries per the contract.
+            let s = unsafe { *p.add(i) };
+            Ok(OsStr::from_bytes(c_bytes(s, &format!("{name}[{i}]"))?).to_os_string())
+        })
+        .collect()
 }
 
 /// Copies a string into a caller buffer: NUL-terminated, length (without NUL) in *out_len, or
@@ -106,7 +174,7 @@ pub(crate) fn write_string(
     cap: usize,
     out_len: *mut usize,
 ) -> Result<(), Failure> {
-    let out_len = non_null_mut(out_len, "out_len")?;
+    let out_len = out_param(out_len, "out_len")?;
     *out_len = s.len();
     if buf.is_null() || cap < s.len() + 1 {
         return Err(fail(

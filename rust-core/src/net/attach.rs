@@ -1,11 +1,15 @@
 //! Plugging one container into its bridge: lease, NAT, veth pair, published ports, and undoing it.
 
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::legacy::{Netlink, PeerNetns};
-use super::{NetError, bridge, ipam, nat};
+use super::{Client, NetError, PeerNetns, bridge, ipam, nat};
 use crate::spec::NetworkSpec;
+
+/// The directory of a bridge's leases under `leases_root` (`<state root>/leases`).
+pub fn lease_dir(leases_root: &Path, bridge: &str) -> PathBuf {
+    leases_root.join(bridge)
+}
 
 /// The container end's name inside its namespace.
 pub const CONTAINER_IFNAME: &str = "eth0";
@@ -34,22 +38,25 @@ pub struct Attachment {
 
 /// Before clone: the bridge exists, has the gateway address and is up (the subnet must not
 /// overlap another interface's route).
-pub fn prepare(nl: &mut Netlink, net: &NetworkSpec) -> Result<(), NetError> {
+pub fn prepare(nl: &mut dyn Client, net: &NetworkSpec) -> Result<(), NetError> {
     bridge::ensure_bridge(nl, &net.bridge, net.subnet)
 }
 
-/// After clone, before the child goes on: leases an address for `child_pid`, sets up NAT when
-/// this is the bridge's first container, creates the veth pair with its peer directly inside
-/// the child's network namespace as eth0 (creating it there costs ~0.4 ms; moving it would cost
-/// 16-32 ms), attaches and raises the host end, and publishes the ports.
+/// After clone, before the child goes on: leases an address for `child_pid` (in the bridge's
+/// directory under `leases_root`), sets up NAT when this is the bridge's first container,
+/// creates the veth pair with its peer directly inside the child's network namespace as eth0
+/// (creating it there costs ~0.4 ms; moving it would cost 16-32 ms), attaches and raises the
+/// host end, and publishes the ports. On failure, what was done is undone (the veth pair goes
+/// with the child's namespace, or with [`Attachment::unplug`] of the caller).
 pub fn plug(
-    nl: &mut Netlink,
+    nl: &mut dyn Client,
     net: &NetworkSpec,
+    leases_root: &Path,
     container_id: &str,
     child_pid: libc::pid_t,
 ) -> Result<Attachment, NetError> {
     let gateway = ipam::gateway(net.subnet);
-    let lease_dir = ipam::default_dir(&net.bridge);
+    let lease_dir = lease_dir(leases_root, &net.bridge);
     let lease = ipam::lease(&lease_dir, net.subnet, gateway, net.ip, child_pid)?;
     let mut att = Attachment {
         bridge: net.bridge.clone(),
@@ -63,10 +70,48 @@ pub fn plug(
         published: false,
         warning: None,
     };
-    // Outbound NAT is shared by the bridge's containers: set up once (a marker in the lease
-    // directory, under its lock) and removed by `cleanup` when no container is left.
-    let marker = att.lease_dir.join(NAT_MARKER);
-    let nat = ipam::with_live_leases(&att.lease_dir, |_| {
+    att.warning = ensure_nat(&att.lease_dir, net)?;
+    let mac = ipam::mac_for(att.ip);
+    nl.veth_create(
+        &att.host_ifname,
+        CONTAINER_IFNAME,
+        PeerNetns::Pid(child_pid),
+        Some(mac),
+        None,
+    )?;
+    if let Err(e) = connect(nl, net, &mut att) {
+        // The pair would go with the child's namespace, but that may outlive us for a moment.
+        let _ = nl.link_delete(&att.host_ifname);
+        return Err(e);
+    }
+    Ok(att)
+}
+
+/// The host end onto the bridge and up, then the published ports.
+fn connect(nl: &mut dyn Client, net: &NetworkSpec, att: &mut Attachment) -> Result<(), NetError> {
+    nl.bridge_attach(&net.bridge, &att.host_ifname)?;
+    nl.link_up(&att.host_ifname)?;
+    if !net.ports.is_empty() {
+        att.published = true;
+        for p in &net.ports {
+            nat::publish(
+                &att.container_id,
+                p.host_port,
+                att.ip,
+                p.container_port,
+                p.protocol,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Outbound NAT is shared by the bridge's containers: set up once (a marker in the lease
+/// directory, under its lock) and removed by `cleanup` when no container is left. Without
+/// iptables, containers still reach the host and each other: a warning, not an error.
+fn ensure_nat(lease_dir: &Path, net: &NetworkSpec) -> Result<Option<String>, NetError> {
+    let marker = lease_dir.join(NAT_MARKER);
+    let nat = ipam::with_live_leases(lease_dir, |_| {
         if marker.exists() {
             return Ok(());
         }
@@ -77,50 +122,24 @@ pub fn plug(
             .map_err(|e| NetError::io(format!("write {}", marker.display()), e))
     })?;
     match nat {
-        Ok(()) => {}
-        // No iptables: containers still reach the host and each other.
-        Err(NetError::Command(msg)) => {
-            att.warning = Some(format!("no outbound access for containers: {msg}"))
-        }
-        Err(other) => return Err(other),
+        Ok(()) => Ok(None),
+        Err(e) if e.is_tool() => Ok(Some(format!("no outbound access for containers: {e}"))),
+        Err(other) => Err(other),
     }
-    nl.veth_create(
-        &att.host_ifname,
-        CONTAINER_IFNAME,
-        PeerNetns::Pid(child_pid),
-        Some(ipam::mac_for(att.ip)),
-        None,
-    )?;
-    nl.bridge_attach(&net.bridge, &att.host_ifname)?;
-    nl.link_up(&att.host_ifname)?;
-    if !net.ports.is_empty() {
-        att.published = true;
-        for p in &net.ports {
-            nat::publish(
-                container_id,
-                p.host_port,
-                att.ip,
-                p.container_port,
-                p.protocol,
-            )?;
-        }
-    }
-    Ok(att)
 }
 
 impl Attachment {
-    /// Gives everything back; the veth pair itself dies with the container's network namespace,
-    /// so it is deleted explicitly only when `delete_veth` (a failed start).
-    pub fn unplug(mut self, delete_veth: bool) {
-        self.undo(delete_veth);
+    /// Gives everything back. The veth pair itself dies with the container's network
+    /// namespace; with `nl` (after a failed start, when the namespace may outlive us for a
+    /// moment) it is deleted explicitly.
+    pub fn unplug(mut self, nl: Option<&mut dyn Client>) {
+        if let Some(nl) = nl {
+            let _ = nl.link_delete(&self.host_ifname);
+        }
+        self.undo();
     }
 
-    fn undo(&mut self, delete_veth: bool) {
-        if delete_veth {
-            if let Ok(mut nl) = Netlink::open() {
-                let _ = nl.link_delete(&self.host_ifname);
-            }
-        }
+    fn undo(&mut self) {
         if std::mem::take(&mut self.published) {
             let _ = nat::unpublish_all(&self.container_id);
         }
@@ -135,14 +154,15 @@ impl Attachment {
 
 impl Drop for Attachment {
     fn drop(&mut self) {
-        self.undo(false);
+        self.undo();
     }
 }
 
-const NAT_MARKER: &str = ".nat";
+/// Marks a lease directory whose bridge has its NAT rules (the file holds the subnet).
+pub const NAT_MARKER: &str = ".nat";
 
 /// Removes the bridge's NAT rules if no container holds a lease on it.
-fn release_shared(lease_dir: &std::path::Path, bridge: &str, subnet: (Ipv4Addr, u8)) {
+fn release_shared(lease_dir: &Path, bridge: &str, subnet: (Ipv4Addr, u8)) {
     let _ = ipam::with_live_leases(lease_dir, |n| {
         let marker = lease_dir.join(NAT_MARKER);
         if n == 0 && marker.exists() && nat::remove_masquerade(bridge, subnet).is_ok() {
@@ -151,12 +171,12 @@ fn release_shared(lease_dir: &std::path::Path, bridge: &str, subnet: (Ipv4Addr, 
     });
 }
 
-/// Removes the leases of dead containers and the NAT rules of every bridge that has no live
-/// container (after the last one exited, or after containers were killed). Returns how many
-/// leases and bridges were cleaned.
-pub fn cleanup_stale() -> usize {
+/// Removes the leases of dead containers under `leases_root` and the NAT rules of every bridge
+/// that has no live container (after the last one exited, or after containers were killed).
+/// Returns how many leases and bridges were cleaned.
+pub fn cleanup_stale(leases_root: &Path) -> usize {
     let mut cleaned = 0;
-    for entry in std::fs::read_dir(ipam::LEASES_ROOT)
+    for entry in std::fs::read_dir(leases_root)
         .into_iter()
         .flatten()
         .flatten()

@@ -1,47 +1,8 @@
 //! The host-side bridge: created once, shared by every container on it.
 
-use std::fs;
 use std::net::Ipv4Addr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-use super::legacy::{Netlink, validate_ifname};
-use super::{NetError, ipam, validate_subnet};
-
-/// An IPv4 route of the main table as /proc/net/route lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    pub ifname: String,
-    pub dest: (Ipv4Addr, u8),
-}
-
-/// Parses /proc/net/route: addresses are hex in network byte order, as the kernel's u32 prints.
-fn parse_routes(text: &str) -> Vec<Route> {
-    let hex = |s: &str| {
-        u32::from_str_radix(s, 16)
-            .ok()
-            .map(|v| Ipv4Addr::from(v.to_ne_bytes()))
-    };
-    text.lines()
-        .skip(1)
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let (ifname, dest, mask) = (f.first()?, hex(f.get(1)?)?, hex(f.get(7)?)?);
-            let prefix = u32::from(mask).leading_ones() as u8;
-            Some(Route {
-                ifname: (*ifname).to_owned(),
-                dest: (dest, prefix),
-            })
-        })
-        .collect()
-}
-
-/// The IPv4 routes of the main table in the calling thread's network namespace (thread-self:
-/// /proc/net follows the thread group leader, which may sit in another namespace).
-pub fn routes() -> Result<Vec<Route>, NetError> {
-    let path = "/proc/thread-self/net/route";
-    let text = fs::read_to_string(path).map_err(|e| NetError::io(format!("read {path}"), e))?;
-    Ok(parse_routes(&text))
-}
+use super::{Client, InvalidNet, NetError, Route, ipam, validate_bridge};
 
 /// Refuses `subnet` if it overlaps a route through any interface other than `bridge`: taking it
 /// would cut the host off from that network. Default routes (/0) overlap everything and are not
@@ -56,63 +17,34 @@ pub fn check_overlap(
             continue;
         }
         if ipam::overlaps(subnet, r.dest) {
-            return Err(NetError::Invalid(format!(
-                "subnet {}/{} overlaps the route to {}/{} on interface {}: choose another subnet",
-                subnet.0, subnet.1, r.dest.0, r.dest.1, r.ifname
-            )));
+            return Err(InvalidNet::Overlap {
+                subnet: subnet.into(),
+                route: r.dest.into(),
+                ifname: r.ifname.clone(),
+            }
+            .into());
         }
     }
     Ok(())
 }
 
-/// The primary IPv4 address of a link (SIOCGIFADDR), None if it has none. Read with an ioctl
-/// because the legacy netlink verbs have no "get addresses" request.
-fn primary_ipv4(name: &str) -> Result<Option<Ipv4Addr>, NetError> {
-    // SAFETY: plain socket(2); the result is checked and owned below.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(NetError::io(
-            "socket(AF_INET)",
-            std::io::Error::last_os_error(),
-        ));
-    }
-    // SAFETY: fd was just opened and is owned only here.
-    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: ifreq is plain data; all zeroes is valid.
-    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, src) in ifr.ifr_name.iter_mut().zip(name.bytes()) {
-        *dst = src as libc::c_char;
-    }
-    // SAFETY: a valid socket and a NUL-terminated ifreq (name <= 15 bytes, validated).
-    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFADDR, &mut ifr) } < 0 {
-        let e = std::io::Error::last_os_error();
-        // EADDRNOTAVAIL: the link has no IPv4 address.
-        if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) {
-            return Ok(None);
-        }
-        return Err(NetError::io(format!("SIOCGIFADDR {name}"), e));
-    }
-    // SAFETY: the kernel filled ifru_addr with a sockaddr_in for AF_INET.
-    let sin: libc::sockaddr_in =
-        unsafe { std::ptr::read_unaligned((&raw const ifr.ifr_ifru.ifru_addr).cast()) };
-    Ok(Some(Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes())))
-}
-
 /// Makes sure bridge `name` exists, holds the gateway address (the first host of `subnet`) and
-/// is up, in the namespace of `nl`'s socket (which must be the calling thread's, for the route
-/// check and the address ioctl). Idempotent, and safe when several processes race to create the
-/// same bridge: EEXIST from the kernel counts as done.
+/// is up, in the namespace of `nl`. Idempotent, and safe when several processes race to create
+/// the same bridge: EEXIST from the kernel counts as done.
 ///
 /// Refuses, before creating anything, a subnet that overlaps a route through another interface.
 /// A bridge that already holds a different primary address keeps it; the gateway is added next
 /// to it.
-pub fn ensure_bridge(nl: &mut Netlink, name: &str, subnet: (Ipv4Addr, u8)) -> Result<(), NetError> {
-    validate_ifname(name)?;
-    validate_subnet(subnet)?;
-    check_overlap(name, subnet, &routes()?)?;
+pub fn ensure_bridge(
+    nl: &mut dyn Client,
+    name: &str,
+    subnet: (Ipv4Addr, u8),
+) -> Result<(), NetError> {
+    validate_bridge(name, subnet)?;
+    check_overlap(name, subnet, &nl.ipv4_routes()?)?;
     ensure_bridge_link(nl, name)?;
     let gw = ipam::gateway(subnet);
-    if primary_ipv4(name)? != Some(gw) {
+    if nl.ipv4_primary_addr(name)? != Some(gw) {
         match nl.ipv4_addr_add(name, gw, subnet.1) {
             Err(e) if e.errno() == Some(libc::EEXIST) => {}
             other => other?,
@@ -124,7 +56,7 @@ pub fn ensure_bridge(nl: &mut Netlink, name: &str, subnet: (Ipv4Addr, u8)) -> Re
 /// Creates bridge `name` unless a link of that name exists (EEXIST from a racing creator is
 /// fine). Does not check that an existing link is a bridge: the legacy verbs cannot read the
 /// link kind, and attaching a port to a non-bridge fails later with a kernel error.
-pub fn ensure_bridge_link(nl: &mut Netlink, name: &str) -> Result<(), NetError> {
+pub fn ensure_bridge_link(nl: &mut dyn Client, name: &str) -> Result<(), NetError> {
     if nl.link_exists(name)? {
         return Ok(());
     }
@@ -137,48 +69,50 @@ pub fn ensure_bridge_link(nl: &mut Netlink, name: &str) -> Result<(), NetError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::legacy::PeerNetns;
-    use crate::net::testns::{has_link, in_new_netns, ipv4_of, on_threads_here};
+    use crate::net::{Backend, PeerNetns};
+    use crate::test_utils::{has_link, in_new_netns, ipv4_of, on_threads_here};
 
     const SUBNET: (Ipv4Addr, u8) = (Ipv4Addr::new(10, 88, 0, 0), 16);
 
     #[test]
-    fn parses_proc_net_route() {
-        let text = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
-                    eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n\
-                    eth0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n\
-                    docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n";
-        let r = parse_routes(text);
-        assert_eq!(r.len(), 3);
-        assert_eq!(
-            r[1],
+    fn overlapping_routes_are_refused() {
+        let routes = [
             Route {
                 ifname: "eth0".into(),
-                dest: (Ipv4Addr::new(192, 168, 2, 0), 24)
-            }
-        );
-        assert_eq!(r[2].dest, (Ipv4Addr::new(172, 17, 0, 0), 16));
-        check_overlap("docker-run0", SUBNET, &r).unwrap();
-        let err = check_overlap("docker-run0", (Ipv4Addr::new(172, 16, 0, 0), 12), &r).unwrap_err();
+                dest: (Ipv4Addr::UNSPECIFIED, 0),
+            },
+            Route {
+                ifname: "eth0".into(),
+                dest: (Ipv4Addr::new(192, 168, 2, 0), 24),
+            },
+            Route {
+                ifname: "docker0".into(),
+                dest: (Ipv4Addr::new(172, 17, 0, 0), 16),
+            },
+        ];
+        check_overlap("docker-run0", SUBNET, &routes).unwrap();
+        let err =
+            check_overlap("docker-run0", (Ipv4Addr::new(172, 16, 0, 0), 12), &routes).unwrap_err();
         assert_eq!(
             err.to_string(),
             "subnet 172.16.0.0/12 overlaps the route to 172.17.0.0/16 on interface docker0: choose another subnet"
         );
         // Our own bridge's route is no conflict.
-        check_overlap("docker0", (Ipv4Addr::new(172, 17, 0, 0), 16), &r).unwrap();
+        check_overlap("docker0", (Ipv4Addr::new(172, 17, 0, 0), 16), &routes).unwrap();
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn creates_addresses_and_brings_up_idempotently() {
         in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
+            let mut nl = Backend::open().unwrap();
             ensure_bridge(&mut nl, "br-e0", SUBNET).unwrap();
             assert!(has_link("br-e0"));
             assert_eq!(ipv4_of("br-e0"), Some(Ipv4Addr::new(10, 88, 0, 1)));
             assert!(nl.link_info("br-e0").unwrap().is_up());
             // The bridge's own connected route is there and is not a conflict the next time.
             assert!(
-                routes()
+                nl.ipv4_routes()
                     .unwrap()
                     .iter()
                     .any(|r| r.ifname == "br-e0" && r.dest == SUBNET)
@@ -192,9 +126,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn existing_bridge_without_address_gets_it() {
         in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
+            let mut nl = Backend::open().unwrap();
             nl.bridge_create("br-e1").unwrap();
             ensure_bridge(&mut nl, "br-e1", (Ipv4Addr::new(10, 99, 0, 0), 24)).unwrap();
             assert_eq!(ipv4_of("br-e1"), Some(Ipv4Addr::new(10, 99, 0, 1)));
@@ -202,10 +137,11 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn concurrent_callers_all_succeed() {
         in_new_netns(|| {
             let results = on_threads_here(8, |_| {
-                let mut nl = Netlink::open().unwrap();
+                let mut nl = Backend::open().unwrap();
                 ensure_bridge(&mut nl, "br-race", SUBNET).map_err(|e| e.to_string())
             });
             for r in results {
@@ -216,9 +152,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn overlapping_route_is_refused_before_creating() {
         in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
+            let mut nl = Backend::open().unwrap();
             nl.veth_create("ov0", "ov1", PeerNetns::Current, None, None)
                 .unwrap();
             nl.ipv4_addr_add("ov0", Ipv4Addr::new(10, 88, 5, 1), 24)
@@ -238,9 +175,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn bad_arguments() {
         in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
+            let mut nl = Backend::open().unwrap();
             let long = "0123456789abcdef";
             assert!(
                 ensure_bridge(&mut nl, long, SUBNET)

@@ -1,7 +1,7 @@
 //! Address arithmetic for a bridge subnet and address leases.
 //!
-//! A lease is one file per address in a per-bridge directory (by default
-//! `/run/docker-run/leases/<bridge>/`), named after the address and holding the owner's pid and
+//! A lease is one file per address in a per-bridge directory (`<state root>/leases/<bridge>/`,
+//! by default `/run/docker-run/leases/<bridge>/`), named after the address and holding the owner's pid and
 //! start time (`/proc/<pid>/stat` field 22). Every read-modify-write of the directory happens
 //! under `flock` on `<dir>/.lock`, so concurrent threads and processes never hand out the same
 //! address. A lease whose owner is dead, or whose pid now belongs to a different process (its
@@ -14,14 +14,8 @@ use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
-use super::NetError;
-
-/// Where leases of `bridge` live unless a caller says otherwise.
-pub const LEASES_ROOT: &str = "/run/docker-run/leases";
-
-pub fn default_dir(bridge: &str) -> PathBuf {
-    Path::new(LEASES_ROOT).join(bridge)
-}
+use super::{InvalidNet, NetError};
+use crate::procfs::process_start_time;
 
 fn mask(prefix: u8) -> u32 {
     if prefix == 0 {
@@ -65,8 +59,6 @@ pub fn mac_for(ip: Ipv4Addr) -> [u8; 6] {
     [0x02, 0x42, o[0], o[1], o[2], o[3]]
 }
 
-pub use crate::state::process_start_time;
-
 /// Who holds an address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Owner {
@@ -77,10 +69,9 @@ struct Owner {
 impl Owner {
     fn of(pid: libc::pid_t) -> Result<Self, NetError> {
         if pid <= 0 {
-            return Err(NetError::Invalid(format!("invalid lease owner pid {pid}")));
+            return Err(InvalidNet::LeaseOwner(pid).into());
         }
-        let start = process_start_time(pid)
-            .ok_or_else(|| NetError::Invalid(format!("lease owner pid {pid} does not exist")))?;
+        let start = process_start_time(pid).ok_or(InvalidNet::LeaseOwnerGone(pid))?;
         Ok(Owner { pid, start })
     }
 
@@ -265,14 +256,12 @@ pub fn lease(
     let owner = Owner::of(owner_pid)?;
     let (net, prefix) = (network(subnet), subnet.1);
     if prefix > 30 {
-        return Err(NetError::Invalid(format!(
-            "subnet {net}/{prefix} has no room for containers"
-        )));
+        return Err(InvalidNet::NoRoom((net, prefix).into()).into());
     }
     if let Some(ip) = requested {
         super::validate_container_ip(ip, (net, prefix))?;
         if ip == gateway {
-            return Err(NetError::Invalid(format!("address {ip} is the gateway")));
+            return Err(InvalidNet::Gateway(ip).into());
         }
     }
 
@@ -282,10 +271,7 @@ pub fn lease(
     let addr = match requested {
         Some(ip) => {
             if let Some(o) = taken(&ip) {
-                return Err(NetError::Invalid(format!(
-                    "address {ip} is already in use by container pid {}",
-                    o.pid
-                )));
+                return Err(NetError::AddressInUse { ip, pid: o.pid });
             }
             ip
         }
@@ -295,11 +281,9 @@ pub fn lease(
             (first..=last)
                 .map(Ipv4Addr::from)
                 .find(|ip| *ip != gateway && taken(ip).is_none())
-                .ok_or_else(|| {
-                    NetError::Invalid(format!(
-                        "no free address in subnet {net}/{prefix}: all {} are leased",
-                        last - first + 1 - u32::from(contains((net, prefix), gateway))
-                    ))
+                .ok_or_else(|| NetError::SubnetFull {
+                    subnet: (net, prefix).into(),
+                    count: last - first + 1 - u32::from(contains((net, prefix), gateway)),
                 })?
         }
     };
@@ -315,7 +299,7 @@ pub fn lease(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::testns::{Sleeper, TempDir};
+    use crate::test_utils::{Sleeper, TempDir};
 
     const SUBNET: (Ipv4Addr, u8) = (Ipv4Addr::new(10, 88, 0, 0), 16);
     const GW: Ipv4Addr = Ipv4Addr::new(10, 88, 0, 1);
@@ -339,12 +323,6 @@ mod tests {
             mac_for(Ipv4Addr::new(10, 88, 0, 2)),
             [0x02, 0x42, 10, 88, 0, 2]
         );
-    }
-
-    #[test]
-    fn start_time_of_self_and_missing() {
-        assert!(process_start_time(me()).is_some());
-        assert!(process_start_time(i32::MAX).is_none());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Safe wrapper over the legacy netlink C code in c-legacy/ (nl.c, network.c).
+//! Safe wrapper over the legacy netlink C code in c-legacy/ (nl.c, network.c): the
+//! [`Client`] backend of this build.
 //!
 //! This module is the only caller of `super::bindings`. A [`Netlink`] owns one NETLINK_ROUTE
 //! socket, opened in the network namespace of the calling thread, and is meant to be kept for a
@@ -11,51 +12,22 @@
 //!
 //! The C code never allocates. The `&str` verbs do not allocate on success either (names are
 //! copied into a stack buffer), but building a [`NetError`] does. For the child between
-//! `clone()` and `exec`, where the host's allocator may be locked, use [`Netlink::open_raw`] and
+//! `clone()` and `exec`, where the host's allocator may be locked, use [`Client::open_raw`] and
 //! the `*_raw` verbs: they take names as `&CStr` prepared by the parent and return a bare
 //! [`Errno`], so they allocate nothing at all, also on failure. Open the socket in the child:
 //! a socket always acts on the namespace it was created in.
 
 use std::ffi::{CStr, c_char, c_int};
 use std::fmt;
+use std::fs;
 use std::net::Ipv4Addr;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use nix::errno::Errno;
 
-use super::NetError;
 use super::bindings as sys;
-
-/// `IFNAMSIZ`: an interface name is at most `IFNAMSIZ - 1` = 15 bytes.
-pub const IFNAMSIZ: usize = 16;
-
-/// Checks an interface name the way the kernel's `dev_valid_name()` does: 1 to 15 bytes, not
-/// `.` or `..`, and no `/`, `:`, whitespace or NUL.
-pub fn validate_ifname(name: &str) -> Result<(), NetError> {
-    let why = if name.is_empty() {
-        Some("empty")
-    } else if name.len() >= IFNAMSIZ {
-        Some("longer than 15 bytes")
-    } else if name == "." || name == ".." {
-        Some("reserved")
-    } else if name.contains('\0') {
-        Some("contains NUL")
-    } else if name.contains('/') {
-        Some("contains '/'")
-    } else if name.contains(':') {
-        Some("contains ':'")
-    } else if name.chars().any(char::is_whitespace) {
-        Some("contains whitespace")
-    } else {
-        None
-    };
-    match why {
-        Some(why) => Err(NetError::Invalid(format!(
-            "invalid interface name {name:?}: {why}"
-        ))),
-        None => Ok(()),
-    }
-}
+use super::client::{self, Client, LinkInfo, PeerNetns, Route};
+use super::{IFNAMSIZ, NetError, validate_ifname};
 
 /// A validated interface name, NUL-terminated on the stack.
 struct IfName([u8; IFNAMSIZ]);
@@ -70,37 +42,6 @@ impl IfName {
 
     fn as_ptr(&self) -> *const c_char {
         self.0.as_ptr().cast()
-    }
-}
-
-/// Where [`Netlink::veth_create`] puts the peer.
-#[derive(Debug, Clone, Copy)]
-pub enum PeerNetns<'fd> {
-    /// The socket's own namespace, next to the first end.
-    Current,
-    /// The network namespace of this process (a container's init).
-    Pid(libc::pid_t),
-    /// The network namespace behind this nsfs descriptor (`/proc/PID/ns/net`).
-    Fd(BorrowedFd<'fd>),
-}
-
-/// What [`Netlink::link_info`] reports about a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LinkInfo {
-    pub index: u32,
-    /// Index of the master (e.g. the bridge), if any.
-    pub master: Option<u32>,
-    /// `IFF_*` flags.
-    pub flags: u32,
-    pub mtu: u32,
-    /// The Ethernet address, if the link has a 6-byte one.
-    pub mac: Option<[u8; 6]>,
-}
-
-impl LinkInfo {
-    /// Administratively up (`IFF_UP`).
-    pub fn is_up(&self) -> bool {
-        self.flags & libc::IFF_UP as u32 != 0
     }
 }
 
@@ -146,13 +87,59 @@ fn check_raw(rc: c_int) -> Result<(), Errno> {
     }
 }
 
-fn check_prefixlen(prefixlen: u8) -> Result<(), NetError> {
-    if prefixlen > 32 {
-        return Err(NetError::Invalid(format!(
-            "invalid IPv4 prefix length {prefixlen}"
-        )));
+/// Parses /proc/net/route: addresses are hex in network byte order, as the kernel's u32 prints.
+fn parse_routes(text: &str) -> Vec<Route> {
+    let hex = |s: &str| {
+        u32::from_str_radix(s, 16)
+            .ok()
+            .map(|v| Ipv4Addr::from(v.to_ne_bytes()))
+    };
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (ifname, dest, mask) = (f.first()?, hex(f.get(1)?)?, hex(f.get(7)?)?);
+            let prefix = u32::from(mask).leading_ones() as u8;
+            Some(Route {
+                ifname: (*ifname).to_owned(),
+                dest: (dest, prefix),
+            })
+        })
+        .collect()
+}
+
+/// The primary IPv4 address of a link (SIOCGIFADDR), None if it has none. Read with an ioctl
+/// because the legacy netlink verbs have no "get addresses" request.
+fn primary_ipv4(name: &str) -> Result<Option<Ipv4Addr>, NetError> {
+    let n = IfName::new(name)?;
+    // SAFETY: plain socket(2); the result is checked and owned below.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(NetError::io(
+            "socket(AF_INET)",
+            std::io::Error::last_os_error(),
+        ));
     }
-    Ok(())
+    // SAFETY: fd was just opened and is owned only here.
+    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: ifreq is plain data; all zeroes is valid.
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in ifr.ifr_name.iter_mut().zip(n.0) {
+        *dst = src as c_char;
+    }
+    // SAFETY: a valid socket and a NUL-terminated ifreq (name <= 15 bytes, validated).
+    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFADDR, &mut ifr) } < 0 {
+        let e = std::io::Error::last_os_error();
+        // EADDRNOTAVAIL: the link has no IPv4 address.
+        if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) {
+            return Ok(None);
+        }
+        return Err(NetError::io(format!("SIOCGIFADDR {name}"), e));
+    }
+    // SAFETY: the kernel filled ifru_addr with a sockaddr_in for AF_INET.
+    let sin: libc::sockaddr_in =
+        unsafe { std::ptr::read_unaligned((&raw const ifr.ifr_ifru.ifru_addr).cast()) };
+    Ok(Some(Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes())))
 }
 
 /// One open NETLINK_ROUTE socket; closed on drop.
@@ -165,28 +152,27 @@ pub struct Netlink {
 }
 
 impl Netlink {
-    /// Opens a socket in the calling thread's network namespace.
-    pub fn open() -> Result<Self, NetError> {
+    fn h(&mut self) -> *mut sys::legacy_nl {
+        &mut self.h
+    }
+}
+
+impl Client for Netlink {
+    fn open() -> Result<Self, NetError> {
         Self::open_raw().map_err(|errno| NetError::Netlink {
             op: "open socket".to_owned(),
             errno: errno as i32,
         })
     }
 
-    /// [`open`](Self::open) without any allocation, for a child after a raw `clone()`.
-    pub fn open_raw() -> Result<Self, Errno> {
+    fn open_raw() -> Result<Self, Errno> {
         let mut h = sys::legacy_nl::default();
         // SAFETY: `h` is a valid, writable legacy_nl; on failure the C code leaves it closed.
         check_raw(unsafe { sys::legacy_netlink_open(&mut h) })?;
         Ok(Netlink { h })
     }
 
-    fn h(&mut self) -> *mut sys::legacy_nl {
-        &mut self.h
-    }
-
-    /// Looks a link up by name.
-    pub fn link_info(&mut self, name: &str) -> Result<LinkInfo, NetError> {
+    fn link_info(&mut self, name: &str) -> Result<LinkInfo, NetError> {
         let n = IfName::new(name)?;
         let mut info = sys::legacy_link_info::default();
         // SAFETY: open handler, NUL-terminated name and a writable info, all outliving the call.
@@ -206,43 +192,35 @@ impl Netlink {
         })
     }
 
-    /// Tells whether a link of that name exists.
-    pub fn link_exists(&mut self, name: &str) -> Result<bool, NetError> {
+    fn link_exists(&mut self, name: &str) -> Result<bool, NetError> {
         let n = IfName::new(name)?;
         // SAFETY: open handler and a NUL-terminated name outliving the call.
         let rc = unsafe { sys::legacy_link_exists(self.h(), n.as_ptr()) };
         Ok(check(rc, || format!("get link {name}"))? == 1)
     }
 
-    /// Sets a link up.
-    pub fn link_up(&mut self, name: &str) -> Result<(), NetError> {
+    fn link_up(&mut self, name: &str) -> Result<(), NetError> {
         let n = IfName::new(name)?;
         // SAFETY: open handler and a NUL-terminated name outliving the call.
         let rc = unsafe { sys::legacy_link_up(self.h(), n.as_ptr()) };
         check(rc, || format!("set link {name} up")).map(drop)
     }
 
-    /// Sets a link down.
-    pub fn link_down(&mut self, name: &str) -> Result<(), NetError> {
+    fn link_down(&mut self, name: &str) -> Result<(), NetError> {
         let n = IfName::new(name)?;
         // SAFETY: open handler and a NUL-terminated name outliving the call.
         let rc = unsafe { sys::legacy_link_down(self.h(), n.as_ptr()) };
         check(rc, || format!("set link {name} down")).map(drop)
     }
 
-    /// Deletes a link (both ends of a veth). Costs a grace period (tens of ms): a container's
-    /// veth goes away with its namespace, so this is for cleanup after failures.
-    pub fn link_delete(&mut self, name: &str) -> Result<(), NetError> {
+    fn link_delete(&mut self, name: &str) -> Result<(), NetError> {
         let n = IfName::new(name)?;
         // SAFETY: open handler and a NUL-terminated name outliving the call.
         let rc = unsafe { sys::legacy_link_delete(self.h(), n.as_ptr()) };
         check(rc, || format!("delete link {name}")).map(drop)
     }
 
-    /// Creates the veth pair `name`/`peer`, the peer directly inside `peer_netns` (about
-    /// 0.4 ms, where creating it here and moving it costs 16-32 ms). `peer_mac` `None` lets the
-    /// kernel choose; `mtu` applies to both ends, `None` for the default. Both ends are down.
-    pub fn veth_create(
+    fn veth_create(
         &mut self,
         name: &str,
         peer: &str,
@@ -254,16 +232,11 @@ impl Netlink {
         let p = IfName::new(peer)?;
         let (pid, fd) = match peer_netns {
             PeerNetns::Current => (-1, -1),
-            PeerNetns::Pid(pid) if pid > 0 => (pid, -1),
-            PeerNetns::Pid(pid) => {
-                return Err(NetError::Invalid(format!(
-                    "invalid netns pid {pid} for veth {peer}"
-                )));
-            }
+            PeerNetns::Pid(pid) => (client::check_netns_pid(pid, || format!("veth {peer}"))?, -1),
             PeerNetns::Fd(fd) => (-1, fd.as_raw_fd()),
         };
-        if mtu == Some(0) {
-            return Err(NetError::Invalid(format!("invalid MTU 0 for veth {name}")));
+        if let Some(mtu) = mtu {
+            client::check_mtu(mtu, || format!("veth {name}"))?;
         }
         let mac_ptr = peer_mac
             .as_ref()
@@ -296,16 +269,14 @@ impl Netlink {
         .map(drop)
     }
 
-    /// Creates a bridge (down). An existing link of that name gives errno `EEXIST`.
-    pub fn bridge_create(&mut self, name: &str) -> Result<(), NetError> {
+    fn bridge_create(&mut self, name: &str) -> Result<(), NetError> {
         let n = IfName::new(name)?;
         // SAFETY: open handler and a NUL-terminated name outliving the call.
         let rc = unsafe { sys::legacy_bridge_create(self.h(), n.as_ptr()) };
         check(rc, || format!("create bridge {name}")).map(drop)
     }
 
-    /// Makes `ifname` a port of `bridge`.
-    pub fn bridge_attach(&mut self, bridge: &str, ifname: &str) -> Result<(), NetError> {
+    fn bridge_attach(&mut self, bridge: &str, ifname: &str) -> Result<(), NetError> {
         let b = IfName::new(bridge)?;
         let i = IfName::new(ifname)?;
         // SAFETY: open handler and NUL-terminated names outliving the call.
@@ -313,25 +284,15 @@ impl Netlink {
         check(rc, || format!("attach {ifname} to bridge {bridge}")).map(drop)
     }
 
-    /// Moves a link into the network namespace of `pid` (costs a grace period).
-    pub fn link_move_to_netns_pid(&mut self, name: &str, pid: libc::pid_t) -> Result<(), NetError> {
+    fn link_move_to_netns_pid(&mut self, name: &str, pid: libc::pid_t) -> Result<(), NetError> {
         let n = IfName::new(name)?;
-        if pid <= 0 {
-            return Err(NetError::Invalid(format!(
-                "invalid netns pid {pid} for link {name}"
-            )));
-        }
+        client::check_netns_pid(pid, || format!("link {name}"))?;
         // SAFETY: open handler and a NUL-terminated name outliving the call.
         let rc = unsafe { sys::legacy_link_move_to_netns_pid(self.h(), n.as_ptr(), pid) };
         check(rc, || format!("move link {name} to netns of pid {pid}")).map(drop)
     }
 
-    /// Moves a link into the network namespace behind `fd` (`/proc/PID/ns/net`).
-    pub fn link_move_to_netns_fd(
-        &mut self,
-        name: &str,
-        fd: BorrowedFd<'_>,
-    ) -> Result<(), NetError> {
+    fn link_move_to_netns_fd(&mut self, name: &str, fd: BorrowedFd<'_>) -> Result<(), NetError> {
         let n = IfName::new(name)?;
         let raw = fd.as_raw_fd();
         // SAFETY: open handler, a NUL-terminated name and a descriptor borrowed for the call.
@@ -339,8 +300,7 @@ impl Netlink {
         check(rc, || format!("move link {name} to netns fd {raw}")).map(drop)
     }
 
-    /// Renames a link; the kernel refuses for most links while they are up (`EBUSY`).
-    pub fn link_rename(&mut self, name: &str, new_name: &str) -> Result<(), NetError> {
+    fn link_rename(&mut self, name: &str, new_name: &str) -> Result<(), NetError> {
         let n = IfName::new(name)?;
         let nn = IfName::new(new_name)?;
         // SAFETY: open handler and NUL-terminated names outliving the call.
@@ -348,34 +308,24 @@ impl Netlink {
         check(rc, || format!("rename link {name} to {new_name}")).map(drop)
     }
 
-    /// Sets a link's Ethernet address.
-    pub fn link_set_mac(&mut self, name: &str, mac: [u8; 6]) -> Result<(), NetError> {
+    fn link_set_mac(&mut self, name: &str, mac: [u8; 6]) -> Result<(), NetError> {
         let n = IfName::new(name)?;
         // SAFETY: open handler, a NUL-terminated name and 6 readable bytes outliving the call.
         let rc = unsafe { sys::legacy_link_set_mac(self.h(), n.as_ptr(), mac.as_ptr()) };
         check(rc, || format!("set mac of {name} to {}", Mac(&mac))).map(drop)
     }
 
-    /// Sets a link's MTU.
-    pub fn link_set_mtu(&mut self, name: &str, mtu: u32) -> Result<(), NetError> {
+    fn link_set_mtu(&mut self, name: &str, mtu: u32) -> Result<(), NetError> {
         let n = IfName::new(name)?;
-        if mtu == 0 {
-            return Err(NetError::Invalid(format!("invalid MTU 0 for link {name}")));
-        }
+        client::check_mtu(mtu, || format!("link {name}"))?;
         // SAFETY: open handler and a NUL-terminated name outliving the call.
         let rc = unsafe { sys::legacy_link_set_mtu(self.h(), n.as_ptr(), mtu) };
         check(rc, || format!("set mtu of {name} to {mtu}")).map(drop)
     }
 
-    /// Adds `addr/prefixlen` to a link (with its broadcast address up to /30).
-    pub fn ipv4_addr_add(
-        &mut self,
-        name: &str,
-        addr: Ipv4Addr,
-        prefixlen: u8,
-    ) -> Result<(), NetError> {
+    fn ipv4_addr_add(&mut self, name: &str, addr: Ipv4Addr, prefixlen: u8) -> Result<(), NetError> {
         let n = IfName::new(name)?;
-        check_prefixlen(prefixlen)?;
+        client::check_prefixlen(prefixlen)?;
         // SAFETY: open handler and a NUL-terminated name outliving the call.
         let rc = unsafe {
             sys::legacy_ipv4_addr_add(self.h(), n.as_ptr(), in_addr(addr), c_int::from(prefixlen))
@@ -383,16 +333,13 @@ impl Netlink {
         check(rc, || format!("add address {addr}/{prefixlen} to {name}")).map(drop)
     }
 
-    /// Adds the default route via `gateway`, out of `ifname` if given.
-    pub fn ipv4_default_route_add(
+    fn ipv4_default_route_add(
         &mut self,
         gateway: Ipv4Addr,
         ifname: Option<&str>,
     ) -> Result<(), NetError> {
         let n = ifname.map(IfName::new).transpose()?;
-        if gateway.is_unspecified() {
-            return Err(NetError::Invalid("invalid gateway 0.0.0.0".to_owned()));
-        }
+        client::check_gateway(gateway)?;
         let ptr = n.as_ref().map_or(std::ptr::null(), IfName::as_ptr);
         // SAFETY: open handler and a NUL-terminated name (or NULL) outliving the call.
         let rc = unsafe { sys::legacy_ipv4_default_route_add(self.h(), in_addr(gateway), ptr) };
@@ -403,16 +350,26 @@ impl Netlink {
         .map(drop)
     }
 
-    /// [`link_up`](Self::link_up) without any allocation, for a child after a raw `clone()`:
-    /// the name is prepared by the parent. A bad name gives `EINVAL` from the C side.
-    pub fn link_up_raw(&mut self, name: &CStr) -> Result<(), Errno> {
+    /// Through SIOCGIFADDR on an AF_INET socket of the calling thread's namespace, which is
+    /// the socket's as long as the thread that opened it asks.
+    fn ipv4_primary_addr(&mut self, name: &str) -> Result<Option<Ipv4Addr>, NetError> {
+        primary_ipv4(name)
+    }
+
+    /// From /proc/thread-self/net/route: /proc/net follows the thread group leader, which may
+    /// sit in another namespace.
+    fn ipv4_routes(&mut self) -> Result<Vec<Route>, NetError> {
+        let path = "/proc/thread-self/net/route";
+        let text = fs::read_to_string(path).map_err(|e| NetError::io(format!("read {path}"), e))?;
+        Ok(parse_routes(&text))
+    }
+
+    fn link_up_raw(&mut self, name: &CStr) -> Result<(), Errno> {
         // SAFETY: open handler and a NUL-terminated name outliving the call.
         check_raw(unsafe { sys::legacy_link_up(self.h(), name.as_ptr()) })
     }
 
-    /// [`ipv4_addr_add`](Self::ipv4_addr_add) without any allocation, for a child after a raw
-    /// `clone()`. A prefix length above 32 gives `EINVAL`.
-    pub fn ipv4_addr_add_raw(
+    fn ipv4_addr_add_raw(
         &mut self,
         name: &CStr,
         addr: Ipv4Addr,
@@ -429,9 +386,7 @@ impl Netlink {
         })
     }
 
-    /// [`ipv4_default_route_add`](Self::ipv4_default_route_add) without any allocation, for a
-    /// child after a raw `clone()`.
-    pub fn ipv4_default_route_add_raw(
+    fn ipv4_default_route_add_raw(
         &mut self,
         gateway: Ipv4Addr,
         ifname: Option<&CStr>,
@@ -457,58 +412,9 @@ mod tests {
 
     use super::*;
     use std::fs;
-    use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+    use std::os::fd::AsFd;
 
-    use nix::sched::{CloneFlags, setns, unshare};
-
-    fn is_root() -> bool {
-        // SAFETY: geteuid cannot fail.
-        if unsafe { libc::geteuid() } != 0 {
-            println!("skipped: needs root");
-            return false;
-        }
-        true
-    }
-
-    /// Runs `body` in a new thread inside a new network namespace; panics propagate.
-    fn in_new_netns(body: impl FnOnce() + Send + 'static) {
-        if !is_root() {
-            return;
-        }
-        let thread = std::thread::spawn(move || {
-            // Without this the body would run in the host's namespace: never go on.
-            unshare(CloneFlags::CLONE_NEWNET).expect("unshare(CLONE_NEWNET)");
-            body();
-        });
-        if let Err(panic) = thread.join() {
-            std::panic::resume_unwind(panic);
-        }
-    }
-
-    /// Runs `body` in a new thread that joined the network namespace of `pid`.
-    fn in_netns_of<T: Send + 'static>(
-        pid: libc::pid_t,
-        body: impl FnOnce() -> T + Send + 'static,
-    ) -> T {
-        let thread = std::thread::spawn(move || {
-            let ns = fs::File::open(format!("/proc/{pid}/ns/net")).expect("open netns");
-            setns(ns.as_fd(), CloneFlags::CLONE_NEWNET).expect("setns");
-            body()
-        });
-        thread
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    }
-
-    /// Interface names in /proc/<which>/net/dev (`thread-self` for the test thread's netns).
-    fn links_in(which: &str) -> Vec<String> {
-        let dev = fs::read_to_string(format!("/proc/{which}/net/dev")).expect("read net/dev");
-        dev.lines()
-            .skip(2)
-            .filter_map(|line| line.split(':').next())
-            .map(|name| name.trim().to_owned())
-            .collect()
-    }
+    use crate::test_utils::{Sleeper, in_netns_of, in_new_netns, ipv4_ioctl, links_in};
 
     fn has_link(which: &str, name: &str) -> bool {
         links_in(which).iter().any(|l| l == name)
@@ -521,89 +427,23 @@ mod tests {
         }
     }
 
-    /// A process blocked in a network namespace of its own; killed and reaped on drop.
-    struct NetnsChild {
-        pid: libc::pid_t,
-        hold: Option<OwnedFd>,
-    }
-
-    impl NetnsChild {
-        fn spawn() -> Self {
-            let mut ready = [0 as c_int; 2];
-            let mut hold = [0 as c_int; 2];
-            // SAFETY: two valid arrays of two ints.
-            unsafe {
-                assert_eq!(libc::pipe2(ready.as_mut_ptr(), libc::O_CLOEXEC), 0);
-                assert_eq!(libc::pipe2(hold.as_mut_ptr(), libc::O_CLOEXEC), 0);
+    #[test]
+    fn parses_proc_net_route() {
+        let text = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+                    eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n\
+                    eth0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n\
+                    docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n";
+        let r = parse_routes(text);
+        assert_eq!(r.len(), 3);
+        assert_eq!(
+            r[1],
+            Route {
+                ifname: "eth0".into(),
+                dest: (Ipv4Addr::new(192, 168, 2, 0), 24)
             }
-            // SAFETY: the child only makes raw syscalls and leaves with _exit.
-            let pid = unsafe { libc::fork() };
-            assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
-            if pid == 0 {
-                // SAFETY: async-signal-safe syscalls only, in a single-threaded child.
-                unsafe {
-                    let ok: u8 = (libc::unshare(libc::CLONE_NEWNET) == 0).into();
-                    libc::write(ready[1], (&ok as *const u8).cast(), 1);
-                    let mut byte = 0u8;
-                    // Blocks until the parent closes its end (or kills us).
-                    libc::read(hold[0], (&mut byte as *mut u8).cast(), 1);
-                    libc::_exit(0);
-                }
-            }
-            // SAFETY: the four descriptors are ours and open; each is owned exactly once.
-            let (ready_r, hold_w) = unsafe {
-                drop(OwnedFd::from_raw_fd(ready[1]));
-                drop(OwnedFd::from_raw_fd(hold[0]));
-                (
-                    OwnedFd::from_raw_fd(ready[0]),
-                    OwnedFd::from_raw_fd(hold[1]),
-                )
-            };
-            let child = NetnsChild {
-                pid,
-                hold: Some(hold_w),
-            };
-            let mut ok = 0u8;
-            // SAFETY: reading one byte into a valid buffer.
-            let n = unsafe { libc::read(ready_r.as_raw_fd(), (&mut ok as *mut u8).cast(), 1) };
-            assert!(n == 1 && ok == 1, "netns child failed to unshare");
-            child
-        }
-    }
-
-    impl Drop for NetnsChild {
-        fn drop(&mut self) {
-            drop(self.hold.take());
-            // SAFETY: our own child; kill makes sure it goes even if another process inherited
-            // the pipe, waitpid reaps it.
-            unsafe {
-                libc::kill(self.pid, libc::SIGKILL);
-                libc::waitpid(self.pid, std::ptr::null_mut(), 0);
-            }
-        }
-    }
-
-    /// The IPv4 address (SIOCGIFADDR) or broadcast address (SIOCGIFBRDADDR) of a link in the
-    /// calling thread's namespace.
-    fn ipv4_ioctl(name: &str, request: libc::c_ulong) -> Option<Ipv4Addr> {
-        // SAFETY: plain socket(2); the result is checked and owned below.
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-        assert!(fd >= 0);
-        // SAFETY: fd was just opened and is owned only here.
-        let sock = unsafe { OwnedFd::from_raw_fd(fd) };
-        // SAFETY: ifreq is plain data; all zeroes is valid.
-        let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
-        for (dst, src) in ifr.ifr_name.iter_mut().zip(name.bytes()) {
-            *dst = src as c_char;
-        }
-        // SAFETY: a valid socket and ifreq for SIOCGIF*ADDR.
-        if unsafe { libc::ioctl(sock.as_raw_fd(), request, &mut ifr) } < 0 {
-            return None;
-        }
-        // SAFETY: the kernel filled ifru_addr with a sockaddr_in for AF_INET.
-        let sin: libc::sockaddr_in =
-            unsafe { std::ptr::read_unaligned((&raw const ifr.ifr_ifru.ifru_addr).cast()) };
-        Some(Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes()))
+        );
+        assert_eq!(r[2].dest, (Ipv4Addr::new(172, 17, 0, 0), 16));
+        assert_eq!(r[0].dest, (Ipv4Addr::UNSPECIFIED, 0));
     }
 
     #[test]
@@ -623,7 +463,9 @@ mod tests {
             "eth0:1",
         ] {
             match validate_ifname(bad) {
-                Err(NetError::Invalid(msg)) => assert!(msg.contains(&format!("{bad:?}")), "{msg}"),
+                Err(NetError::Invalid(msg)) => {
+                    assert!(msg.to_string().contains(&format!("{bad:?}")), "{msg}")
+                }
                 other => panic!("{bad:?}: {other:?}"),
             }
         }
@@ -644,6 +486,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn sixteen_byte_name_is_invalid() {
         in_new_netns(|| {
             let mut nl = Netlink::open().unwrap();
@@ -656,7 +499,7 @@ mod tests {
                 nl.link_rename("lo", long),
             ] {
                 match r {
-                    Err(NetError::Invalid(msg)) => assert!(msg.contains(long), "{msg}"),
+                    Err(NetError::Invalid(msg)) => assert!(msg.to_string().contains(long), "{msg}"),
                     other => panic!("{other:?}"),
                 }
             }
@@ -667,6 +510,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn lo_up() {
         in_new_netns(|| {
             let mut nl = Netlink::open().unwrap();
@@ -685,6 +529,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn veth_create_up_delete() {
         in_new_netns(|| {
             let mut nl = Netlink::open().unwrap();
@@ -708,9 +553,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn veth_peer_created_in_netns_of_pid() {
         in_new_netns(|| {
-            let child = NetnsChild::spawn();
+            let child = Sleeper::in_new_netns();
             let proc_dir = child.pid.to_string();
             let mut nl = Netlink::open().unwrap();
             let mac = [0x02, 0x42, 0xac, 0x11, 0x00, 0x02];
@@ -742,9 +588,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn veth_peer_created_in_netns_of_fd() {
         in_new_netns(|| {
-            let child = NetnsChild::spawn();
+            let child = Sleeper::in_new_netns();
             let ns = fs::File::open(format!("/proc/{}/ns/net", child.pid)).unwrap();
             let mut nl = Netlink::open().unwrap();
             nl.veth_create("vf0", "eth0", PeerNetns::Fd(ns.as_fd()), None, None)
@@ -756,9 +603,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn move_link_to_netns() {
         in_new_netns(|| {
-            let child = NetnsChild::spawn();
+            let child = Sleeper::in_new_netns();
             let proc_dir = child.pid.to_string();
             let mut nl = Netlink::open().unwrap();
             nl.veth_create("mv0", "mv1", PeerNetns::Current, None, None)
@@ -780,6 +628,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn bridge_create_and_attach() {
         in_new_netns(|| {
             let mut nl = Netlink::open().unwrap();
@@ -803,6 +652,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn rename_link() {
         in_new_netns(|| {
             let mut nl = Netlink::open().unwrap();
@@ -819,6 +669,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn set_mac_and_mtu() {
         in_new_netns(|| {
             let mut nl = Netlink::open().unwrap();
@@ -849,6 +700,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn ipv4_address_and_default_route() {
         in_new_netns(|| {
             let mut nl = Netlink::open().unwrap();
@@ -891,6 +743,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn ipv4_raw_verbs_for_the_child() {
         in_new_netns(|| {
             let mut nl = Netlink::open_raw().unwrap();
@@ -927,6 +780,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn missing_links_give_enodev() {
         in_new_netns(|| {
             let mut nl = Netlink::open().unwrap();
@@ -946,6 +800,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn many_requests_on_one_socket() {
         // The handler is reused for a whole start: sequence numbers and ACKs must stay in step,
         // including after failed requests.

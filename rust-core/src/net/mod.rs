@@ -1,134 +1,196 @@
 //! Container networking: veth pairs, bridges, addresses, leases and NAT.
+//!
+//! Netlink goes through the [`Client`] trait: [`legacy::Netlink`] (the C code in c-legacy/) is
+//! the backend, [`Backend`] names the one chosen at build time, and tests use a fake.
 
 pub mod attach;
 mod bindings;
 pub mod bridge;
+mod client;
+mod error;
+#[cfg(test)]
+pub(crate) mod fake;
 pub mod ipam;
 pub mod legacy;
 pub mod nat;
-#[cfg(test)]
-pub(crate) mod testns;
 
 use std::net::Ipv4Addr;
 
-#[derive(Debug, thiserror::Error)]
-pub enum NetError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("netlink {op}: {}", std::io::Error::from_raw_os_error(*errno))]
-    Netlink { op: String, errno: i32 },
-    /// A file or system call outside netlink failed (lease files, /proc, sockets).
-    #[error("{op}: {source}")]
-    Io { op: String, source: std::io::Error },
-    /// An external tool (iptables) is missing or failed.
-    #[error("{0}")]
-    Command(String),
+pub use client::{Client, LinkInfo, PeerNetns, Route};
+pub use error::{Cidr, CidrProblem, IfNameProblem, InvalidNet, IpProblem, NetError};
+
+use crate::spec::{NetworkSpec, PortMapping, Protocol};
+
+/// The netlink backend of this build.
+pub type Backend = legacy::Netlink;
+
+/// Opens a [`Client`] in the calling thread's network namespace: how the container lifecycle
+/// gets its netlink connection, so that tests can hand it a fake.
+pub type Connector = std::sync::Arc<dyn Fn() -> Result<Box<dyn Client>, NetError> + Send + Sync>;
+
+/// The connector of the build's [`Backend`].
+pub fn connector() -> Connector {
+    std::sync::Arc::new(|| Ok(Box::new(Backend::open()?) as Box<dyn Client>))
 }
 
-impl NetError {
-    pub fn errno(&self) -> Option<i32> {
-        match self {
-            NetError::Netlink { errno, .. } => Some(*errno),
-            NetError::Io { source, .. } => source.raw_os_error(),
-            NetError::Invalid(_) | NetError::Command(_) => None,
-        }
-    }
+/// `IFNAMSIZ`: an interface name is at most `IFNAMSIZ - 1` = 15 bytes.
+pub const IFNAMSIZ: usize = 16;
 
-    pub(crate) fn io(op: impl Into<String>, source: std::io::Error) -> Self {
-        NetError::Io {
-            op: op.into(),
-            source,
-        }
+/// Why `name` is not an interface name, checked the way the kernel's `dev_valid_name()` does:
+/// 1 to 15 bytes, not `.` or `..`, and no `/`, `:`, whitespace or NUL.
+fn ifname_problem(name: &str) -> Option<IfNameProblem> {
+    if name.is_empty() {
+        Some(IfNameProblem::Empty)
+    } else if name.len() >= IFNAMSIZ {
+        Some(IfNameProblem::TooLong)
+    } else if name == "." || name == ".." {
+        Some(IfNameProblem::Reserved)
+    } else if name.contains('\0') {
+        Some(IfNameProblem::Nul)
+    } else if name.contains('/') {
+        Some(IfNameProblem::Slash)
+    } else if name.contains(':') {
+        Some(IfNameProblem::Colon)
+    } else if name.chars().any(char::is_whitespace) {
+        Some(IfNameProblem::Whitespace)
+    } else {
+        None
     }
 }
 
-/// Parses `A.B.C.D/N` (N in 0..=32). Host bits are not checked here: see [`validate`].
+/// Checks an interface name (see [`ifname_problem`]).
+pub fn validate_ifname(name: &str) -> Result<(), NetError> {
+    match ifname_problem(name) {
+        Some(why) => Err(InvalidNet::IfName {
+            name: name.to_string(),
+            why,
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// Parses `A.B.C.D/N` (N in 0..=32). Host bits are not checked here: see [`validate_subnet`].
 pub fn parse_cidr(s: &str) -> Result<(Ipv4Addr, u8), NetError> {
-    let bad = |why: String| NetError::Invalid(format!("invalid CIDR {s:?}: {why}"));
+    let bad = |why| InvalidNet::Cidr {
+        text: s.to_string(),
+        why,
+    };
     let Some((addr, prefix)) = s.split_once('/') else {
-        return Err(bad("expected ADDRESS/PREFIX, e.g. 10.88.0.0/16".into()));
+        return Err(bad(CidrProblem::NoPrefix).into());
     };
     // std's parser wants exactly four decimal octets, so "10.88.0" and "010.1.1.1" fail.
     let addr: Ipv4Addr = addr
         .parse()
-        .map_err(|_| bad(format!("{addr:?} is not an IPv4 address (A.B.C.D)")))?;
+        .map_err(|_| bad(CidrProblem::Address(addr.to_string())))?;
     if prefix.is_empty() || prefix.len() > 2 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad(format!("{prefix:?} is not a prefix length (0 to 32)")));
+        return Err(bad(CidrProblem::Prefix(prefix.to_string())).into());
     }
     let prefix: u8 = prefix
         .parse()
-        .map_err(|_| bad(format!("{prefix:?} is not a prefix length (0 to 32)")))?;
+        .map_err(|_| bad(CidrProblem::Prefix(prefix.to_string())))?;
     if prefix > 32 {
-        return Err(bad(format!(
-            "prefix length {prefix} is out of range (0 to 32)"
-        )));
+        return Err(bad(CidrProblem::PrefixRange(prefix)).into());
     }
     Ok((addr, prefix))
+}
+
+/// Parses a dotted-quad IPv4 address.
+pub fn parse_ipv4(s: &str) -> Result<Ipv4Addr, NetError> {
+    s.parse()
+        .map_err(|_| InvalidNet::Address(s.to_string()).into())
 }
 
 /// Checks a bridge subnet: prefix 8..=30 (room for a gateway and at least one container) and no
 /// host bits set.
 pub fn validate_subnet(subnet: (Ipv4Addr, u8)) -> Result<(), NetError> {
-    let (addr, prefix) = subnet;
-    if !(8..=30).contains(&prefix) {
-        return Err(NetError::Invalid(format!(
-            "subnet {addr}/{prefix}: prefix length must be between 8 and 30"
-        )));
+    if !(8..=30).contains(&subnet.1) {
+        return Err(InvalidNet::SubnetPrefix(subnet.into()).into());
     }
     let network = ipam::network(subnet);
-    if network != addr {
-        return Err(NetError::Invalid(format!(
-            "subnet {addr}/{prefix}: host bits set, did you mean {network}/{prefix}?"
-        )));
+    if network != subnet.0 {
+        return Err(InvalidNet::SubnetHostBits {
+            subnet: subnet.into(),
+            network,
+        }
+        .into());
     }
     Ok(())
+}
+
+/// Checks a bridge's name and subnet.
+pub fn validate_bridge(name: &str, subnet: (Ipv4Addr, u8)) -> Result<(), NetError> {
+    if let Some(why) = ifname_problem(name) {
+        return Err(InvalidNet::BridgeName {
+            name: name.to_string(),
+            why,
+        }
+        .into());
+    }
+    validate_subnet(subnet)
 }
 
 /// Checks that `ip` can be given to a container in `subnet` (already valid): inside it and not
 /// its network, gateway (first host) or broadcast address.
 pub fn validate_container_ip(ip: Ipv4Addr, subnet: (Ipv4Addr, u8)) -> Result<(), NetError> {
-    let (addr, prefix) = subnet;
     let why = if !ipam::contains(subnet, ip) {
-        Some("is outside")
+        Some(IpProblem::Outside)
     } else if ip == ipam::network(subnet) {
-        Some("is the network address of")
+        Some(IpProblem::Network)
     } else if ip == ipam::gateway(subnet) {
-        Some("is the gateway (bridge) address of")
+        Some(IpProblem::Gateway)
     } else if ip == ipam::broadcast(subnet) {
-        Some("is the broadcast address of")
+        Some(IpProblem::Broadcast)
     } else {
         None
     };
     match why {
-        Some(why) => Err(NetError::Invalid(format!(
-            "address {ip} {why} subnet {addr}/{prefix}"
-        ))),
+        Some(why) => Err(InvalidNet::ContainerIp {
+            ip,
+            why,
+            subnet: subnet.into(),
+        }
+        .into()),
         None => Ok(()),
     }
 }
 
+/// Checks one published port: both ports 1..=65535.
+pub fn validate_port(p: &PortMapping) -> Result<(), NetError> {
+    if p.host_port == 0 || p.container_port == 0 {
+        return Err(InvalidNet::PortZero {
+            host: p.host_port,
+            container: p.container_port,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The protocol's name as iptables and `-p 80/udp` spell it.
+pub fn proto_name(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "tcp",
+        Protocol::Udp => "udp",
+    }
+}
+
 /// Checks a bridge network spec before any side effect.
-pub fn validate(net: &crate::spec::NetworkSpec) -> Result<(), NetError> {
-    legacy::validate_ifname(&net.bridge)
-        .map_err(|e| NetError::Invalid(format!("bridge name: {e}")))?;
-    validate_subnet(net.subnet)?;
+pub fn validate(net: &NetworkSpec) -> Result<(), NetError> {
+    validate_bridge(&net.bridge, net.subnet)?;
     if let Some(ip) = net.ip {
         validate_container_ip(ip, net.subnet)?;
     }
     let mut seen = Vec::with_capacity(net.ports.len());
     for p in &net.ports {
-        if p.host_port == 0 || p.container_port == 0 {
-            return Err(NetError::Invalid(format!(
-                "published port {}:{}: ports must be 1 to 65535",
-                p.host_port, p.container_port
-            )));
-        }
+        validate_port(p)?;
         if seen.contains(&(p.host_port, p.protocol)) {
-            return Err(NetError::Invalid(format!(
-                "host port {}/{} is published twice",
-                p.host_port,
-                nat::proto_name(p.protocol)
-            )));
+            let protocol = proto_name(p.protocol);
+            return Err(InvalidNet::PortTwice {
+                port: p.host_port,
+                protocol,
+            }
+            .into());
         }
         seen.push((p.host_port, p.protocol));
     }
@@ -138,11 +200,11 @@ pub fn validate(net: &crate::spec::NetworkSpec) -> Result<(), NetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{NetworkMode, NetworkSpec, PortMapping, Protocol};
+    use crate::spec::NetworkMode;
 
     fn invalid_msg<T: std::fmt::Debug>(r: Result<T, NetError>) -> String {
         match r {
-            Err(NetError::Invalid(m)) => m,
+            Err(NetError::Invalid(m)) => m.to_string(),
             other => panic!("expected Invalid, got {other:?}"),
         }
     }

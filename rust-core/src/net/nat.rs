@@ -17,19 +17,11 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::legacy::validate_ifname;
-use super::{NetError, validate_subnet};
-use crate::spec::Protocol;
+use super::{InvalidNet, NetError, proto_name, validate_ifname, validate_port, validate_subnet};
+use crate::spec::{PortMapping, Protocol};
 
 /// Where iptables may live when PATH (e.g. a non-root user's) lacks the sbin directories.
 const FALLBACK_DIRS: [&str; 4] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
-
-pub fn proto_name(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-    }
-}
 
 /// Finds an executable `name` in the directories of `path_var`, then in [`FALLBACK_DIRS`] when
 /// `fallback` is set.
@@ -54,7 +46,7 @@ fn is_executable(p: &Path) -> bool {
 
 fn iptables_path() -> Result<PathBuf, NetError> {
     find_tool("iptables", std::env::var_os("PATH").as_deref(), true)
-        .ok_or_else(|| NetError::Command("iptables not found: install the iptables package".into()))
+        .ok_or(NetError::ToolMissing("iptables"))
 }
 
 /// Runs `iptables -w <args>`; Ok(true) on exit 0, Ok(false) on exit 1 (`-C`: no such rule),
@@ -68,12 +60,11 @@ fn iptables(args: &[String]) -> Result<bool, NetError> {
     match out.status.code() {
         Some(0) => Ok(true),
         Some(1) if args.iter().any(|a| a == "-C") => Ok(false),
-        _ => Err(NetError::Command(format!(
-            "iptables {} failed ({}): {}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))),
+        _ => Err(NetError::ToolFailed {
+            command: format!("iptables {}", args.join(" ")),
+            status: out.status.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        }),
     }
 }
 
@@ -84,11 +75,11 @@ fn list_rules(table: &str) -> Result<String, NetError> {
         .output()
         .map_err(|e| NetError::io("run iptables", e))?;
     if !out.status.success() {
-        return Err(NetError::Command(format!(
-            "iptables -t {table} -S failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
+        return Err(NetError::ToolFailed {
+            command: format!("iptables -t {table} -S"),
+            status: out.status.to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -201,9 +192,7 @@ fn validate_container_id(id: &str) -> Result<(), NetError> {
     if ok {
         Ok(())
     } else {
-        Err(NetError::Invalid(format!(
-            "invalid container id {id:?}: use [a-zA-Z0-9_.-], at most 64 bytes"
-        )))
+        Err(InvalidNet::ContainerId(id.to_string()).into())
     }
 }
 
@@ -225,11 +214,12 @@ pub fn publish(
     proto: Protocol,
 ) -> Result<(), NetError> {
     validate_container_id(container_id)?;
-    if host_port == 0 || container_port == 0 {
-        return Err(NetError::Invalid(format!(
-            "published port {host_port}:{container_port}: ports must be 1 to 65535"
-        )));
-    }
+    let protocol = proto;
+    validate_port(&PortMapping {
+        host_port,
+        container_port,
+        protocol,
+    })?;
     let p = proto_name(proto);
     let comment = format!("-m comment --comment {}", port_comment(container_id));
     let dnat = format!(
@@ -320,7 +310,7 @@ pub fn unpublish_all(container_id: &str) -> Result<(), NetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::testns::{TempDir, in_new_netns};
+    use crate::test_utils::{TempDir, in_new_netns};
 
     const SUBNET: (Ipv4Addr, u8) = (Ipv4Addr::new(10, 88, 0, 0), 16);
 
@@ -371,7 +361,7 @@ mod tests {
             find_tool("iptables", Some(empty.0.as_os_str()), false),
             None
         );
-        let err = NetError::Command("iptables not found: install the iptables package".into());
+        let err = NetError::ToolMissing("iptables");
         assert_eq!(
             err.to_string(),
             "iptables not found: install the iptables package"
@@ -406,12 +396,13 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn masquerade_rules_and_ip_forward() {
         if iptables_path().is_err() {
             println!("skipped: iptables not installed");
             return;
         }
-        let host_before = crate::net::testns::is_root().then(host_ip_forward);
+        let host_before = crate::test_utils::is_root().then(host_ip_forward);
         in_new_netns(|| {
             // A new namespace may inherit the host's value (devconf_inherit_init_net): start
             // from 0 in ours, so the test shows ensure_masquerade turning it on.
@@ -461,6 +452,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
     fn publish_and_unpublish() {
         if iptables_path().is_err() {
             println!("skipped: iptables not installed");

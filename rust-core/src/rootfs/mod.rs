@@ -1,6 +1,10 @@
 //! The root filesystem as a list of mount operations. The parent builds the list (allocating
 //! freely); the child replays it between clone and pivot_root without allocating. Tests check the
 //! list itself, so it doubles as the record of what the child will do.
+//!
+//! Planning ([`plan`]) only reads the rootfs (to resolve symlinks inside it); the mount points
+//! the child needs on the host side are listed in the plan and created by [`Plan::prepare`], so
+//! the host is changed in one visible place.
 
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -10,8 +14,42 @@ use libc::{
     MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME,
 };
 
-use crate::error::{Error, Result};
-use crate::spec::{ContainerSpec, MountKind};
+use crate::errno::os_message;
+use crate::spec::{ContainerSpec, MountKind, SpecError};
+
+/// Why the rootfs cannot be set up as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum RootfsError {
+    #[error("{}: too many levels of symbolic links in the rootfs", .0.display())]
+    TooManyLinks(PathBuf),
+    #[error("rootfs {}: /{dir} must be a directory, not a symbolic link", rootfs.display())]
+    SymlinkedMountDir { rootfs: PathBuf, dir: &'static str },
+    #[error("{}: {}", path.display(), os_message(source))]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+}
+
+impl RootfsError {
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            RootfsError::Io { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = RootfsError> = std::result::Result<T, E>;
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RootfsError + '_ {
+    move |source| RootfsError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
 
 /// Docker's masked paths: hidden behind /dev/null (files) or an empty read-only tmpfs (dirs).
 pub const MASKED_PATHS: &[&str] = &[
@@ -121,7 +159,7 @@ impl Op {
 }
 
 fn cstr(p: impl AsRef<std::ffi::OsStr>) -> Result<CString> {
-    crate::error::cstring("path", p)
+    Ok(crate::spec::cstring("a path", p)?)
 }
 
 /// Joins `path` (a container path) onto `rootfs`, resolving symlinks inside the rootfs as if it
@@ -147,15 +185,9 @@ pub fn secure_join(rootfs: &Path, path: &Path) -> Result<PathBuf> {
             Ok(m) if m.file_type().is_symlink() => {
                 links += 1;
                 if links > 40 {
-                    return Err(Error::invalid(format!(
-                        "{}: too many levels of symbolic links in the rootfs",
-                        path.display()
-                    )));
+                    return Err(RootfsError::TooManyLinks(path.to_path_buf()));
                 }
-                let target = std::fs::read_link(&host).map_err(|e| Error::Io {
-                    path: host.clone(),
-                    source: e,
-                })?;
+                let target = std::fs::read_link(&host).map_err(io_err(&host))?;
                 if target.is_absolute() {
                     resolved = PathBuf::from("/");
                 }
@@ -173,225 +205,291 @@ pub fn secure_join(rootfs: &Path, path: &Path) -> Result<PathBuf> {
     Ok(rootfs.join(resolved.strip_prefix("/").unwrap_or(&resolved)))
 }
 
-/// Creates a missing mount point (directory or empty file) in the rootfs before clone, so the
-/// child only mounts.
-pub fn ensure_mount_point(host: &Path, dir: bool) -> Result<()> {
-    if std::fs::symlink_metadata(host).is_ok() {
-        return Ok(());
-    }
-    let io = |e| Error::Io {
-        path: host.to_path_buf(),
-        source: e,
-    };
-    if dir {
-        std::fs::create_dir_all(host).map_err(io)
-    } else {
+/// A mount point the child needs on the host side of the rootfs (under it, symlinks resolved),
+/// created before clone so that the child only mounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountPoint {
+    pub path: PathBuf,
+    pub dir: bool,
+}
+
+impl MountPoint {
+    /// Creates the directory or empty file unless something is there already.
+    fn create(&self) -> Result<()> {
+        let host = &self.path;
+        if std::fs::symlink_metadata(host).is_ok() {
+            return Ok(());
+        }
+        if self.dir {
+            return std::fs::create_dir_all(host).map_err(io_err(host));
+        }
         if let Some(parent) = host.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
+            std::fs::create_dir_all(parent).map_err(io_err(host))?;
         }
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(host)
             .map(drop)
-            .map_err(io)
+            .map_err(io_err(host))
     }
 }
 
-/// Builds the mount steps for `spec`, run in order inside the child's mount namespace while the
-/// rootfs is still at its host path. `terminal` adds /dev/console as a mount point for the pty.
-pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Vec<Op>> {
-    let mut ops = Vec::with_capacity(48);
-    let under = |p: &str| rootfs.join(p.trim_start_matches('/'));
-    let mount = |source: Option<&str>,
-                 target: PathBuf,
-                 fstype: Option<&str>,
-                 flags,
-                 data: Option<&str>|
-     -> Result<Op> {
-        Ok(Op::Mount {
-            source: source.map(cstr).transpose()?,
-            target: cstr(target)?,
-            fstype: fstype.map(cstr).transpose()?,
-            flags,
-            data: data.map(cstr).transpose()?,
-        })
+/// What the child will do to build the container's root, and what the host needs first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Run in order inside the child's mount namespace while the rootfs is still at its host
+    /// path.
+    pub ops: Vec<Op>,
+    /// Created by [`Plan::prepare`] before clone.
+    pub mount_points: Vec<MountPoint>,
+}
+
+/// A mount op, strings converted for the kernel.
+fn mount_op(
+    source: Option<&str>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    data: Option<&str>,
+) -> Result<Op> {
+    Ok(Op::Mount {
+        source: source.map(cstr).transpose()?,
+        target: cstr(target)?,
+        fstype: fstype.map(cstr).transpose()?,
+        flags,
+        data: data.map(cstr).transpose()?,
+    })
+}
+
+/// Builds the plan for `spec` on the (canonical) `rootfs`: Docker's /proc, /sys and /dev, the
+/// user's mounts, the masked and read-only paths, and the working directory. Reads the rootfs
+/// but changes nothing.
+pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Plan> {
+    let mut plan = Plan {
+        ops: Vec::with_capacity(48),
+        mount_points: Vec::new(),
     };
-    for dir in ["proc", "sys", "dev"] {
-        let host = secure_join(rootfs, Path::new(dir))?;
-        if host != under(dir) {
-            return Err(Error::invalid(format!(
-                "rootfs {}: /{dir} must be a directory, not a symbolic link",
-                rootfs.display()
-            )));
-        }
-        ensure_mount_point(&host, true)?;
-    }
-
-    let nosuid_nodev_noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-    ops.push(mount(
-        Some("proc"),
-        under("proc"),
-        Some("proc"),
-        nosuid_nodev_noexec,
-        None,
-    )?);
-    ops.push(mount(
-        Some("sysfs"),
-        under("sys"),
-        Some("sysfs"),
-        nosuid_nodev_noexec | MS_RDONLY,
-        None,
-    )?);
-    ops.push(mount(
-        Some("tmpfs"),
-        under("dev"),
-        Some("tmpfs"),
-        MS_NOSUID | MS_STRICTATIME,
-        Some("mode=755,size=65536k"),
-    )?);
-    for (name, major, minor) in DEVICES {
-        ops.push(Op::Mknod {
-            path: cstr(under("dev").join(name))?,
-            mode: libc::S_IFCHR | 0o666,
-            dev: libc::makedev(*major, *minor),
-        });
-    }
-    for dir in ["pts", "shm", "mqueue"] {
-        ops.push(Op::Mkdir {
-            path: cstr(under("dev").join(dir))?,
-            mode: 0o755,
-        });
-    }
-    ops.push(mount(
-        Some("devpts"),
-        under("dev/pts"),
-        Some("devpts"),
-        MS_NOSUID | MS_NOEXEC,
-        Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
-    )?);
-    ops.push(Op::Symlink {
-        target: cstr("pts/ptmx")?,
-        link: cstr(under("dev/ptmx"))?,
-    });
-    ops.push(mount(
-        Some("shm"),
-        under("dev/shm"),
-        Some("tmpfs"),
-        nosuid_nodev_noexec,
-        Some("mode=1777,size=65536k"),
-    )?);
-    ops.push(mount(
-        Some("mqueue"),
-        under("dev/mqueue"),
-        Some("mqueue"),
-        nosuid_nodev_noexec,
-        None,
-    )?);
-    for (link, target) in [
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-        ("core", "/proc/kcore"),
-    ] {
-        ops.push(Op::Symlink {
-            target: cstr(target)?,
-            link: cstr(under("dev").join(link))?,
-        });
-    }
-    if spec.terminal {
-        ops.push(Op::Touch {
-            path: cstr(under("dev/console"))?,
-        });
-    }
-
+    plan.system_mounts(rootfs, spec.terminal)?;
     for m in &spec.mounts {
+        plan.user_mount(rootfs, m)?;
+    }
+    for p in MASKED_PATHS {
+        plan.ops.push(Op::Mask {
+            path: cstr(under(rootfs, p))?,
+        });
+    }
+    for p in READONLY_PATHS {
+        plan.ops.push(Op::Readonly {
+            path: cstr(under(rootfs, p))?,
+        });
+    }
+    // The working directory is created like Docker does when the image lacks it.
+    plan.mount_points.push(MountPoint {
+        path: secure_join(rootfs, &spec.cwd)?,
+        dir: true,
+    });
+    Ok(plan)
+}
+
+fn under(rootfs: &Path, p: &str) -> PathBuf {
+    rootfs.join(p.trim_start_matches('/'))
+}
+
+impl Plan {
+    /// Creates the planned mount points on the host side of the rootfs.
+    pub fn prepare(&self) -> Result<()> {
+        self.mount_points.iter().try_for_each(MountPoint::create)
+    }
+
+    /// Binds the host file `source` over `target` (a container path), as Docker binds
+    /// /etc/hosts and /etc/resolv.conf: the image stays untouched.
+    pub fn bind_file(&mut self, rootfs: &Path, source: &Path, target: &Path) -> Result<()> {
+        let host = secure_join(rootfs, target)?;
+        self.mount_points.push(MountPoint {
+            path: host.clone(),
+            dir: false,
+        });
+        self.ops.push(Op::Mount {
+            source: Some(cstr(source)?),
+            target: cstr(&host)?,
+            fstype: None,
+            flags: libc::MS_BIND,
+            data: None,
+        });
+        Ok(())
+    }
+
+    /// /proc, /sys and a minimal /dev on tmpfs; `terminal` adds /dev/console as a mount point
+    /// for the pty.
+    fn system_mounts(&mut self, rootfs: &Path, terminal: bool) -> Result<()> {
+        for dir in ["proc", "sys", "dev"] {
+            let host = secure_join(rootfs, Path::new(dir))?;
+            if host != under(rootfs, dir) {
+                return Err(RootfsError::SymlinkedMountDir {
+                    rootfs: rootfs.to_path_buf(),
+                    dir,
+                });
+            }
+            self.mount_points.push(MountPoint {
+                path: host,
+                dir: true,
+            });
+        }
+        let nosuid_nodev_noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        let ops = &mut self.ops;
+        ops.push(mount_op(
+            Some("proc"),
+            &under(rootfs, "proc"),
+            Some("proc"),
+            nosuid_nodev_noexec,
+            None,
+        )?);
+        let sys_flags = nosuid_nodev_noexec | MS_RDONLY;
+        ops.push(mount_op(
+            Some("sysfs"),
+            &under(rootfs, "sys"),
+            Some("sysfs"),
+            sys_flags,
+            None,
+        )?);
+        self.dev_mounts(&under(rootfs, "dev"), terminal)
+    }
+
+    /// A minimal /dev on tmpfs: the character devices, a devpts instance of its own, shm,
+    /// mqueue, the usual symlinks, and /dev/console for a terminal.
+    fn dev_mounts(&mut self, dev: &Path, terminal: bool) -> Result<()> {
+        let nosuid_nodev_noexec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        let ops = &mut self.ops;
+        let dev_data = Some("mode=755,size=65536k");
+        ops.push(mount_op(
+            Some("tmpfs"),
+            dev,
+            Some("tmpfs"),
+            MS_NOSUID | MS_STRICTATIME,
+            dev_data,
+        )?);
+        for (name, major, minor) in DEVICES {
+            let (mode, dev_t) = (libc::S_IFCHR | 0o666, libc::makedev(*major, *minor));
+            ops.push(Op::Mknod {
+                path: cstr(dev.join(name))?,
+                mode,
+                dev: dev_t,
+            });
+        }
+        for dir in ["pts", "shm", "mqueue"] {
+            ops.push(Op::Mkdir {
+                path: cstr(dev.join(dir))?,
+                mode: 0o755,
+            });
+        }
+        let pts_data = Some("newinstance,ptmxmode=0666,mode=0620,gid=5");
+        ops.push(mount_op(
+            Some("devpts"),
+            &dev.join("pts"),
+            Some("devpts"),
+            MS_NOSUID | MS_NOEXEC,
+            pts_data,
+        )?);
+        ops.push(Op::Symlink {
+            target: cstr("pts/ptmx")?,
+            link: cstr(dev.join("ptmx"))?,
+        });
+        let shm_data = Some("mode=1777,size=65536k");
+        ops.push(mount_op(
+            Some("shm"),
+            &dev.join("shm"),
+            Some("tmpfs"),
+            nosuid_nodev_noexec,
+            shm_data,
+        )?);
+        ops.push(mount_op(
+            Some("mqueue"),
+            &dev.join("mqueue"),
+            Some("mqueue"),
+            nosuid_nodev_noexec,
+            None,
+        )?);
+        for (link, target) in [
+            ("fd", "/proc/self/fd"),
+            ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+            ("core", "/proc/kcore"),
+        ] {
+            ops.push(Op::Symlink {
+                target: cstr(target)?,
+                link: cstr(dev.join(link))?,
+            });
+        }
+        if terminal {
+            ops.push(Op::Touch {
+                path: cstr(dev.join("console"))?,
+            });
+        }
+        Ok(())
+    }
+
+    /// A bind mount or tmpfs of the spec. Mount points under /dev live on the child's fresh
+    /// tmpfs, so the child makes those; the others are made on the host.
+    fn user_mount(&mut self, rootfs: &Path, m: &crate::spec::Mount) -> Result<()> {
         let target = secure_join(rootfs, &m.destination)?;
-        match &m.kind {
-            MountKind::Bind { source, readonly } => {
-                let is_dir = std::fs::metadata(source)
-                    .map_err(|e| Error::Io {
-                        path: source.clone(),
-                        source: e,
-                    })?
-                    .is_dir();
-                // Mount points under /dev live on the child's fresh tmpfs.
-                if target.starts_with(under("dev")) {
-                    ops.push(if is_dir {
-                        Op::Mkdir {
-                            path: cstr(&target)?,
-                            mode: 0o755,
-                        }
-                    } else {
-                        Op::Touch {
-                            path: cstr(&target)?,
-                        }
-                    });
-                } else {
-                    ensure_mount_point(&target, is_dir)?;
-                }
-                let src = source
-                    .to_str()
-                    .ok_or_else(|| Error::invalid("bind source is not UTF-8"))?;
-                ops.push(mount(
-                    Some(src),
-                    target.clone(),
-                    None,
-                    MS_BIND | MS_REC,
-                    None,
-                )?);
-                if *readonly {
-                    ops.push(Op::Mount {
-                        source: None,
-                        target: cstr(&target)?,
-                        fstype: None,
-                        flags: MS_BIND | MS_REMOUNT | MS_RDONLY,
-                        data: None,
-                    });
-                }
+        let in_dev = target.starts_with(under(rootfs, "dev"));
+        let (dir, op) = match &m.kind {
+            MountKind::Bind { source, .. } => {
+                let meta = std::fs::metadata(source).map_err(io_err(source))?;
+                let op = Op::Mount {
+                    source: Some(cstr(source)?),
+                    target: cstr(&target)?,
+                    fstype: None,
+                    flags: MS_BIND | MS_REC,
+                    data: None,
+                };
+                (meta.is_dir(), op)
             }
             MountKind::Tmpfs { options } => {
-                if target.starts_with(under("dev")) {
-                    ops.push(Op::Mkdir {
-                        path: cstr(&target)?,
-                        mode: 0o755,
-                    });
-                } else {
-                    ensure_mount_point(&target, true)?;
-                }
                 let data = if options.is_empty() {
                     None
                 } else {
                     Some(options.as_str())
                 };
-                ops.push(mount(
-                    Some("tmpfs"),
-                    target,
-                    Some("tmpfs"),
-                    MS_NOSUID | MS_NODEV,
-                    data,
-                )?);
+                (
+                    true,
+                    mount_op(
+                        Some("tmpfs"),
+                        &target,
+                        Some("tmpfs"),
+                        MS_NOSUID | MS_NODEV,
+                        data,
+                    )?,
+                )
             }
+        };
+        match (in_dev, dir) {
+            (true, true) => self.ops.push(Op::Mkdir {
+                path: cstr(&target)?,
+                mode: 0o755,
+            }),
+            (true, false) => self.ops.push(Op::Touch {
+                path: cstr(&target)?,
+            }),
+            (false, _) => self.mount_points.push(MountPoint {
+                path: target.clone(),
+                dir,
+            }),
         }
+        self.ops.push(op);
+        if let MountKind::Bind { readonly: true, .. } = m.kind {
+            self.ops.push(Op::Mount {
+                source: None,
+                target: cstr(&target)?,
+                fstype: None,
+                flags: MS_BIND | MS_REMOUNT | MS_RDONLY,
+                data: None,
+            });
+        }
+        Ok(())
     }
-
-    for p in MASKED_PATHS {
-        ops.push(Op::Mask {
-            path: cstr(under(p))?,
-        });
-    }
-    for p in READONLY_PATHS {
-        ops.push(Op::Readonly {
-            path: cstr(under(p))?,
-        });
-    }
-    Ok(ops)
-}
-
-/// The working directory is created like Docker does when the image lacks it.
-pub fn ensure_workdir(rootfs: &Path, cwd: &Path) -> Result<()> {
-    ensure_mount_point(&secure_join(rootfs, cwd)?, true)
 }
 
 pub(crate) const REC_PRIVATE: libc::c_ulong = MS_REC | libc::MS_PRIVATE;
@@ -452,8 +550,8 @@ mod tests {
             ],
             ..Default::default()
         };
-        let ops = plan(&spec, &r).unwrap();
-        let described: Vec<String> = ops.iter().map(|o| o.describe(&r)).collect();
+        let plan = plan(&spec, &r).unwrap();
+        let described: Vec<String> = plan.ops.iter().map(|o| o.describe(&r)).collect();
         for want in [
             "mount proc on /proc",
             "mount sysfs on /sys",
@@ -477,6 +575,25 @@ mod tests {
             .position(|d| d == "mount bind /tmp on /data")
             .unwrap();
         assert_eq!(described[bind + 1], "mount remount on /data");
+        // Planning changed nothing on the host; preparing makes the mount points.
+        assert!(!r.join("data").exists() && !r.join("proc").exists());
+        let want = |p: &str, dir| MountPoint {
+            path: r.join(p),
+            dir,
+        };
+        for m in [
+            want("proc", true),
+            want("data", true),
+            want("scratch", true),
+            want("", true),
+        ] {
+            assert!(
+                plan.mount_points.contains(&m),
+                "{m:?}: {:?}",
+                plan.mount_points
+            );
+        }
+        plan.prepare().unwrap();
         assert!(r.join("data").is_dir() && r.join("scratch").is_dir() && r.join("proc").is_dir());
         std::fs::remove_dir_all(&r).unwrap();
     }

@@ -1,0 +1,121 @@
+//! Building a container: the spec checked as a whole, and the host it will run on.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{Container, Status};
+use crate::cgroups;
+use crate::error::Result;
+use crate::net::{self, Connector};
+use crate::spec::{ContainerSpec, NetworkMode};
+use crate::state::{self, Store};
+use crate::syscall::{LinuxSyscall, Syscall};
+
+/// What a container runs on: the kernel's operations, the netlink connection, and the roots of
+/// the state directory and of the cgroups. The default is this machine: the Linux calls, the
+/// build's netlink backend, /run/docker-run and /sys/fs/cgroup.
+#[derive(Clone)]
+pub struct Host {
+    pub syscall: Arc<dyn Syscall>,
+    pub net: Connector,
+    pub state_root: PathBuf,
+    pub cgroup_root: cgroups::Root,
+}
+
+impl Default for Host {
+    fn default() -> Self {
+        Host {
+            syscall: Arc::new(LinuxSyscall),
+            net: net::connector(),
+            state_root: PathBuf::from(state::DEFAULT_ROOT),
+            cgroup_root: cgroups::Root::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("syscall", &self.syscall)
+            .field("state_root", &self.state_root)
+            .field("cgroup_root", &self.cgroup_root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Host {
+    pub fn store(&self) -> Store {
+        Store::new(&self.state_root)
+    }
+}
+
+/// Makes a [`Container`] from a spec.
+#[derive(Debug)]
+pub struct ContainerBuilder {
+    spec: ContainerSpec,
+    host: Host,
+}
+
+impl ContainerBuilder {
+    pub fn new(spec: ContainerSpec) -> ContainerBuilder {
+        ContainerBuilder {
+            spec,
+            host: Host::default(),
+        }
+    }
+
+    pub fn host(mut self, host: Host) -> Self {
+        self.host = host;
+        self
+    }
+
+    pub fn state_root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.host.state_root = root.into();
+        self
+    }
+
+    pub fn cgroup_root(mut self, root: cgroups::Root) -> Self {
+        self.host.cgroup_root = root;
+        self
+    }
+
+    /// Checks the whole spec (its own fields, the network, the limits) before any side effect;
+    /// creates nothing yet.
+    pub fn build(self) -> Result<Container> {
+        let spec = self.spec;
+        spec.validate()?;
+        if spec.network.mode == NetworkMode::Bridge {
+            net::validate(&spec.network)?;
+        }
+        spec.resources.validate()?;
+        Ok(Container {
+            spec,
+            id: random_id(),
+            status: Status::Created,
+            store: self.host.store(),
+            host: self.host,
+            pty_master: None,
+            cgroup: None,
+            network: None,
+            files_dir: None,
+            record: None,
+            owned: true,
+        })
+    }
+}
+
+/// A Docker-style id: 64 random hex digits.
+pub fn random_id() -> String {
+    let mut bytes = [0u8; 32];
+    // SAFETY: getrandom fills the stack buffer.
+    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+    if n != bytes.len() as isize {
+        // Entropy is not critical here: an id only has to be unique on this host.
+        let seed = (std::process::id() as u128) << 64
+            | std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+        bytes[..16].copy_from_slice(&seed.to_le_bytes());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

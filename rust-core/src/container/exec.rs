@@ -1,0 +1,136 @@
+//! Running a command in a running container (`docker exec`, youki's tenant builder): the
+//! container's cgroup and namespaces, Docker's default capabilities, its own terminal when
+//! asked.
+
+use std::ffi::OsString;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use super::{Container, ExitStatus};
+use crate::error::{Error, Result};
+use crate::process::plan::{ChildPlan, Command, Join};
+use crate::process::sync::{self, ParentEnd, Report};
+use crate::process::{exec_main, tty};
+use crate::spec::{self, ContainerSpec};
+
+/// What [`Container::exec`] runs.
+#[derive(Debug, Clone, Default)]
+pub struct ExecSpec {
+    pub args: Vec<OsString>,
+    pub env: Vec<OsString>,
+    pub cwd: PathBuf,
+    pub uid: u32,
+    pub gid: u32,
+    pub tty: bool,
+}
+
+impl ExecSpec {
+    /// The same checks as a container's process gets.
+    fn validate(&self) -> Result<()> {
+        spec::validate_command(&self.args)?;
+        for e in &self.env {
+            spec::validate_env_entry(e.as_bytes())?;
+        }
+        spec::validate_container_path("working directory", &self.cwd)?;
+        Ok(spec::validate_user(self.uid, self.gid)?)
+    }
+}
+
+impl Container {
+    /// Runs a command inside the running container (like `docker exec`): same namespaces and
+    /// cgroup, Docker's default capabilities, as `uid:gid` in `cwd`; with `tty` a new terminal
+    /// relayed to the caller. Returns the command's status once it exits.
+    pub fn exec(&self, exec: &ExecSpec) -> Result<ExitStatus> {
+        exec.validate()?;
+        let pid = self.live_pid()?;
+        let plan = self.exec_plan(exec)?;
+        let join = self.join_handles(pid)?;
+        let (parent, child) = sync::channel()?;
+        let child_fd = child.as_raw_fd();
+        let sys = &self.host.syscall;
+        let exec_pid = sys.clone_child(0, &child, &|| {
+            parent.close_in_child();
+            exec_main(&plan, &join, child_fd)
+        })?;
+        drop(child);
+        drop(join);
+        let master = match collect_reports(&plan, &parent) {
+            Ok(master) => master,
+            Err(e) => {
+                // Our own unreaped child.
+                let _ = sys.kill(exec_pid, libc::SIGKILL);
+                let _ = sys.waitpid(exec_pid);
+                return Err(e);
+            }
+        };
+        if let Some(master) = master {
+            tty::relay(&master)?;
+        }
+        sys.waitpid(exec_pid)
+    }
+
+    fn exec_plan(&self, exec: &ExecSpec) -> Result<ChildPlan> {
+        let env = ContainerSpec {
+            env: exec.env.clone(),
+            uid: exec.uid,
+            terminal: exec.tty,
+            hostname: self.spec.hostname.clone(),
+            ..Default::default()
+        }
+        .effective_env();
+        let command = Command {
+            args: exec.args.clone(),
+            env,
+            cwd: exec.cwd.clone(),
+            uid: exec.uid,
+            gid: exec.gid,
+            groups: Vec::new(),
+            terminal: exec.tty,
+        };
+        let mut plan = ChildPlan::new(&command, Path::new("/"))?;
+        plan.console = false;
+        // The exec's first process stays outside the PID namespace (setns moves only children):
+        // it forks the command in, forwards signals to it and reports its status.
+        plan.init = true;
+        if !self
+            .cgroup
+            .as_ref()
+            .is_some_and(|cg| cg.restricts_devices())
+        {
+            plan.drop_mknod();
+        }
+        Ok(plan)
+    }
+
+    /// Opens what an exec joins: the cgroup.procs files and the namespaces that differ from ours.
+    fn join_handles(&self, pid: libc::pid_t) -> Result<Join> {
+        let mut join = Join::default();
+        if let Some(cg) = &self.cgroup {
+            for path in cg.procs_files() {
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| Error::io(&path, e))?;
+                join.cgroup_procs.push(f.into());
+            }
+        }
+        join.namespaces = self.host.syscall.namespace_fds(pid)?;
+        Ok(join)
+    }
+}
+
+/// The exec child's reports until its exec: the pty master, if any, or its failure.
+fn collect_reports(plan: &ChildPlan, channel: &ParentEnd) -> Result<Option<OwnedFd>> {
+    let mut master = None;
+    while let Some(report) = channel.recv()? {
+        match report {
+            Report::Pty(fd) => {
+                tty::copy_window_size(&fd);
+                master = Some(fd);
+            }
+            Report::Failed(f) => return Err(plan.describe(&f)),
+        }
+    }
+    Ok(master)
+}

@@ -1,0 +1,107 @@
+//! One container's lifecycle, shaped like youki's `libcontainer/src/container/`:
+//!
+//! - [`builder`]: a [`ContainerBuilder`] checks the whole spec and binds it to a [`Host`] (the
+//!   kernel operations, the netlink connector, the state and cgroup roots);
+//! - [`start`]: record, cgroup, network, clone, the go-ahead, exec; undone in reverse order on
+//!   any failure;
+//! - [`exec`]: a command joining a running container;
+//! - [`kill`]: signals and `docker stop`;
+//! - [`wait`]: the exit status, and the teardown after it;
+//! - [`state`]: the container's status, its record in the state directory, and opening a
+//!   container another process started;
+//! - [`update`]: limits and usage of the running container.
+
+mod builder;
+mod exec;
+mod kill;
+mod start;
+mod state;
+mod update;
+mod wait;
+
+#[cfg(test)]
+mod root_tests;
+#[cfg(test)]
+mod tests;
+
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+pub use builder::{ContainerBuilder, Host, random_id};
+pub use exec::ExecSpec;
+pub use state::Status;
+
+use crate::cgroups::Cgroup;
+use crate::net::attach::Attachment;
+pub use crate::process::ExitStatus;
+use crate::spec::ContainerSpec;
+use crate::state::{Record, Store};
+
+/// One container, from configuration to teardown. Dropping it kills and reaps a still-running
+/// container and removes everything it created.
+pub struct Container {
+    spec: ContainerSpec,
+    id: String,
+    status: Status,
+    host: Host,
+    store: Store,
+    pty_master: Option<OwnedFd>,
+    cgroup: Option<Cgroup>,
+    network: Option<Attachment>,
+    /// Per-container files bound into the rootfs (/etc/hosts, /etc/resolv.conf).
+    files_dir: Option<PathBuf>,
+    /// The state record while the container exists (written at start, removed at teardown).
+    record: Option<Record>,
+    /// False for a container opened from the state directory: another process started it, so
+    /// this handle neither reaps it nor removes anything on drop.
+    owned: bool,
+}
+
+impl Container {
+    /// Validates the spec for the default host; creates nothing yet.
+    pub fn new(spec: ContainerSpec) -> crate::Result<Container> {
+        ContainerBuilder::new(spec).build()
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn spec(&self) -> &ContainerSpec {
+        &self.spec
+    }
+
+    /// The pty master when the container has a terminal.
+    pub fn pty_master(&self) -> Option<&OwnedFd> {
+        self.pty_master.as_ref()
+    }
+
+    /// The warning of the network setup, if any (e.g. no iptables: no outbound access).
+    pub fn network_warning(&self) -> Option<&str> {
+        self.network.as_ref().and_then(|n| n.warning.as_deref())
+    }
+
+    /// The container's address on its bridge.
+    pub fn ip(&self) -> Option<std::net::Ipv4Addr> {
+        match &self.network {
+            Some(n) => Some(n.ip),
+            None => self.record.as_ref()?.ip.as_deref()?.parse().ok(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Container {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Container")
+            .field("id", &self.id)
+            .field("status", &self.status)
+            .field("owned", &self.owned)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        self.abort();
+    }
+}

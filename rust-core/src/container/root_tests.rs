@@ -1,0 +1,195 @@
+//! The lifecycle on the real kernel (root: `test_as_root`), one test per path of the cloned
+//! child: plain, mounts and a read-only root, `--init`, a terminal, exec (with and without a
+//! terminal), bridge networking. They run under the test allocator, which stops a cloned child
+//! at its first allocation before exec with status 86: every command below exits with a status
+//! of its own choosing, so an allocation shows as the wrong status.
+
+use std::ffi::OsString;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use super::*;
+use crate::error::Error;
+use crate::spec::{Mount, MountKind, NetworkMode, NetworkSpec};
+use crate::test_utils::{TempDir, alloc_guard, in_new_netns};
+
+/// The rootfs the build makes (`make rootfs`), or DOCKER_RUN_ROOTFS.
+fn rootfs() -> PathBuf {
+    let dir = std::env::var_os("DOCKER_RUN_ROOTFS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../rootfs")));
+    assert!(
+        dir.join("bin/sh").exists(),
+        "{}: no rootfs; build it with `make rootfs`",
+        dir.display()
+    );
+    dir
+}
+
+fn sh(script: &str) -> Vec<OsString> {
+    vec!["/bin/sh".into(), "-c".into(), script.into()]
+}
+
+/// A spec on the build's rootfs running `script`.
+fn spec(script: &str) -> ContainerSpec {
+    ContainerSpec {
+        rootfs: rootfs(),
+        args: sh(script),
+        hostname: "box".into(),
+        ..Default::default()
+    }
+}
+
+/// Runs a container on the real host with a private state directory; checks that nothing of it
+/// is left after the wait.
+fn run(spec: ContainerSpec) -> ExitStatus {
+    let state = TempDir::new("root-state");
+    let mut c = ContainerBuilder::new(spec)
+        .state_root(&state.0)
+        .build()
+        .unwrap();
+    c.start().unwrap();
+    let pid = c.pid().unwrap();
+    let status = c.wait().unwrap();
+    assert_eq!(crate::procfs::process_start_time(pid), None, "reaped");
+    assert_no_leftovers(&state, c.id());
+    status
+}
+
+fn assert_no_leftovers(state: &TempDir, id: &str) {
+    let records = std::fs::read_dir(state.0.join("containers"))
+        .into_iter()
+        .flatten()
+        .count();
+    assert_eq!(records, 0, "a record is left");
+    assert!(!state.0.join("files").join(id).exists(), "files are left");
+    let memory = std::path::Path::new("/sys/fs/cgroup/memory/docker-run").join(id);
+    assert!(!memory.exists(), "{} is left", memory.display());
+}
+
+/// The status a command chose, and not the test allocator's.
+fn assert_code(status: ExitStatus, want: i32) {
+    assert_ne!(
+        status.code,
+        alloc_guard::EXIT_CODE,
+        "the cloned child allocated before exec"
+    );
+    assert_eq!(status, ExitStatus::exited(want));
+}
+
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn plain() {
+    let status = run(spec(
+        r#"test "$(hostname)" = box && test -e /proc/self/status && exit 7"#,
+    ));
+    assert_code(status, 7);
+}
+
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn mounts_and_a_read_only_root() {
+    let data = TempDir::new("root-bind");
+    std::fs::write(data.0.join("hello"), "hi").unwrap();
+    let mut s = spec(
+        "test -f /data/hello && ! touch /data/new 2>/dev/null && touch /scratch/x \
+         && ! touch /etc/x 2>/dev/null && exit 7",
+    );
+    s.readonly_rootfs = true;
+    s.mounts = vec![
+        Mount {
+            destination: "/data".into(),
+            kind: MountKind::Bind {
+                source: data.0.clone(),
+                readonly: true,
+            },
+        },
+        Mount {
+            destination: "/scratch".into(),
+            kind: MountKind::Tmpfs {
+                options: "size=1m".into(),
+            },
+        },
+    ];
+    assert_code(run(s), 7);
+    assert!(!data.0.join("new").exists());
+}
+
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn with_init() {
+    // The init is PID 1; the command is its child.
+    let mut s = spec(r#"test "$$" -ne 1 && exit 7"#);
+    s.init = true;
+    assert_code(run(s), 7);
+}
+
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn with_a_terminal() {
+    let mut s = spec("test -t 0 && test -t 1 && test -c /dev/console && exit 7");
+    s.terminal = true;
+    assert_code(run(s), 7);
+}
+
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn exec_joins_the_container() {
+    let state = TempDir::new("root-state");
+    let mut c = ContainerBuilder::new(spec("echo ready > /tmp/ready; exec sleep 30"))
+        .state_root(&state.0)
+        .build()
+        .unwrap();
+    c.start().unwrap();
+    let exec = |script: &str, tty: bool| {
+        let e = ExecSpec {
+            args: sh(script),
+            env: vec!["X=1".into()],
+            cwd: "/tmp".into(),
+            tty,
+            ..Default::default()
+        };
+        c.exec(&e)
+    };
+    let wait_ready = r#"while ! test -f /tmp/ready; do sleep 0.05; done"#;
+    let joined = format!(
+        r#"{wait_ready}; test "$(hostname)" = box && test "$X" = 1 && test "$PWD" = /tmp && exit 5"#
+    );
+    assert_code(exec(&joined, false).unwrap(), 5);
+    assert_code(exec("test -t 0 && exit 6", true).unwrap(), 6);
+    let missing = ExecSpec {
+        args: vec!["nope".into()],
+        cwd: "/".into(),
+        ..Default::default()
+    };
+    assert!(matches!(
+        c.exec(&missing),
+        Err(Error::CommandNotFound { .. })
+    ));
+    c.kill(libc::SIGKILL).unwrap();
+    let status = c.wait().unwrap();
+    assert_eq!(status.signal, Some(libc::SIGKILL));
+    assert_no_leftovers(&state, c.id());
+}
+
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn bridge_networking() {
+    // The bridge, its NAT rules and the host end live in a private network namespace.
+    in_new_netns(|| {
+        let mut s = spec(
+            r#"case "$(ip -4 -o addr show eth0)" in *10.123.0.2/24*) ;; *) exit 1;; esac
+               case "$(ip route)" in *"default via 10.123.0.1"*) ;; *) exit 2;; esac
+               case "$(cat /etc/hosts)" in *"10.123.0.2	box"*) ;; *) exit 3;; esac
+               exit 7"#,
+        );
+        s.network = NetworkSpec {
+            mode: NetworkMode::Bridge,
+            bridge: "dr-rt0".into(),
+            subnet: (Ipv4Addr::new(10, 123, 0, 0), 24),
+            ..Default::default()
+        };
+        assert_code(run(s), 7);
+        assert!(crate::test_utils::has_link("dr-rt0"));
+    });
+}

@@ -1,0 +1,247 @@
+//! Starting a container, and undoing a start.
+//!
+//! In order: the plan (rootfs steps, the child's strings), the host-side mount points and the
+//! per-container files; the record (owned by us while starting) and the name; the cgroup; the
+//! bridge; the clone; then, while the child sets up its rootfs, the parent joins it to its cgroup,
+//! plugs its network and sends the go-ahead; the child's reports until exec; the final record.
+//! A failure anywhere undoes everything done so far in reverse order (`abort`), so nothing is
+//! left: no record, name, cgroup, lease, veth, published port, file or process.
+
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+use super::{Container, Status};
+use crate::error::{Error, Result, StateError};
+use crate::net::{Client, attach};
+use crate::process::plan::{ChildPlan, Command};
+use crate::process::sync::{self, GoMsg, ParentEnd, Report};
+use crate::process::{child_main, tty};
+use crate::rootfs;
+use crate::spec::{NetworkMode, cstring, ns};
+
+/// The CLONE_NEW* flags of the namespace bits (the cgroup namespace is unshared by the child
+/// once it is in its cgroup).
+fn clone_flags(namespaces: u32) -> libc::c_ulong {
+    [
+        (ns::UTS, libc::CLONE_NEWUTS),
+        (ns::MOUNT, libc::CLONE_NEWNS),
+        (ns::PID, libc::CLONE_NEWPID),
+        (ns::NET, libc::CLONE_NEWNET),
+        (ns::IPC, libc::CLONE_NEWIPC),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| namespaces & bit != 0)
+    .fold(0, |flags, (_, f)| flags | f as libc::c_ulong)
+}
+
+impl Container {
+    /// Creates the namespaces, sets up the rootfs and executes the command. Returns once the
+    /// command runs (exec succeeded) or with the error that stopped it; on error nothing is left.
+    pub fn start(&mut self) -> Result<()> {
+        if !matches!(self.status, Status::Created) || self.record.is_some() {
+            return Err(StateError::AlreadyStarted.into());
+        }
+        let rootfs = std::fs::canonicalize(&self.spec.rootfs)
+            .map_err(|e| Error::io(&self.spec.rootfs, e))?;
+        let result = self
+            .prepare(&rootfs)
+            .and_then(|mut plan| self.launch(&mut plan));
+        if result.is_err() {
+            self.abort();
+        }
+        result
+    }
+
+    /// The child's plan, and what the host needs for it: mount points, and with bridge
+    /// networking this container's /etc/hosts and /etc/resolv.conf (filled once the address is
+    /// known), bound over the image's as Docker does.
+    fn prepare(&mut self, rootfs: &Path) -> Result<ChildPlan> {
+        let mut fs = rootfs::plan(&self.spec, rootfs)?;
+        if self.spec.network.mode == NetworkMode::Bridge {
+            let dir = self.store.files_dir(&self.id);
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            self.files_dir = Some(dir.clone());
+            for name in ["hosts", "resolv.conf"] {
+                let source = dir.join(name);
+                std::fs::write(&source, b"").map_err(|e| Error::io(&source, e))?;
+                fs.bind_file(rootfs, &source, &Path::new("/etc").join(name))?;
+            }
+        }
+        fs.prepare()?;
+        self.child_plan(rootfs, fs.ops)
+    }
+
+    fn child_plan(&self, rootfs: &Path, ops: Vec<rootfs::Op>) -> Result<ChildPlan> {
+        let spec = &self.spec;
+        let namespaces = spec.effective_namespaces();
+        let command = Command {
+            args: spec.args.clone(),
+            env: spec.effective_env(),
+            cwd: spec.cwd.clone(),
+            uid: spec.uid,
+            gid: spec.gid,
+            groups: spec.additional_gids.clone(),
+            terminal: spec.terminal,
+        };
+        let mut plan = ChildPlan::new(&command, rootfs)?;
+        plan.ops = ops;
+        if namespaces & ns::UTS != 0 {
+            plan.hostname = Some(cstring("the hostname", &spec.hostname)?);
+        }
+        plan.no_pivot = spec.no_pivot;
+        plan.readonly_rootfs = spec.readonly_rootfs;
+        plan.loopback = namespaces & ns::NET != 0;
+        plan.cgroup_namespace = namespaces & ns::CGROUP != 0;
+        plan.init = spec.init;
+        if spec.network.mode == NetworkMode::Bridge {
+            plan.eth0 = Some(cstring("the interface name", attach::CONTAINER_IFNAME)?);
+        }
+        Ok(plan)
+    }
+
+    fn launch(&mut self, plan: &mut ChildPlan) -> Result<()> {
+        // Until the command runs, the record names this process as the owner, so that a
+        // concurrent cleanup leaves a container that is still starting alone.
+        let record = self.starting_record(std::process::id() as libc::pid_t);
+        if let Some(name) = &self.spec.name {
+            self.store.claim_name(name, &self.id)?;
+        }
+        self.record = Some(record.clone());
+        self.store.save(&record)?;
+        let cgroup =
+            crate::cgroups::Cgroup::create(&self.host.cgroup_root, &self.id, &self.spec.resources)?;
+        if !cgroup.restricts_devices() {
+            plan.drop_mknod();
+        }
+        self.cgroup = Some(cgroup);
+        let mut netlink = None;
+        if self.spec.network.mode == NetworkMode::Bridge {
+            let mut nl = (self.host.net)()?;
+            attach::prepare(&mut *nl, &self.spec.network)?;
+            netlink = Some(nl);
+        }
+        let (parent, child) = sync::channel()?;
+        let flags = clone_flags(self.spec.effective_namespaces());
+        let child_fd = child.as_raw_fd();
+        let plan_ref: &ChildPlan = plan;
+        let pid = self.host.syscall.clone_child(flags, &child, &|| {
+            parent.close_in_child();
+            child_main(plan_ref, child_fd)
+        })?;
+        drop(child);
+        self.status = Status::Running { pid };
+        let netlink = netlink.as_mut().map(|nl| &mut **nl as &mut dyn Client);
+        self.finish_start(plan, &parent, netlink)?;
+        let record = self.running_record(record, pid);
+        self.store.save(&record)?;
+        self.record = Some(record);
+        Ok(())
+    }
+
+    /// Parent side after clone: release the child and collect its reports until exec.
+    fn finish_start(
+        &mut self,
+        plan: &ChildPlan,
+        channel: &ParentEnd,
+        netlink: Option<&mut dyn Client>,
+    ) -> Result<()> {
+        // The child sets up its rootfs meanwhile and waits for the go-ahead before anything of
+        // the user's runs. If it failed already, its report explains our failure better.
+        if let Err(e) = self.join_and_plug(channel, netlink) {
+            return Err(match channel.try_recv_failure() {
+                Some(f) => plan.describe(&f),
+                None => e,
+            });
+        }
+        while let Some(report) = channel.recv()? {
+            match report {
+                Report::Pty(master) => {
+                    tty::copy_window_size(&master);
+                    self.pty_master = Some(master);
+                }
+                Report::Failed(f) => return Err(plan.describe(&f)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts the child in its cgroup, plugs its network and sends the go-ahead with its address.
+    fn join_and_plug(
+        &mut self,
+        channel: &ParentEnd,
+        netlink: Option<&mut dyn Client>,
+    ) -> Result<()> {
+        let pid = self.pid().ok_or(StateError::NotRunning)?;
+        if let Some(cg) = &self.cgroup {
+            cg.add_pid(pid)?;
+        }
+        let mut go = GoMsg::new();
+        if let Some(nl) = netlink {
+            let leases = self.store.leases_root();
+            let att = attach::plug(nl, &self.spec.network, &leases, &self.id, pid)?;
+            go = GoMsg::with_address(att.ip, att.subnet.1, att.gateway);
+            let ip = att.ip;
+            self.network = Some(att);
+            self.write_network_files(ip)?;
+        }
+        channel.send_go(&go)
+    }
+
+    /// Fills the per-container /etc/hosts and /etc/resolv.conf bound into the rootfs.
+    fn write_network_files(&self, ip: std::net::Ipv4Addr) -> Result<()> {
+        let Some(dir) = &self.files_dir else {
+            return Ok(());
+        };
+        let hosts = format!(
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{ip}\t{}\n",
+            self.spec.hostname
+        );
+        let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        for (name, text) in [("hosts", hosts.as_str()), ("resolv.conf", resolv.as_str())] {
+            let path = dir.join(name);
+            std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Kills and reaps a child whose start failed (or that is dropped while running) and
+    /// removes what the start created.
+    pub(super) fn abort(&mut self) {
+        if !self.owned {
+            return;
+        }
+        self.pty_master = None;
+        let pid = self.pid();
+        self.release(pid);
+        if pid.is_some() {
+            self.status = Status::Created;
+        }
+    }
+
+    /// Gives back what the start took, in the reverse order of `launch`: the network (with an
+    /// explicit veth delete when the child is still there to kill: its namespace may outlive us
+    /// for a moment), the child itself (killed and reaped), the cgroup (empty once the child is
+    /// gone), the per-container files, the record and its name.
+    pub(super) fn release(&mut self, kill: Option<libc::pid_t>) {
+        if let Some(att) = self.network.take() {
+            let mut nl = kill.and_then(|_| (self.host.net)().ok());
+            att.unplug(nl.as_mut().map(|nl| &mut **nl as &mut dyn Client));
+        }
+        if let Some(pid) = kill {
+            // Our own unreaped child: the pid cannot have been reused.
+            let _ = self.host.syscall.kill(pid, libc::SIGKILL);
+            let _ = self.host.syscall.waitpid(pid);
+        }
+        if let Some(cg) = self.cgroup.take() {
+            // Drop removes it best-effort as well; remove() only adds error reporting we cannot
+            // act on here.
+            let _ = cg.remove();
+        }
+        if let Some(dir) = self.files_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some(rec) = self.record.take() {
+            self.store.remove(&rec);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! A container's status, its record in the state directory, and containers that another
+//! process started.
+
+use super::{Container, ExitStatus, Host};
+use crate::cgroups::Cgroup;
+use crate::error::{Result, StateError};
+use crate::procfs::process_start_time;
+use crate::spec::ContainerSpec;
+use crate::state::{Record, short_id};
+
+/// Where a container is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Made, not started.
+    Created,
+    /// Its first process runs (or has exited and waits to be reaped).
+    Running { pid: libc::pid_t },
+    /// Waited for.
+    Stopped(ExitStatus),
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Container {
+    /// A handle to a running container started by another process, found by name, id or id
+    /// prefix in the default state directory. It can be signalled, stopped, tuned and entered
+    /// (exec); dropping it changes nothing.
+    pub fn open(key: &str) -> Result<Container> {
+        Container::open_in(Host::default(), key)
+    }
+
+    /// [`open`](Self::open) on `host`'s state directory and cgroup root.
+    pub fn open_in(host: Host, key: &str) -> Result<Container> {
+        let store = host.store();
+        let rec = store.find(key)?;
+        if !rec.is_alive() {
+            return Err(StateError::Gone(short_id(&rec.id).to_string()).into());
+        }
+        let cgroup = Cgroup::open(&host.cgroup_root, &rec.id).ok();
+        let spec = ContainerSpec {
+            name: rec.name.clone(),
+            hostname: rec.hostname.clone(),
+            ..Default::default()
+        };
+        Ok(Container {
+            spec,
+            id: rec.id.clone(),
+            status: Status::Running { pid: rec.pid },
+            host,
+            store,
+            pty_master: None,
+            cgroup,
+            network: None,
+            files_dir: None,
+            record: Some(rec),
+            owned: false,
+        })
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The host PID of the container's first process, while it runs.
+    pub fn pid(&self) -> Option<libc::pid_t> {
+        match self.status {
+            Status::Running { pid } => Some(pid),
+            _ => None,
+        }
+    }
+
+    /// How the container ended, once waited for.
+    pub fn exit_status(&self) -> Option<ExitStatus> {
+        match self.status {
+            Status::Stopped(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The pid of the container's first process, checked against pid reuse for handles opened
+    /// from the state directory.
+    pub(super) fn live_pid(&self) -> Result<libc::pid_t> {
+        let pid = self.pid().ok_or(StateError::NotRunning)?;
+        if !self.owned && !self.record.as_ref().is_some_and(|r| r.is_alive()) {
+            return Err(StateError::Gone(short_id(&self.id).to_string()).into());
+        }
+        Ok(pid)
+    }
+
+    /// The record that marks this container in the state directory while it starts: owned by
+    /// `pid`, the starting process, so that a concurrent cleanup leaves it alone.
+    pub(super) fn starting_record(&self, pid: libc::pid_t) -> Record {
+        let spec = &self.spec;
+        let command: Vec<_> = spec.args.iter().map(|a| a.to_string_lossy()).collect();
+        Record {
+            id: self.id.clone(),
+            name: spec.name.clone(),
+            pid,
+            start_time: process_start_time(pid).unwrap_or(0),
+            created: now_secs(),
+            command: command.join(" "),
+            hostname: spec.hostname.clone(),
+            ip: None,
+            bridge: None,
+            starting: true,
+        }
+    }
+
+    /// The record once the command runs: its own pid, address and bridge.
+    pub(super) fn running_record(&self, starting: Record, pid: libc::pid_t) -> Record {
+        Record {
+            pid,
+            start_time: process_start_time(pid).unwrap_or(0),
+            starting: false,
+            ip: self.network.as_ref().map(|n| n.ip.to_string()),
+            bridge: self.network.as_ref().map(|n| n.bridge.clone()),
+            ..starting
+        }
+    }
+}

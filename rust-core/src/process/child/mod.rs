@@ -1,0 +1,201 @@
+//! The container's first process, and an exec's, between clone and exec.
+//!
+//! This runs in a raw `clone()` of a host that may be a multi-threaded C++ program: only the
+//! calling thread was copied, and any lock another thread held (the allocator's among them) stays
+//! held forever. So everything here is prepared by the parent in a [`ChildPlan`], and this code
+//! makes only system calls: no allocation, no locks, no panics, no stdio. It ends in exec or
+//! `_exit`. Test builds enforce the allocation rule: their allocator aborts in a cloned child.
+//!
+//! The steps, by file: [`mounts`] (the rootfs and pivot_root), [`network`] (lo and eth0),
+//! [`terminal`], [`capabilities`] (and credentials), [`init`] (the optional PID 1); the order
+//! and the two entry points ([`child_main`], [`exec_main`]) are here.
+
+mod capabilities;
+mod init;
+mod mounts;
+mod network;
+mod terminal;
+
+use std::os::fd::{AsRawFd, RawFd};
+use std::ptr;
+
+use super::plan::{ChildPlan, Join};
+use super::sync::{self, Step};
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// Sets errno, for steps that report through a return code like the libc calls do.
+fn set_errno(e: i32) {
+    // SAFETY: errno is thread-local; writing it is what libc itself does.
+    unsafe { *libc::__errno_location() = e };
+}
+
+/// Reports a failed step to the parent and exits. Never returns.
+fn fail(sock: RawFd, step: Step, index: usize, err: i32) -> ! {
+    sync::report(sock, step, index, err);
+    exit(1)
+}
+
+/// Leaves without running the host's atexit handlers or destructors.
+fn exit(code: i32) -> ! {
+    // SAFETY: _exit is async-signal-safe and ends the process at once.
+    unsafe { libc::_exit(code) }
+}
+
+/// A step's return code: negative means failed, with errno set.
+fn check(sock: RawFd, step: Step, index: usize, rc: libc::c_int) {
+    if rc < 0 {
+        fail(sock, step, index, errno());
+    }
+}
+
+/// Blocks every signal and resets every handler the host installed: until exec, a host handler
+/// running in this copy of the process could touch state that is no longer consistent.
+fn reset_signals() {
+    // SAFETY: sigfillset/sigprocmask on a stack sigset; signal() with SIG_DFL on every number,
+    // where invalid ones just fail.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::sigprocmask(libc::SIG_SETMASK, &all, ptr::null_mut());
+        for sig in 1..libc::SIGRTMAX() {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+    }
+}
+
+fn unblock_signals() {
+    // SAFETY: sigemptyset/sigprocmask on a stack sigset.
+    unsafe {
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, ptr::null_mut());
+    }
+}
+
+/// execve over the candidates like execvp: the first error other than ENOENT wins.
+fn exec(plan: &ChildPlan, sock: RawFd) -> ! {
+    unblock_signals();
+    let mut failed = (0, libc::ENOENT);
+    for (i, path) in plan.exec_candidates.iter().enumerate() {
+        // SAFETY: a NUL-terminated path and NULL-terminated arrays of pointers into the plan's
+        // CStrings, all alive until exec replaces this image.
+        unsafe { libc::execve(path.as_ptr(), plan.argv_ptr(), plan.env_ptr()) };
+        let e = errno();
+        if e != libc::ENOENT && e != libc::ENOTDIR {
+            if failed.1 == libc::ENOENT {
+                failed = (i, e);
+            }
+            if e != libc::EACCES {
+                break;
+            }
+        }
+    }
+    fail(sock, Step::Exec, failed.0, failed.1)
+}
+
+/// The container's first process: hostname, rootfs, loopback; then, once the parent has put
+/// it in its cgroup and plugged its network (the go-ahead), cgroup namespace and eth0, then
+/// the process itself. Never returns.
+pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
+    reset_signals();
+    if let Some(h) = &plan.hostname {
+        // SAFETY: a NUL-terminated name and its length, owned by the plan.
+        check(sock, Step::Sethostname, 0, unsafe {
+            libc::sethostname(h.as_ptr(), h.as_bytes().len())
+        });
+    }
+    mounts::setup_rootfs(plan, sock);
+    if plan.loopback {
+        check(sock, Step::Loopback, 0, network::loopback_up());
+    }
+    // The rootfs is ready; until here the parent worked in parallel (joining the cgroup can
+    // wait for an RCU grace period, plugging the network takes a few netlink round trips).
+    // Nothing of the user's runs before the parent says both are done.
+    let Some(go) = sync::recv_go(sock) else {
+        // The parent gave up (or died): leave quietly.
+        exit(1)
+    };
+    if plan.cgroup_namespace {
+        // Now that the parent moved us into our cgroup, so it becomes the namespace's root.
+        // SAFETY: plain syscall.
+        check(sock, Step::CgroupNamespace, 0, unsafe {
+            libc::unshare(libc::CLONE_NEWCGROUP)
+        });
+    }
+    if let Some(eth0) = &plan.eth0 {
+        check(sock, Step::Network, 0, network::configure_eth0(eth0, &go));
+    }
+    become_process(plan, sock)
+}
+
+/// From here on the same for a container's first process and for an exec: terminal or own
+/// session, credentials, capabilities, no_new_privs, seccomp, working directory, then exec
+/// (through the init when asked).
+fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
+    if plan.terminal {
+        check(sock, Step::Terminal, 0, terminal::setup(sock, plan.console));
+    } else {
+        // A session of its own: the host's terminal signals reach the container only through
+        // the caller (docker-run forwards them), as with `docker run` without -t.
+        // SAFETY: plain syscall.
+        check(sock, Step::Setsid, 0, unsafe { libc::setsid() });
+    }
+    capabilities::drop_privileges(plan, sock);
+    // SAFETY: plain prctl.
+    check(sock, Step::NoNewPrivs, 0, unsafe {
+        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    });
+    check(sock, Step::Seccomp, 0, super::seccomp::install());
+    // SAFETY: a NUL-terminated path owned by the plan.
+    check(sock, Step::Chdir, 0, unsafe {
+        libc::chdir(plan.cwd.as_ptr())
+    });
+    // Whatever the host left open without O_CLOEXEC must not leak into the container.
+    // SAFETY: plain syscall on a range of descriptors.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if plan.init {
+        init::run(plan, sock);
+    }
+    exec(plan, sock)
+}
+
+/// An exec's first process: joins the container's cgroup and namespaces, then continues like a
+/// container's first process. `plan.init` is set so that the command is forked into the
+/// container's PID namespace (setns only moves children) while this process forwards signals
+/// and reports its status. Never returns.
+pub fn exec_main(plan: &ChildPlan, join: &Join, sock: RawFd) -> ! {
+    reset_signals();
+    // Not dumpable before entering: otherwise a process in the container could open
+    // /proc/<us>/exe (the host's binary) or our fds through /proc until we exec (the attack of
+    // runc's CVE-2019-5736).
+    // SAFETY: plain prctl.
+    check(sock, Step::Setns, 0, unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0)
+    });
+    for fd in &join.cgroup_procs {
+        // SAFETY: writing one byte from a static string to an fd we own.
+        let rc = unsafe { libc::write(fd.as_raw_fd(), c"0".as_ptr().cast(), 1) };
+        check(sock, Step::JoinCgroup, 0, if rc == 1 { 0 } else { -1 });
+    }
+    for (i, (fd, nstype)) in join.namespaces.iter().enumerate() {
+        // SAFETY: setns on an nsfs fd we own.
+        check(sock, Step::Setns, i, unsafe {
+            libc::setns(fd.as_raw_fd(), *nstype)
+        });
+    }
+    become_process(plan, sock)
+}

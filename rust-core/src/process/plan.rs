@@ -1,0 +1,397 @@
+//! What the child does between clone and exec, prepared by the parent: every C string, pointer
+//! array and flag, so that the child only makes system calls. Also the other direction: turning
+//! the child's (step, index, errno) report back into a message naming what failed.
+
+use std::ffi::{CString, OsStr, OsString};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::ptr;
+
+use libc::c_char;
+
+use super::sync::{Failure, Step};
+use crate::error::{Error, strerror};
+use crate::rootfs::Op;
+use crate::spec::{SpecError, cstring};
+
+/// Docker's default capability set.
+pub const DEFAULT_CAPS: &[u32] = &[
+    0,  // CAP_CHOWN
+    1,  // CAP_DAC_OVERRIDE
+    3,  // CAP_FOWNER
+    4,  // CAP_FSETID
+    5,  // CAP_KILL
+    6,  // CAP_SETGID
+    7,  // CAP_SETUID
+    8,  // CAP_SETPCAP
+    10, // CAP_NET_BIND_SERVICE
+    13, // CAP_NET_RAW
+    18, // CAP_SYS_CHROOT
+    27, // CAP_MKNOD
+    29, // CAP_AUDIT_WRITE
+    31, // CAP_SETFCAP
+];
+pub const CAP_MKNOD: u32 = 27;
+
+/// The process itself: the same for a container's first process and for an exec.
+#[derive(Debug, Clone, Default)]
+pub struct Command {
+    pub args: Vec<OsString>,
+    /// KEY=VALUE entries, complete (defaults already added).
+    pub env: Vec<OsString>,
+    pub cwd: std::path::PathBuf,
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+    pub terminal: bool,
+}
+
+/// Everything the child needs, built by the parent before clone.
+#[derive(Debug)]
+pub struct ChildPlan {
+    pub hostname: Option<CString>,
+    pub rootfs: CString,
+    pub ops: Vec<Op>,
+    pub no_pivot: bool,
+    pub readonly_rootfs: bool,
+    /// Bring `lo` up (the container has its own network namespace).
+    pub loopback: bool,
+    /// The veth peer's name (bridge networking): configured with the address the parent
+    /// sends along with the go-ahead.
+    pub eth0: Option<CString>,
+    pub terminal: bool,
+    /// Bind the terminal to /dev/console (a container's first process, not an exec).
+    pub console: bool,
+    pub cgroup_namespace: bool,
+    pub uid: libc::uid_t,
+    pub gid: libc::gid_t,
+    pub groups: Vec<libc::gid_t>,
+    /// Capabilities kept, as a bit mask.
+    pub caps: u64,
+    pub last_cap: u32,
+    pub cwd: CString,
+    pub init: bool,
+    /// Where to look for the command: one path, or one per $PATH entry.
+    pub exec_candidates: Vec<CString>,
+    pub argv: Vec<CString>,
+    pub env: Vec<CString>,
+    // NULL-terminated pointer arrays into argv/env, built once in the parent.
+    argv_ptrs: Vec<*const c_char>,
+    env_ptrs: Vec<*const c_char>,
+}
+
+fn strings(what: &'static str, list: &[OsString]) -> Result<Vec<CString>, SpecError> {
+    list.iter().map(|s| cstring(what, s)).collect()
+}
+
+fn null_terminated(list: &[CString]) -> Vec<*const c_char> {
+    list.iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(ptr::null()))
+        .collect()
+}
+
+impl ChildPlan {
+    /// The plan of `cmd` in the root `rootfs`, with Docker's defaults: every capability of
+    /// Docker's set, the loopback up, a cgroup namespace, the terminal as /dev/console. The
+    /// caller adjusts the rest (hostname, rootfs ops, network, init).
+    pub fn new(cmd: &Command, rootfs: &Path) -> Result<ChildPlan, SpecError> {
+        let argv = strings("an argument", &cmd.args)?;
+        let env = strings("an environment entry", &cmd.env)?;
+        let exec_candidates = exec_candidates(&cmd.args[0], &cmd.env)?;
+        Ok(ChildPlan {
+            hostname: None,
+            rootfs: cstring("the rootfs path", rootfs)?,
+            ops: Vec::new(),
+            no_pivot: false,
+            readonly_rootfs: false,
+            loopback: true,
+            eth0: None,
+            terminal: cmd.terminal,
+            console: true,
+            cgroup_namespace: true,
+            uid: cmd.uid,
+            gid: cmd.gid,
+            groups: cmd.groups.clone(),
+            caps: DEFAULT_CAPS.iter().fold(0, |m, c| m | (1u64 << c)),
+            last_cap: last_cap(),
+            cwd: cstring("the working directory", &cmd.cwd)?,
+            init: false,
+            exec_candidates,
+            argv_ptrs: null_terminated(&argv),
+            env_ptrs: null_terminated(&env),
+            argv,
+            env,
+        })
+    }
+
+    /// Drops CAP_MKNOD: without a device allow-list (cgroup v2 needs an eBPF program we do not
+    /// load), a node made inside could open a host device.
+    pub fn drop_mknod(&mut self) {
+        self.caps &= !(1u64 << CAP_MKNOD);
+    }
+
+    /// The NULL-terminated argv for execve.
+    pub fn argv_ptr(&self) -> *const *const c_char {
+        self.argv_ptrs.as_ptr()
+    }
+
+    /// The NULL-terminated environment for execve.
+    pub fn env_ptr(&self) -> *const *const c_char {
+        self.env_ptrs.as_ptr()
+    }
+
+    /// Turns a child's (step, index, errno) report into an error naming what failed.
+    pub fn describe(&self, f: &Failure) -> Error {
+        let rootfs = Path::new(OsStr::from_bytes(self.rootfs.as_bytes()));
+        let lossy = |c: &CString| c.to_string_lossy().into_owned();
+        let what = match f.step() {
+            Some(Step::RootfsOp) => self
+                .ops
+                .get(f.index as usize)
+                .map_or("rootfs setup".into(), |op| op.describe(rootfs)),
+            Some(Step::Exec) => return self.exec_error(f),
+            Some(Step::Sethostname) => {
+                format!(
+                    "sethostname({})",
+                    self.hostname.as_ref().map_or(String::new(), lossy)
+                )
+            }
+            Some(Step::MakePrivate) => "make mounts private".into(),
+            Some(Step::BindRootfs) => format!("bind rootfs {}", rootfs.display()),
+            Some(Step::PivotRoot) => format!("pivot_root({})", rootfs.display()),
+            Some(Step::Chroot) => format!("chroot({})", rootfs.display()),
+            Some(Step::ReadonlyRoot) => "remount the rootfs read-only".into(),
+            Some(Step::Loopback) => "bring up lo".into(),
+            Some(Step::Network) => "configure eth0".into(),
+            Some(Step::Terminal) => "set up the terminal".into(),
+            Some(Step::CgroupNamespace) => "unshare the cgroup namespace".into(),
+            Some(Step::Setgroups) => "setgroups".into(),
+            Some(Step::Setgid) => format!("setgid({})", self.gid),
+            Some(Step::Setuid) => format!("setuid({})", self.uid),
+            Some(Step::Capabilities) => "drop capabilities".into(),
+            Some(Step::NoNewPrivs) => "set no_new_privs".into(),
+            Some(Step::Chdir) => format!("chdir {}", lossy(&self.cwd)),
+            Some(Step::InitFork) => "init: fork the command".into(),
+            Some(Step::Setsid) => "setsid".into(),
+            Some(Step::JoinCgroup) => "join the container's cgroup".into(),
+            Some(Step::Setns) => "join the container's namespaces (setns)".into(),
+            Some(Step::Seccomp) => "install the seccomp filter".into(),
+            Some(Step::WaitGo) | None => format!("container setup step {}", f.step),
+        };
+        Error::ChildSetup {
+            what,
+            errno: f.errno,
+        }
+    }
+
+    /// exec failures as Docker reports them: 127 for a missing command, 126 for one that
+    /// cannot be executed.
+    fn exec_error(&self, f: &Failure) -> Error {
+        let argv0 = self.argv[0].to_string_lossy();
+        let errno = f.errno;
+        if errno == libc::ENOENT {
+            let what = if argv0.contains('/') {
+                format!("exec {argv0}: {}", strerror(errno))
+            } else {
+                format!("exec: {argv0:?}: executable file not found in $PATH")
+            };
+            return Error::CommandNotFound { what, errno };
+        }
+        let path = self
+            .exec_candidates
+            .get(f.index as usize)
+            .map_or(argv0.to_string(), |p| p.to_string_lossy().into_owned());
+        Error::CommandNotExecutable {
+            what: format!("exec {path}"),
+            errno,
+        }
+    }
+}
+
+/// The highest capability number this kernel knows.
+fn last_cap() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(40)
+}
+
+/// The paths execve will try, as execvp would: the command itself when it has a '/', else each
+/// directory of the container's PATH.
+fn exec_candidates(argv0: &OsStr, env: &[OsString]) -> Result<Vec<CString>, SpecError> {
+    if argv0.as_bytes().contains(&b'/') {
+        return Ok(vec![cstring("the command", argv0)?]);
+    }
+    let path = env
+        .iter()
+        .rev()
+        .find_map(|e| e.as_bytes().strip_prefix(b"PATH="))
+        .unwrap_or(b"/usr/local/bin:/usr/bin:/bin");
+    path.split(|&b| b == b':')
+        .map(|dir| {
+            let dir = if dir.is_empty() { b".".as_slice() } else { dir };
+            let mut p = dir.to_vec();
+            p.push(b'/');
+            p.extend_from_slice(argv0.as_bytes());
+            cstring("the command", OsStr::from_bytes(&p))
+        })
+        .collect()
+}
+
+/// Namespaces and cgroup of a running container, opened by the parent for an exec.
+#[derive(Debug, Default)]
+pub struct Join {
+    /// cgroup.procs files opened for writing: writing "0" moves the writer.
+    pub cgroup_procs: Vec<OwnedFd>,
+    /// /proc/<pid>/ns/* files and their CLONE_NEW* types, in joining order (mount last).
+    pub namespaces: Vec<(OwnedFd, libc::c_int)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(args: &[&str]) -> Command {
+        Command {
+            args: args.iter().map(OsString::from).collect(),
+            env: vec!["PATH=/a:/b".into()],
+            cwd: "/work".into(),
+            uid: 1000,
+            gid: 100,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn candidates_follow_path() {
+        let env = vec![OsString::from("PATH=/a:/b")];
+        let c = exec_candidates(OsStr::new("sh"), &env).unwrap();
+        assert_eq!(c, vec![c"/a/sh".to_owned(), c"/b/sh".to_owned()]);
+        let c = exec_candidates(OsStr::new("/bin/sh"), &env).unwrap();
+        assert_eq!(c, vec![c"/bin/sh".to_owned()]);
+        let c = exec_candidates(OsStr::new("x"), &["PATH=:/c".into()]).unwrap();
+        assert_eq!(c, vec![c"./x".to_owned(), c"/c/x".to_owned()]);
+    }
+
+    #[test]
+    fn pointer_arrays_end_in_null() {
+        let plan = ChildPlan::new(&command(&["sh", "-c", "true"]), Path::new("/r")).unwrap();
+        // SAFETY: both arrays have argv.len() + 1 / env.len() + 1 entries.
+        unsafe {
+            assert_eq!(std::ffi::CStr::from_ptr(*plan.argv_ptr().add(1)), c"-c");
+            assert!((*plan.argv_ptr().add(3)).is_null());
+            assert!((*plan.env_ptr().add(1)).is_null());
+        }
+        let nul = command(&["sh", "a\0b"]);
+        assert!(matches!(
+            ChildPlan::new(&nul, Path::new("/r")),
+            Err(SpecError::NulByte { .. })
+        ));
+    }
+
+    /// Every (step, index, errno) the child can send reads as what failed, with the errno.
+    // long: one table of messages, one per step.
+    #[test]
+    fn child_reports_become_messages() {
+        let mut plan = ChildPlan::new(&command(&["app"]), Path::new("/srv/rootfs")).unwrap();
+        plan.hostname = Some(c"box".to_owned());
+        plan.ops.push(Op::Mkdir {
+            path: c"/srv/rootfs/dev/pts".to_owned(),
+            mode: 0o755,
+        });
+        let msg = |step: Step, index, errno| {
+            plan.describe(&Failure {
+                step: step.as_u32(),
+                index,
+                errno,
+            })
+            .to_string()
+        };
+        let cases = [
+            (
+                msg(Step::RootfsOp, 0, libc::EPERM),
+                "mkdir /dev/pts: Operation not permitted",
+            ),
+            (
+                msg(Step::RootfsOp, 7, libc::EPERM),
+                "rootfs setup: Operation not permitted",
+            ),
+            (
+                msg(Step::PivotRoot, 0, libc::EINVAL),
+                "pivot_root(/srv/rootfs): Invalid argument",
+            ),
+            (
+                msg(Step::Sethostname, 0, libc::EPERM),
+                "sethostname(box): Operation not permitted",
+            ),
+            (
+                msg(Step::Setuid, 0, libc::EPERM),
+                "setuid(1000): Operation not permitted",
+            ),
+            (
+                msg(Step::Setgid, 0, libc::EPERM),
+                "setgid(100): Operation not permitted",
+            ),
+            (
+                msg(Step::Chdir, 0, libc::ENOENT),
+                "chdir /work: No such file or directory",
+            ),
+            (
+                msg(Step::Setns, 2, libc::EPERM),
+                "join the container's namespaces (setns): Operation not permitted",
+            ),
+            (
+                msg(Step::Exec, 1, libc::EACCES),
+                "exec /b/app: Permission denied",
+            ),
+            (
+                msg(Step::Exec, 0, libc::ENOENT),
+                "exec: \"app\": executable file not found in $PATH",
+            ),
+            (
+                plan.describe(&Failure {
+                    step: 99,
+                    index: 0,
+                    errno: libc::EIO,
+                })
+                .to_string(),
+                "container setup step 99: Input/output error",
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+        for &step in Step::ALL {
+            let e = plan.describe(&Failure {
+                step: step.as_u32(),
+                index: 0,
+                errno: libc::EIO,
+            });
+            assert_eq!(e.errno(), Some(libc::EIO), "{step:?}");
+        }
+        let f = |step: Step, errno| Failure {
+            step: step.as_u32(),
+            index: 0,
+            errno,
+        };
+        assert!(matches!(
+            plan.describe(&f(Step::Exec, libc::ENOENT)),
+            Error::CommandNotFound { .. }
+        ));
+        assert!(matches!(
+            plan.describe(&f(Step::Exec, libc::EACCES)),
+            Error::CommandNotExecutable { .. }
+        ));
+        assert!(matches!(
+            plan.describe(&f(Step::Network, libc::EIO)),
+            Error::ChildSetup { .. }
+        ));
+        let abs = ChildPlan::new(&command(&["/bin/nope"]), Path::new("/")).unwrap();
+        assert_eq!(
+            abs.describe(&f(Step::Exec, libc::ENOENT)).to_string(),
+            "exec /bin/nope: No such file or directory"
+        );
+    }
+}

@@ -1,0 +1,141 @@
+//! The kernel's calls.
+
+use std::convert::Infallible;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::Syscall;
+use crate::error::{Error, Result};
+use crate::process::ExitStatus;
+use crate::process::clone::{Forked, clone};
+use crate::process::sync::ChildEnd;
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LinuxSyscall;
+
+/// The namespaces an exec joins, in the order runc and crun use: the mount namespace last (the
+/// other /proc paths are open by then anyway).
+const JOIN_ORDER: [(&str, libc::c_int); 6] = [
+    ("cgroup", libc::CLONE_NEWCGROUP),
+    ("ipc", libc::CLONE_NEWIPC),
+    ("uts", libc::CLONE_NEWUTS),
+    ("net", libc::CLONE_NEWNET),
+    ("pid", libc::CLONE_NEWPID),
+    ("mnt", libc::CLONE_NEWNS),
+];
+
+impl Syscall for LinuxSyscall {
+    fn clone_child(
+        &self,
+        ns_flags: libc::c_ulong,
+        _channel: &ChildEnd,
+        child: &dyn Fn() -> Infallible,
+    ) -> Result<libc::pid_t> {
+        match clone(ns_flags) {
+            // child() returns only in the type system: it ends in exec or _exit.
+            #[allow(unreachable_code)]
+            Ok(Forked::Child) => match child() {},
+            Ok(Forked::Parent(pid)) => Ok(pid),
+            Err(e) => Err(Error::syscall("clone", std::io::Error::from(e))),
+        }
+    }
+
+    fn kill(&self, pid: libc::pid_t, signal: i32) -> Result<()> {
+        // SAFETY: plain syscall; the callers pass their own child or a pid checked against its
+        // start time.
+        if unsafe { libc::kill(pid, signal) } != 0 {
+            return Err(Error::last_os(format!("kill({pid}, {signal})")));
+        }
+        Ok(())
+    }
+
+    fn waitpid(&self, pid: libc::pid_t) -> Result<ExitStatus> {
+        let mut status = 0;
+        loop {
+            // SAFETY: waiting for our own child into a stack int.
+            let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+            if r == pid {
+                return Ok(ExitStatus::from_wait_status(status));
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(Error::syscall(format!("waitpid({pid})"), e));
+            }
+        }
+    }
+
+    fn pidfd_open(&self, pid: libc::pid_t) -> Result<OwnedFd> {
+        // SAFETY: plain syscall; the fd is owned by us on success.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
+        if fd < 0 {
+            return Err(Error::last_os(format!("pidfd_open({pid})")));
+        }
+        // SAFETY: a fresh fd from the kernel, owned by nobody else.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    fn pidfd_send_signal(&self, pidfd: BorrowedFd<'_>, signal: i32) -> Result<()> {
+        let no_info = std::ptr::null::<libc::siginfo_t>();
+        // SAFETY: plain syscall on a pidfd we hold, without a siginfo.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                pidfd.as_raw_fd(),
+                signal,
+                no_info,
+                0,
+            )
+        };
+        if rc != 0 {
+            return Err(Error::last_os(format!("pidfd_send_signal({signal})")));
+        }
+        Ok(())
+    }
+
+    fn pidfd_wait(&self, pidfd: BorrowedFd<'_>, timeout: Option<Duration>) -> Result<bool> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let ms = match deadline {
+                None => -1,
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now()).as_millis();
+                    left.min(i32::MAX as u128) as i32
+                }
+            };
+            let mut pfd = libc::pollfd {
+                fd: pidfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: polling one pollfd on the stack.
+            let n = unsafe { libc::poll(&mut pfd, 1, ms) };
+            if n >= 0 {
+                return Ok(n > 0);
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(Error::syscall("poll(pidfd)", e));
+            }
+        }
+    }
+
+    fn namespace_fds(&self, pid: libc::pid_t) -> Result<Vec<(OwnedFd, libc::c_int)>> {
+        let mut fds = Vec::new();
+        for (name, flag) in JOIN_ORDER {
+            let theirs = PathBuf::from(format!("/proc/{pid}/ns/{name}"));
+            let ours = PathBuf::from(format!("/proc/self/ns/{name}"));
+            let same = match (std::fs::metadata(&theirs), std::fs::metadata(&ours)) {
+                (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+                (Err(e), _) => return Err(Error::io(theirs, e)),
+                _ => false,
+            };
+            if !same {
+                let f = std::fs::File::open(&theirs).map_err(|e| Error::io(&theirs, e))?;
+                fds.push((f.into(), flag));
+            }
+        }
+        Ok(fds)
+    }
+}

@@ -1,0 +1,53 @@
+//! The kernel operations of a container's lifecycle, behind a trait (youki's `syscall/`): clone,
+//! signals through pids and pidfds, waitpid, and the namespace descriptors an exec joins. The
+//! Linux implementation makes the calls; the fake (tests) records them and plays a scripted
+//! child, so that the start, exec and stop paths are tested without root.
+//!
+//! What the cloned child does itself (mount, pivot_root, setns, exec) is not here: it runs from
+//! the plan, allocation-free, and is tested against the real kernel.
+
+#[cfg(test)]
+pub mod fake;
+mod linux;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::time::Duration;
+
+pub use linux::LinuxSyscall;
+
+use crate::error::Result;
+use crate::process::ExitStatus;
+use crate::process::sync::ChildEnd;
+
+pub trait Syscall: fmt::Debug + Send + Sync {
+    /// Clones a child, fork-like, into the namespaces of `ns_flags` (CLONE_NEW*); the child
+    /// runs `child`, which never returns (it ends in exec or `_exit`: `Infallible` says so in
+    /// stable Rust), and talks to the caller on `channel`, the child's end of the sync channel.
+    /// Returns the child's pid.
+    fn clone_child(
+        &self,
+        ns_flags: libc::c_ulong,
+        channel: &ChildEnd,
+        child: &dyn Fn() -> Infallible,
+    ) -> Result<libc::pid_t>;
+
+    /// kill(2). ESRCH included: the caller decides whether a gone process is an error.
+    fn kill(&self, pid: libc::pid_t, signal: i32) -> Result<()>;
+
+    /// Waits for a child of ours to exit and reaps it.
+    fn waitpid(&self, pid: libc::pid_t) -> Result<ExitStatus>;
+
+    /// A pidfd: signals through it cannot hit a reused pid.
+    fn pidfd_open(&self, pid: libc::pid_t) -> Result<OwnedFd>;
+
+    fn pidfd_send_signal(&self, pidfd: BorrowedFd<'_>, signal: i32) -> Result<()>;
+
+    /// Waits until the process behind `pidfd` exits; false when `timeout` passed first.
+    fn pidfd_wait(&self, pidfd: BorrowedFd<'_>, timeout: Option<Duration>) -> Result<bool>;
+
+    /// The namespaces of `pid` that differ from the caller's, as /proc/<pid>/ns/* descriptors
+    /// with their CLONE_NEW* type, in the order an exec joins them (mount last).
+    fn namespace_fds(&self, pid: libc::pid_t) -> Result<Vec<(OwnedFd, libc::c_int)>>;
+}

@@ -283,7 +283,7 @@ inline Action parse(const std::vector<std::string> &args, Options &o) {
     read_flags(args, 0, run_flags(), o, o.command, false, "");
     if (o.action != Action::Run) return o.action;
     if (!o.subnet.empty()) o.config.bridge(o.bridge, o.subnet);
-    else if (o.bridge != "docker-run0") o.config.bridge(o.bridge, "10.88.0.0/16");
+    else if (o.bridge != "docker-run0") o.config.bridge(o.bridge);
     return Action::Run;
 }
 

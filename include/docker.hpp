@@ -87,6 +87,7 @@ public:
         case RT_STATUS_NOT_EXECUTABLE: return "command not executable";
         case RT_STATUS_CHILD_SETUP: return "container setup failed";
         case RT_STATUS_BUFFER_TOO_SMALL: return "buffer too small";
+        case RT_STATUS_NEEDS_ROOT: return "needs root";
         case RT_STATUS_NO_SUCH_CONTAINER: return "no such container";
         case RT_STATUS_IN_USE: return "in use";
         default: return "unknown status";
@@ -152,8 +153,10 @@ public:
     Config &network(NetworkMode mode) {
         return set(container_config_set_network(get(), static_cast<int>(mode)));
     }
-    Config &bridge(const std::string &name, const std::string &subnet_cidr) {
-        return set(container_config_set_bridge(get(), name.c_str(), subnet_cidr.c_str()));
+    // subnet_cidr "": the bridge's recorded subnet, else the first free one of the default pool.
+    Config &bridge(const std::string &name, const std::string &subnet_cidr = "") {
+        return set(
+            container_config_set_bridge(get(), name.c_str(), subnet_cidr.empty() ? nullptr : subnet_cidr.c_str()));
     }
     Config &ip(const std::string &address) { return set(container_config_set_ip(get(), address.c_str())); }
     Config &publish(uint16_t host_port, uint16_t container_port, Protocol protocol = Protocol::Tcp) {
@@ -256,7 +259,8 @@ public:
 
     // The address on the bridge (bridge networking).
     [[nodiscard]] std::string ip() const { return text(container_ip); }
-    // A warning from the start, "" if none (e.g. no outbound NAT without iptables).
+    // Notices of the start, one per line, "" if none: the subnet of a bridge the start created,
+    // warnings (e.g. "warning: no outbound access ..." without iptables).
     [[nodiscard]] std::string warning() const { return text(container_warning); }
 
     // The C handle, still owned by this object.

@@ -47,6 +47,14 @@ impl Host {
     pub fn store(&self) -> Store {
         Store::new(&self.state_root)
     }
+
+    /// Refuses `what` without root on the real kernel; a fake kernel needs no privileges.
+    pub(super) fn require_root(&self, what: &'static str) -> Result<()> {
+        if self.syscall.needs_root() {
+            crate::error::require_root(what)?;
+        }
+        Ok(())
+    }
 }
 
 /// Makes a [`Container`] from a spec.

@@ -76,9 +76,12 @@ impl Container {
         self.pty_master.as_ref()
     }
 
-    /// The warning of the network setup, if any (e.g. no iptables: no outbound access).
-    pub fn network_warning(&self) -> Option<&str> {
-        self.network.as_ref().and_then(|n| n.warning.as_deref())
+    /// The notices of the network setup, one per line ("" if none): the subnet of a bridge this
+    /// start created, warnings (e.g. no iptables: no outbound access).
+    pub fn network_notices(&self) -> String {
+        self.network
+            .as_ref()
+            .map_or(String::new(), |n| n.notices.join("\n"))
     }
 
     /// The container's address on its bridge.

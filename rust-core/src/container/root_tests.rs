@@ -186,7 +186,7 @@ fn bridge_networking() {
         s.network = NetworkSpec {
             mode: NetworkMode::Bridge,
             bridge: "dr-rt0".into(),
-            subnet: (Ipv4Addr::new(10, 123, 0, 0), 24),
+            subnet: Some((Ipv4Addr::new(10, 123, 0, 0), 24)),
             ..Default::default()
         };
         assert_code(run(s), 7);

@@ -41,6 +41,7 @@ impl Container {
         if !matches!(self.status, Status::Created) || self.record.is_some() {
             return Err(StateError::AlreadyStarted.into());
         }
+        self.host.require_root("starting a container")?;
         let rootfs = std::fs::canonicalize(&self.spec.rootfs)
             .map_err(|e| Error::io(&self.spec.rootfs, e))?;
         let result = self
@@ -117,8 +118,9 @@ impl Container {
         let mut netlink = None;
         if self.spec.network.mode == NetworkMode::Bridge {
             let mut nl = (self.host.net)()?;
-            attach::prepare(&mut *nl, &self.spec.network)?;
-            netlink = Some(nl);
+            let prepared =
+                attach::prepare(&mut *nl, &self.spec.network, &self.store.leases_root())?;
+            netlink = Some((nl, prepared));
         }
         let (parent, child) = sync::channel()?;
         let flags = clone_flags(self.spec.effective_namespaces());
@@ -130,7 +132,9 @@ impl Container {
         })?;
         drop(child);
         self.status = Status::Running { pid };
-        let netlink = netlink.as_mut().map(|nl| &mut **nl as &mut dyn Client);
+        let netlink = netlink
+            .as_mut()
+            .map(|(nl, p)| (&mut **nl as &mut dyn Client, &*p));
         self.finish_start(plan, &parent, netlink)?;
         let record = self.running_record(record, pid);
         self.store.save(&record)?;
@@ -143,7 +147,7 @@ impl Container {
         &mut self,
         plan: &ChildPlan,
         channel: &ParentEnd,
-        netlink: Option<&mut dyn Client>,
+        netlink: Option<(&mut dyn Client, &attach::Prepared)>,
     ) -> Result<()> {
         // The child sets up its rootfs meanwhile and waits for the go-ahead before anything of
         // the user's runs. If it failed already, its report explains our failure better.
@@ -169,16 +173,16 @@ impl Container {
     fn join_and_plug(
         &mut self,
         channel: &ParentEnd,
-        netlink: Option<&mut dyn Client>,
+        netlink: Option<(&mut dyn Client, &attach::Prepared)>,
     ) -> Result<()> {
         let pid = self.pid().ok_or(StateError::NotRunning)?;
         if let Some(cg) = &self.cgroup {
             cg.add_pid(pid)?;
         }
         let mut go = GoMsg::new();
-        if let Some(nl) = netlink {
+        if let Some((nl, prepared)) = netlink {
             let leases = self.store.leases_root();
-            let att = attach::plug(nl, &self.spec.network, &leases, &self.id, pid)?;
+            let att = attach::plug(nl, &self.spec.network, prepared, &leases, &self.id, pid)?;
             go = GoMsg::with_address(att.ip, att.subnet.1, att.gateway);
             let ip = att.ip;
             self.network = Some(att);

@@ -35,6 +35,7 @@ impl Container {
 
     /// [`open`](Self::open) on `host`'s state directory and cgroup root.
     pub fn open_in(host: Host, key: &str) -> Result<Container> {
+        host.require_root("opening a running container")?;
         let store = host.store();
         let rec = store.find(key)?;
         if !rec.is_alive() {

@@ -94,7 +94,7 @@ impl Fixture {
         let network = NetworkSpec {
             mode: NetworkMode::Bridge,
             bridge: "br-fake".into(),
-            subnet: (Ipv4Addr::new(10, 99, 0, 0), 24),
+            subnet: Some((Ipv4Addr::new(10, 99, 0, 0), 24)),
             ..Default::default()
         };
         ContainerSpec {
@@ -198,7 +198,7 @@ fn the_builder_checks_the_whole_spec_first() {
         Err(Error::Spec(SpecError::NoCommand))
     ));
     let mut bad_net = fx.bridge_spec();
-    bad_net.network.subnet = (Ipv4Addr::new(10, 99, 0, 1), 24);
+    bad_net.network.subnet = Some((Ipv4Addr::new(10, 99, 0, 1), 24));
     assert!(matches!(
         build(bad_net),
         Err(Error::Net(NetError::Invalid(_)))

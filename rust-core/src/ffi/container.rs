@@ -290,8 +290,8 @@ pub enum rt_protocol {
 }
 
 /// Chooses the network: an rt_network_mode value (other values give RT_STATUS_INVALID_ARG).
-/// Bridge mode uses the bridge "docker-run0" on 10.88.0.0/16 unless container_config_set_bridge
-/// says otherwise.
+/// Bridge mode uses the bridge "docker-run0" on 10.210.0.0/16 (or the next free subnet of the
+/// pool, see container_config_set_bridge) unless container_config_set_bridge says otherwise.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_network(cfg: *mut container_config, mode: c_int) -> c_int {
     guard(|| {
@@ -310,9 +310,11 @@ pub extern "C" fn container_config_set_network(cfg: *mut container_config, mode:
     })
 }
 
-/// Sets the bridge (1..15 bytes) and its subnet in CIDR form (e.g. "10.88.0.0/16"; the bridge
+/// Sets the bridge (1..15 bytes) and its subnet in CIDR form (e.g. "10.210.0.0/16"; the bridge
 /// gets the first host address as the containers' gateway). Creating the bridge refuses a subnet
-/// that overlaps a route of another interface.
+/// that overlaps a route of another interface. `subnet` NULL: the subnet recorded for the
+/// bridge, else the first of the pool 10.210.0.0/16 .. 10.219.0.0/16 that no route of another
+/// interface overlaps (container_warning says which one was chosen when the bridge is created).
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_bridge(
     cfg: *mut container_config,
@@ -321,10 +323,16 @@ pub extern "C" fn container_config_set_bridge(
 ) -> c_int {
     guard(|| {
         let bridge = c_str(bridge, "bridge")?;
-        let subnet = c_str(subnet, "subnet")?;
+        let subnet = if subnet.is_null() {
+            None
+        } else {
+            Some(net::parse_cidr(c_str(subnet, "subnet")?)?)
+        };
         let spec = try_mut_from_ptr!(cfg);
-        let subnet = net::parse_cidr(subnet)?;
-        net::validate_bridge(bridge, subnet)?;
+        match subnet {
+            Some(subnet) => net::validate_bridge(bridge, subnet)?,
+            None => net::validate_bridge_name(bridge)?,
+        }
         spec.network.bridge = bridge.to_string();
         spec.network.subnet = subnet;
         Ok(())
@@ -393,9 +401,10 @@ pub extern "C" fn container_ip(
     })
 }
 
-/// Copies the warning of the last container_start (e.g. "no outbound access for containers:
-/// iptables not found: install the iptables package"), NUL-terminated, into buf; "" if none.
-/// Its length goes to *out_len.
+/// Copies the notices of the last container_start, one per line, NUL-terminated, into buf; ""
+/// if none. They say which subnet a bridge created by this start got, and warn of what does not
+/// work (e.g. "warning: no outbound access for containers: iptables not found: install the
+/// iptables package"). Its length goes to *out_len.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_warning(
     c: *const container,
@@ -404,8 +413,8 @@ pub extern "C" fn container_warning(
     out_len: *mut usize,
 ) -> c_int {
     guard(|| {
-        let warning = try_ref_from_ptr!(c).network_warning().unwrap_or("");
-        write_string(warning, buf, cap, out_len)
+        let notices = try_ref_from_ptr!(c).network_notices();
+        write_string(&notices, buf, cap, out_len)
     })
 }
 
@@ -423,7 +432,9 @@ pub extern "C" fn container_new(cfg: *const container_config, out: *mut *mut con
 
 /// Starts the container: namespaces, rootfs, then exec of the command. Returns once the command
 /// runs; on failure (RT_STATUS_NOT_FOUND, RT_STATUS_NOT_EXECUTABLE, RT_STATUS_CHILD_SETUP, ...)
-/// the message names the step and path, and nothing is left behind.
+/// the message names the step and path, and nothing is left behind. Needs root:
+/// RT_STATUS_NEEDS_ROOT otherwise, before anything is done (also for container_open,
+/// container_list_new and runtime_cleanup).
 #[unsafe(no_mangle)]
 pub extern "C" fn container_start(c: *mut container) -> c_int {
     guard(|| Ok(try_mut_from_ptr!(c).start()?))
@@ -560,6 +571,7 @@ pub extern "C" fn container_stop(c: *mut container, timeout_ms: u32) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn runtime_cleanup(out_removed: *mut usize) -> c_int {
     guard(|| {
+        crate::error::require_root("cleaning up")?;
         let host = crate::container::Host::default();
         let report = crate::cleanup::cleanup(&host.store(), &host.cgroup_root);
         if !out_removed.is_null() {

@@ -41,7 +41,8 @@ pub enum rt_status {
     CHILD_SETUP = 11,
     /// A caller-provided buffer is too small; the needed length was written to *out_len.
     BUFFER_TOO_SMALL = 12,
-    // 13 is RT_STATUS_NEEDS_ROOT, on the main line.
+    /// The call needs root (effective uid 0) and the caller is not; nothing was done.
+    NEEDS_ROOT = 13,
     /// No container has that name, id or id prefix (container_open).
     NO_SUCH_CONTAINER = 14,
     /// A name or an address is held by a running container.
@@ -71,6 +72,7 @@ impl rt_status {
                 StoreError::Io { .. } => rt_status::SYSCALL,
             },
             Error::State(_) => rt_status::STATE,
+            Error::NeedsRoot { .. } => rt_status::NEEDS_ROOT,
         }
     }
 }

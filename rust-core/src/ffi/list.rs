@@ -26,6 +26,7 @@ impl Castable for container_list {
 pub extern "C" fn container_list_new(out: *mut *mut container_list) -> c_int {
     guard(|| {
         out_param(out, "out")?;
+        crate::error::require_root("listing containers")?;
         let running = Host::default()
             .store()
             .list()

@@ -68,7 +68,7 @@ pub extern "C" fn bridge_create(name: *const c_char, cidr: *const c_char) -> c_i
         };
         let mut nl = open()?;
         match subnet {
-            Some(subnet) => ensure_bridge(&mut nl, name, subnet)?,
+            Some(subnet) => drop(ensure_bridge(&mut nl, name, subnet)?),
             None => {
                 ensure_bridge_link(&mut nl, name)?;
                 nl.link_up(name)?;

@@ -3,7 +3,7 @@
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use super::{Client, NetError, PeerNetns, bridge, ipam, nat};
+use super::{Cidr, Client, NetError, PeerNetns, bridge, ipam, nat};
 use crate::spec::NetworkSpec;
 
 /// The directory of a bridge's leases under `leases_root` (`<state root>/leases`).
@@ -31,15 +31,80 @@ pub struct Attachment {
     lease_dir: PathBuf,
     lease: Option<ipam::Lease>,
     published: bool,
-    /// A warning for the caller, e.g. NAT could not be set up (networking on the host still
-    /// works).
-    pub warning: Option<String>,
+    /// Notices for the caller, one per line: the subnet a bridge created for this container got,
+    /// and warnings such as NAT not set up (networking on the host still works).
+    pub notices: Vec<String>,
 }
 
-/// Before clone: the bridge exists, has the gateway address and is up (the subnet must not
-/// overlap another interface's route).
-pub fn prepare(nl: &mut dyn Client, net: &NetworkSpec) -> Result<(), NetError> {
-    bridge::ensure_bridge(nl, &net.bridge, net.subnet)
+/// The bridge a container will be plugged into, ready before clone.
+#[derive(Debug)]
+pub struct Prepared {
+    pub subnet: (Ipv4Addr, u8),
+    notices: Vec<String>,
+}
+
+/// The bridge's record of the subnet it was given from the pool, in its lease directory.
+const SUBNET_RECORD: &str = ".subnet";
+
+/// Before clone: chooses the bridge's subnet (the requested one, else the recorded one, else
+/// the first free one of the pool: see [`bridge::choose_subnet`]) and makes sure the bridge
+/// exists, has the gateway address and is up. A subnet that overlaps another interface's route
+/// is refused.
+pub fn prepare(
+    nl: &mut dyn Client,
+    net: &NetworkSpec,
+    leases_root: &Path,
+) -> Result<Prepared, NetError> {
+    super::validate_bridge_name(&net.bridge)?;
+    let routes = nl.ipv4_routes()?;
+    let choice = match net.subnet {
+        Some(subnet) => bridge::choose_subnet(&net.bridge, Some(subnet), None, &routes)?,
+        // Under the lease directory's lock, so that the first containers of a new bridge, started
+        // at the same time, agree on its subnet.
+        None => {
+            let dir = lease_dir(leases_root, &net.bridge);
+            ipam::with_live_leases(&dir, |_| choose_and_record(&dir, &net.bridge, &routes))??
+        }
+    };
+    let subnet = choice.subnet;
+    if let Some(ip) = net.ip {
+        super::validate_container_ip(ip, subnet)?;
+    }
+    let mut notices = Vec::new();
+    if bridge::ensure_checked_bridge(nl, &net.bridge, subnet)? {
+        let why = choice.default_taken.map_or(String::new(), |r| {
+            let (d, p) = (Cidr::from(bridge::DEFAULT_SUBNET), Cidr::from(r.dest));
+            format!(
+                ": the default {d} overlaps the route to {p} on {}",
+                r.ifname
+            )
+        });
+        let (cidr, gw) = (Cidr::from(subnet), ipam::gateway(subnet));
+        let bridge = &net.bridge;
+        notices.push(format!(
+            "created bridge {bridge} with subnet {cidr}, gateway {gw}{why}"
+        ));
+    }
+    Ok(Prepared { subnet, notices })
+}
+
+/// The pool's choice for a bridge without a subnet, recorded in its lease directory (lock held).
+fn choose_and_record(
+    dir: &Path,
+    bridge: &str,
+    routes: &[super::Route],
+) -> Result<bridge::SubnetChoice, NetError> {
+    let record = dir.join(SUBNET_RECORD);
+    let recorded = std::fs::read_to_string(&record)
+        .ok()
+        .and_then(|t| super::parse_cidr(t.trim()).ok());
+    let choice = bridge::choose_subnet(bridge, None, recorded, routes)?;
+    if recorded != Some(choice.subnet) {
+        let text = format!("{}\n", Cidr::from(choice.subnet));
+        std::fs::write(&record, text)
+            .map_err(|e| NetError::io(format!("write {}", record.display()), e))?;
+    }
+    Ok(choice)
 }
 
 /// After clone, before the child goes on: leases an address for `child_pid` (in the bridge's
@@ -51,16 +116,18 @@ pub fn prepare(nl: &mut dyn Client, net: &NetworkSpec) -> Result<(), NetError> {
 pub fn plug(
     nl: &mut dyn Client,
     net: &NetworkSpec,
+    prepared: &Prepared,
     leases_root: &Path,
     container_id: &str,
     child_pid: libc::pid_t,
 ) -> Result<Attachment, NetError> {
-    let gateway = ipam::gateway(net.subnet);
+    let subnet = prepared.subnet;
+    let gateway = ipam::gateway(subnet);
     let lease_dir = lease_dir(leases_root, &net.bridge);
-    let lease = ipam::lease(&lease_dir, net.subnet, gateway, net.ip, child_pid)?;
+    let lease = ipam::lease(&lease_dir, subnet, gateway, net.ip, child_pid)?;
     let mut att = Attachment {
         bridge: net.bridge.clone(),
-        subnet: net.subnet,
+        subnet,
         ip: lease.addr(),
         gateway,
         host_ifname: host_ifname(container_id),
@@ -68,9 +135,11 @@ pub fn plug(
         lease_dir,
         lease: Some(lease),
         published: false,
-        warning: None,
+        notices: prepared.notices.clone(),
     };
-    att.warning = ensure_nat(&att.lease_dir, net)?;
+    if let Some(warning) = ensure_nat(&att.lease_dir, &net.bridge, subnet)? {
+        att.notices.push(warning);
+    }
     let mac = ipam::mac_for(att.ip);
     nl.veth_create(
         &att.host_ifname,
@@ -109,21 +178,26 @@ fn connect(nl: &mut dyn Client, net: &NetworkSpec, att: &mut Attachment) -> Resu
 /// Outbound NAT is shared by the bridge's containers: set up once (a marker in the lease
 /// directory, under its lock) and removed by `cleanup` when no container is left. Without
 /// iptables, containers still reach the host and each other: a warning, not an error.
-fn ensure_nat(lease_dir: &Path, net: &NetworkSpec) -> Result<Option<String>, NetError> {
+fn ensure_nat(
+    lease_dir: &Path,
+    bridge: &str,
+    subnet: (Ipv4Addr, u8),
+) -> Result<Option<String>, NetError> {
     let marker = lease_dir.join(NAT_MARKER);
     let nat = ipam::with_live_leases(lease_dir, |_| {
         if marker.exists() {
             return Ok(());
         }
-        nat::ensure_masquerade(&net.bridge, net.subnet)?;
+        nat::ensure_masquerade(bridge, subnet)?;
         // The subnet, so that a cleanup after killed containers can remove the rules.
-        let subnet = format!("{}/{}", net.subnet.0, net.subnet.1);
-        std::fs::write(&marker, subnet)
+        std::fs::write(&marker, Cidr::from(subnet).to_string())
             .map_err(|e| NetError::io(format!("write {}", marker.display()), e))
     })?;
     match nat {
         Ok(()) => Ok(None),
-        Err(e) if e.is_tool() => Ok(Some(format!("no outbound access for containers: {e}"))),
+        Err(e) if e.is_tool() => Ok(Some(format!(
+            "warning: no outbound access for containers: {e}"
+        ))),
         Err(other) => Err(other),
     }
 }

@@ -82,6 +82,10 @@ pub enum InvalidNet {
     SubnetPrefix(Cidr),
     #[error("subnet {subnet}: host bits set, did you mean {network}/{}?", subnet.1)]
     SubnetHostBits { subnet: Cidr, network: Ipv4Addr },
+    #[error(
+        "every subnet of the default pool ({first} to {last}) overlaps a route of this host: give the bridge a subnet (--subnet)"
+    )]
+    PoolExhausted { first: Cidr, last: Cidr },
     #[error("subnet {0} has no room for containers")]
     NoRoom(Cidr),
     #[error(

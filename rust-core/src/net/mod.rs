@@ -118,15 +118,21 @@ pub fn validate_subnet(subnet: (Ipv4Addr, u8)) -> Result<(), NetError> {
     Ok(())
 }
 
-/// Checks a bridge's name and subnet.
-pub fn validate_bridge(name: &str, subnet: (Ipv4Addr, u8)) -> Result<(), NetError> {
-    if let Some(why) = ifname_problem(name) {
-        return Err(InvalidNet::BridgeName {
+/// Checks a bridge's name.
+pub fn validate_bridge_name(name: &str) -> Result<(), NetError> {
+    match ifname_problem(name) {
+        Some(why) => Err(InvalidNet::BridgeName {
             name: name.to_string(),
             why,
         }
-        .into());
+        .into()),
+        None => Ok(()),
     }
+}
+
+/// Checks a bridge's name and subnet.
+pub fn validate_bridge(name: &str, subnet: (Ipv4Addr, u8)) -> Result<(), NetError> {
+    validate_bridge_name(name)?;
     validate_subnet(subnet)
 }
 
@@ -175,11 +181,15 @@ pub fn proto_name(p: Protocol) -> &'static str {
     }
 }
 
-/// Checks a bridge network spec before any side effect.
+/// Checks a bridge network spec before any side effect. Without a subnet (the bridge's recorded
+/// one or the pool's: chosen at start), the address is checked once the subnet is known.
 pub fn validate(net: &NetworkSpec) -> Result<(), NetError> {
-    validate_bridge(&net.bridge, net.subnet)?;
-    if let Some(ip) = net.ip {
-        validate_container_ip(ip, net.subnet)?;
+    validate_bridge_name(&net.bridge)?;
+    if let Some(subnet) = net.subnet {
+        validate_subnet(subnet)?;
+        if let Some(ip) = net.ip {
+            validate_container_ip(ip, subnet)?;
+        }
     }
     let mut seen = Vec::with_capacity(net.ports.len());
     for p in &net.ports {
@@ -247,7 +257,7 @@ mod tests {
     fn validate_default_and_subnets() {
         validate(&bridge_spec()).unwrap();
         let mut n = bridge_spec();
-        n.subnet = parse_cidr("10.88.0.1/16").unwrap();
+        n.subnet = Some(parse_cidr("10.88.0.1/16").unwrap());
         assert_eq!(
             invalid_msg(validate(&n)),
             "subnet 10.88.0.1/16: host bits set, did you mean 10.88.0.0/16?"
@@ -259,10 +269,10 @@ mod tests {
             ("10.1.2.4/31", false),
             ("10.1.2.4/32", false),
         ] {
-            n.subnet = parse_cidr(cidr).unwrap();
+            n.subnet = Some(parse_cidr(cidr).unwrap());
             assert_eq!(validate(&n).is_ok(), ok, "{cidr}");
         }
-        n.subnet = parse_cidr("10.1.2.4/31").unwrap();
+        n.subnet = Some(parse_cidr("10.1.2.4/31").unwrap());
         assert!(invalid_msg(validate(&n)).contains("prefix length must be between 8 and 30"));
     }
 
@@ -284,6 +294,7 @@ mod tests {
     #[test]
     fn validate_static_ip() {
         let mut n = bridge_spec();
+        n.subnet = Some(parse_cidr("10.88.0.0/16").unwrap());
         n.ip = Some(Ipv4Addr::new(10, 88, 0, 2));
         validate(&n).unwrap();
         n.ip = Some(Ipv4Addr::new(10, 88, 255, 254));

@@ -134,6 +134,10 @@ fn play(script: ChildScript, waits_for_go: bool, sock: OwnedFd, log: CallLog) {
 }
 
 impl Syscall for FakeSyscall {
+    fn needs_root(&self) -> bool {
+        false
+    }
+
     fn clone_child(
         &self,
         ns_flags: libc::c_ulong,

@@ -22,6 +22,12 @@ use crate::process::ExitStatus;
 use crate::process::sync::ChildEnd;
 
 pub trait Syscall: fmt::Debug + Send + Sync {
+    /// Whether these operations need root (the kernel's do; a fake's do not): containers refuse
+    /// to start without it, before any side effect.
+    fn needs_root(&self) -> bool {
+        true
+    }
+
     /// Clones a child, fork-like, into the namespaces of `ns_flags` (CLONE_NEW*); the child
     /// runs `child`, which never returns (it ends in exec or `_exit`: `Infallible` says so in
     /// stable Rust), and talks to the caller on `channel`, the child's end of the sync channel.

@@ -276,15 +276,16 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn store(tag: &str) -> Store {
-        let d = std::env::temp_dir().join(format!("state-test-{tag}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&d);
-        Store::new(d)
+    use crate::test_utils::TempDir;
+
+    fn store(tmp: &TempDir) -> Store {
+        Store::new(tmp.0.join("state"))
     }
 
     #[test]
     fn records_round_trip_and_are_found_by_name_and_prefix() {
-        let s = store("rt");
+        let tmp = TempDir::new("state-rt");
+        let s = store(&tmp);
         let me = std::process::id() as i32;
         let rec = Record {
             id: "abcdef0123456789".into(),
@@ -314,12 +315,12 @@ mod tests {
         );
         s.remove(&rec);
         assert!(s.find("web").is_err());
-        let _ = fs::remove_dir_all(&s.root);
     }
 
     #[test]
     fn a_dead_or_reused_pid_is_stale_and_its_name_can_be_taken() {
-        let s = store("stale");
+        let tmp = TempDir::new("state-stale");
+        let s = store(&tmp);
         let me = std::process::id() as i32;
         let rec = Record {
             id: "0123456789ab".into(),
@@ -332,6 +333,5 @@ mod tests {
         s.save(&rec).unwrap();
         s.claim_name("db", &rec.id).unwrap();
         s.claim_name("db", "fedcba987654").unwrap();
-        let _ = fs::remove_dir_all(&s.root);
     }
 }

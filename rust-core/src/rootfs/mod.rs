@@ -500,16 +500,12 @@ mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
 
-    fn tempdir(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("rootfs-test-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
+    use crate::test_utils::TempDir;
 
     #[test]
     fn secure_join_keeps_symlinks_inside() {
-        let r = tempdir("join");
+        let tmp = TempDir::new("rootfs-join");
+        let r = tmp.0.clone();
         std::fs::create_dir_all(r.join("real")).unwrap();
         symlink("/etc", r.join("abs")).unwrap();
         symlink("../../../../real", r.join("rel")).unwrap();
@@ -524,12 +520,12 @@ mod tests {
         assert_eq!(secure_join(&r, Path::new("/../../x")).unwrap(), r.join("x"));
         symlink("loop", r.join("loop")).unwrap();
         assert!(secure_join(&r, Path::new("/loop")).is_err());
-        std::fs::remove_dir_all(&r).unwrap();
     }
 
     #[test]
     fn plan_has_docker_defaults_and_user_mounts() {
-        let r = tempdir("plan");
+        let tmp = TempDir::new("rootfs-plan");
+        let r = tmp.0.clone();
         let spec = ContainerSpec {
             rootfs: r.clone(),
             terminal: true,
@@ -595,12 +591,12 @@ mod tests {
         }
         plan.prepare().unwrap();
         assert!(r.join("data").is_dir() && r.join("scratch").is_dir() && r.join("proc").is_dir());
-        std::fs::remove_dir_all(&r).unwrap();
     }
 
     #[test]
     fn plan_refuses_symlinked_proc() {
-        let r = tempdir("proclink");
+        let tmp = TempDir::new("rootfs-proclink");
+        let r = tmp.0.clone();
         symlink("/etc", r.join("proc")).unwrap();
         let spec = ContainerSpec {
             rootfs: r.clone(),
@@ -608,6 +604,5 @@ mod tests {
         };
         let err = plan(&spec, &r).unwrap_err().to_string();
         assert!(err.contains("/proc must be a directory"), "{err}");
-        std::fs::remove_dir_all(&r).unwrap();
     }
 }

@@ -25,6 +25,8 @@
 mod config;
 mod digest;
 mod error;
+mod extract;
+mod fs;
 mod reference;
 
 pub use config::{DEFAULT_PATH, RunConfig, RunOverrides};

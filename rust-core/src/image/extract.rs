@@ -443,6 +443,10 @@ impl Extractor<'_> {
             // SAFETY: valid fd and C string; the result is checked.
             check(unsafe { libc::mkdirat(parent.as_raw_fd(), name.as_ptr(), 0o700) })
                 .map_err(self.fs_err(raw, "mkdir"))?;
+            // Whatever the umask took away; the tar's mode comes at the end (finish_dirs).
+            // SAFETY: valid fd and C string; the result is checked.
+            check(unsafe { libc::fchmodat(parent.as_raw_fd(), name.as_ptr(), 0o700, 0) })
+                .map_err(self.fs_err(raw, "chmod"))?;
         }
         let dir = open_dir_at(parent.as_fd(), &name).map_err(self.fs_err(raw, "open"))?;
         self.apply_owner_xattrs(dir.as_fd(), raw, &meta)?;

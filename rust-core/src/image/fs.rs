@@ -19,14 +19,23 @@ pub(crate) fn running_as_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// A directory that only its owner can enter: created 0700 (parents too, when missing), and
-/// chmod'ed to 0700 explicitly because mkdir's mode goes through the umask.
+/// Makes `path` and any missing parents, each 0700 whatever the umask (mkdir's mode goes
+/// through it, so each new directory is chmod'ed). Existing directories are left as they are.
+pub(crate) fn create_private_dirs(path: &Path) -> Result<()> {
+    let missing: Vec<&Path> = path
+        .ancestors()
+        .take_while(|p| !p.as_os_str().is_empty() && fs::symlink_metadata(p).is_err())
+        .collect();
+    for dir in missing.into_iter().rev() {
+        new_private_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// A directory that only its owner can enter: created if missing (with 0700 parents), and
+/// chmod'ed to 0700 if it exists with another mode.
 pub(crate) fn private_dir(path: &Path) -> Result<()> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
-        .map_err(io_ctx(|| format!("create {}", path.display())))?;
+    create_private_dirs(path)?;
     fs::set_permissions(path, fs::Permissions::from_mode(0o700))
         .map_err(io_ctx(|| format!("chmod {}", path.display())))
 }
@@ -141,6 +150,8 @@ impl Flock {
             .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(path)
             .map_err(io_ctx(|| format!("open {}", path.display())))?;
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(io_ctx(|| format!("chmod {}", path.display())))?;
         loop {
             // SAFETY: flock on a descriptor we own.
             if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
@@ -194,7 +205,7 @@ pub(crate) fn open_dir(path: &Path) -> Result<OwnedFd> {
 }
 
 /// openat2 of `path` below `dir` with `resolve` flags; ENOSYS when the kernel has no openat2.
-fn openat2(
+pub(crate) fn openat2(
     dir: BorrowedFd<'_>,
     path: &CStr,
     flags: libc::c_int,
@@ -272,12 +283,11 @@ pub(crate) fn walk(root: BorrowedFd<'_>, comps: &[CString], create: bool) -> io:
     for c in comps {
         fd = match open_component(fd.as_fd(), c) {
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) && create => {
-                // SAFETY: valid fd and C string; the result is checked.
-                check(unsafe { libc::mkdirat(fd.as_raw_fd(), c.as_ptr(), 0o700) })?;
-                let new = open_dir_at(fd.as_fd(), c)?;
-                // SAFETY: valid fd; the result is checked.
-                check(unsafe { libc::fchmod(new.as_raw_fd(), 0o755) })?;
-                new
+                // SAFETY: valid fd and C string; results are checked. chmod by name because
+                // the umask may have left it unreadable; it was just made in a private tree.
+                check(unsafe { libc::mkdirat(fd.as_raw_fd(), c.as_ptr(), 0o755) })?;
+                check(unsafe { libc::fchmodat(fd.as_raw_fd(), c.as_ptr(), 0o755, 0) })?;
+                open_component(fd.as_fd(), c)?
             }
             other => other?,
         };

@@ -22,14 +22,24 @@
 //! re-hashed against its id), layer records against their directory; paths are built only
 //! from validated hex, so they stay inside the root.
 
+mod archive;
 mod config;
 mod digest;
 mod error;
 mod extract;
 mod fs;
 mod reference;
+mod source;
+mod store;
 
+#[cfg(test)]
+mod tests;
+
+pub use archive::native_arch;
 pub use config::{DEFAULT_PATH, RunConfig, RunOverrides};
 pub use digest::Digest;
 pub use error::{ImageError, Result};
 pub use reference::Reference;
+pub use store::{
+    DEFAULT_ROOT, Image, ImportOptions, LoadReport, Loaded, RemoveOptions, Removed, Source, Store,
+};

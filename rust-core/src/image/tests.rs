@@ -1965,3 +1965,159 @@ fn ownership_set_id_bits_capabilities_and_times_are_kept() {
         (7, 8, 0o640)
     );
 }
+
+// ---- images made by podman (tests/images.sh) ----
+
+/// What a layer must reproduce of an entry: mode, uid, gid, content, link target, mtime.
+type Node = (u32, u32, u32, Option<Vec<u8>>, Option<PathBuf>, i64);
+
+/// Every entry below `root`, by relative path.
+fn tree(root: &Path) -> BTreeMap<PathBuf, Node> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for e in fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            let m = fs::symlink_metadata(&p).unwrap();
+            let ft = m.file_type();
+            let rel = p.strip_prefix(root).unwrap().to_path_buf();
+            let data = ft.is_file().then(|| fs::read(&p).unwrap());
+            let link = ft.is_symlink().then(|| fs::read_link(&p).unwrap());
+            // Directory mtimes change as entries are made; the others must be the tar's.
+            let mtime = if ft.is_dir() { 0 } else { m.mtime() };
+            out.insert(rel, (m.mode(), m.uid(), m.gid(), data, link, mtime));
+            if ft.is_dir() {
+                todo.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Run by tests/images.sh, which makes the archives with podman and says what podman sees.
+#[test]
+#[ignore = "needs the archives tests/images.sh makes with podman"]
+fn podman_saved_images_load() {
+    let work =
+        PathBuf::from(std::env::var("DR_IMAGE_E2E").expect("DR_IMAGE_E2E: run tests/images.sh"));
+    let said = |k: &str| fs::read_to_string(work.join(k)).unwrap().trim().to_string();
+    let podman_id =
+        Digest::parse(&said("id")).unwrap_or_else(|_| Digest::from_hex(&said("id")).unwrap());
+    let diff_id = Digest::parse(&said("diff_id")).unwrap();
+    let rootfs = PathBuf::from(said("rootfs_dir"));
+    let mut want = tree(&rootfs);
+    let devices: Vec<PathBuf> = want
+        .iter()
+        .filter(|(_, (mode, ..))| matches!(mode & libc::S_IFMT, libc::S_IFCHR | libc::S_IFBLK))
+        .map(|(p, _)| p.clone())
+        .collect();
+    assert!(!devices.is_empty(), "the script adds a device node");
+    for d in &devices {
+        want.remove(d);
+    }
+    for archive in ["docker.tar", "oci.tar", "ocidir", "docker.tar.gz"] {
+        // A store each, so that each archive's layer (podman's OCI ones are gzip) is unpacked.
+        let store = Store::open(work.join(format!("store-{archive}"))).unwrap();
+        let report = store
+            .load(Source::Path(&work.join(archive)))
+            .unwrap_or_else(|e| panic!("{archive}: {e}"));
+        assert_eq!(report.images.len(), 1, "{archive}");
+        assert_eq!(
+            familiar(&report.images[0].names),
+            strings(&["localhost/dr-e2e:v1"]),
+            "{archive}"
+        );
+        assert!(
+            report.warnings.iter().any(|w| w.contains("device node")),
+            "{archive}: {:?}",
+            report.warnings
+        );
+        let img = store.resolve("dr-e2e:v1").unwrap();
+        assert_eq!(img.id, report.images[0].id, "{archive}");
+        assert_eq!(img.id, podman_id, "{archive}: the id is podman's");
+        assert_eq!(img.layers, vec![diff_id.clone()], "{archive}");
+        let c = &img.config;
+        assert!(
+            c.env.contains(&"GREETING=hello".to_string()),
+            "{archive}: {:?}",
+            c.env
+        );
+        assert_eq!(
+            c.cmd,
+            Some(strings(&["/bin/sh", "-c", "echo $GREETING"])),
+            "{archive}"
+        );
+        assert_eq!(c.entrypoint, None, "{archive}");
+        assert_eq!(c.working_dir.as_deref(), Some("/srv"), "{archive}");
+        assert_eq!(c.exposed_ports, strings(&["8080/tcp"]), "{archive}");
+        assert_eq!(
+            c.labels.get("org.example").map(String::as_str),
+            Some("yes"),
+            "{archive}"
+        );
+        let argv = c.argv(&RunOverrides::default()).unwrap();
+        assert_eq!(argv, strings(&["/bin/sh", "-c", "echo $GREETING"]));
+        let got = tree(&img.layer_dirs[0]);
+        for (path, w) in &want {
+            let g = got
+                .get(path)
+                .unwrap_or_else(|| panic!("{archive}: {} missing from the layer", path.display()));
+            let (wm, gm) = (w.0, g.0);
+            let dir = wm & libc::S_IFMT == libc::S_IFDIR;
+            assert_eq!(
+                (gm & libc::S_IFMT, gm & 0o7777),
+                (wm & libc::S_IFMT, wm & 0o7777),
+                "{archive}: mode of {}",
+                path.display()
+            );
+            assert_eq!(
+                (g.1, g.2),
+                (w.1, w.2),
+                "{archive}: owner of {}",
+                path.display()
+            );
+            assert_eq!(
+                (&g.3, &g.4),
+                (&w.3, &w.4),
+                "{archive}: content of {}",
+                path.display()
+            );
+            if !dir {
+                assert_eq!(g.5, w.5, "{archive}: mtime of {}", path.display());
+            }
+        }
+        let extra: Vec<&PathBuf> = got.keys().filter(|p| !want.contains_key(*p)).collect();
+        assert!(extra.is_empty(), "{archive}: not in the rootfs: {extra:?}");
+        println!(
+            "ok   {archive}: {} entries, id {}, layer {}",
+            got.len(),
+            img.id.short(),
+            diff_id.short()
+        );
+    }
+    // All four in one store: the same image, one layer.
+    let store = Store::open(work.join("store")).unwrap();
+    for archive in ["docker.tar", "oci.tar", "ocidir", "docker.tar.gz"] {
+        store.load(Source::Path(&work.join(archive))).unwrap();
+    }
+    assert_eq!(store.list().unwrap().len(), 1);
+    assert_eq!(
+        fs::read_dir(store.root().join("layers")).unwrap().count(),
+        1,
+        "one layer for all four archives"
+    );
+    // A cut archive is refused and changes nothing.
+    let whole = fs::read(work.join("docker.tar")).unwrap();
+    let cut = work.join("cut.tar");
+    fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+    store
+        .remove("dr-e2e:v1", &RemoveOptions::default())
+        .unwrap();
+    assert!(store.load(Source::Path(&cut)).is_err());
+    assert!(store.list().unwrap().is_empty());
+    assert_eq!(
+        fs::read_dir(store.root().join("layers")).unwrap().count(),
+        0
+    );
+    println!("ok   a truncated docker-archive is refused and leaves nothing");
+}

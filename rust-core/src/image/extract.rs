@@ -416,7 +416,18 @@ impl Extractor<'_> {
             return Err(self.refuse(raw, "a whiteout must name an entry"));
         }
         let name = cstr(target).map_err(|_| self.refuse(raw, "NUL byte in path"))?;
-        remove_at(parent.as_fd(), &name).map_err(self.fs_err(raw, "replace"))?;
+        // A whiteout hides only lower layers' entries (OCI image spec): one this layer made
+        // itself stays. A directory of this layer then hides the lower one's content by being
+        // opaque; a non-directory hides the lower entry as it is.
+        match lstat_at(parent.as_fd(), &name).map_err(self.fs_err(raw, "stat"))? {
+            Some(st) if st.st_mode & libc::S_IFMT == libc::S_IFDIR => {
+                let dir = open_dir_at(parent.as_fd(), &name).map_err(self.fs_err(raw, "open"))?;
+                return set_xattr(dir.as_fd(), c"trusted.overlay.opaque", b"y")
+                    .map_err(self.fs_err(raw, "set trusted.overlay.opaque for"));
+            }
+            Some(_) => return Ok(()),
+            None => {}
+        }
         // SAFETY: valid fd and C string; the result is checked.
         check(unsafe {
             libc::mknodat(
@@ -438,6 +449,11 @@ impl Extractor<'_> {
     ) -> Result<()> {
         let parent = self.parent(raw, &comps, true)?;
         let existing = lstat_at(parent.as_fd(), &name).map_err(self.fs_err(raw, "stat"))?;
+        // Over a whiteout of this layer (device nodes from the tar are never made, so a 0:0
+        // one is ours): the lower directory is deleted and this one replaces it, so opaque.
+        let over_whiteout = existing.is_some_and(|st| {
+            st.st_mode & libc::S_IFMT == libc::S_IFCHR && st.st_rdev == libc::makedev(0, 0)
+        });
         if existing.is_none_or(|st| st.st_mode & libc::S_IFMT != libc::S_IFDIR) {
             remove_at(parent.as_fd(), &name).map_err(self.fs_err(raw, "replace"))?;
             // SAFETY: valid fd and C string; the result is checked.
@@ -449,6 +465,10 @@ impl Extractor<'_> {
                 .map_err(self.fs_err(raw, "chmod"))?;
         }
         let dir = open_dir_at(parent.as_fd(), &name).map_err(self.fs_err(raw, "open"))?;
+        if over_whiteout {
+            set_xattr(dir.as_fd(), c"trusted.overlay.opaque", b"y")
+                .map_err(self.fs_err(raw, "set trusted.overlay.opaque on"))?;
+        }
         self.apply_owner_xattrs(dir.as_fd(), raw, &meta)?;
         comps.push(name);
         self.dirs.push((comps, meta.mode, meta.mtime));
@@ -662,7 +682,12 @@ impl Extractor<'_> {
     /// Modes and times of directories, children first. A directory that a later entry replaced
     /// is skipped (reopening it fails: it is gone or is no longer a directory).
     fn finish_dirs(&mut self) -> Result<()> {
+        let mut done = std::collections::HashSet::new();
         for (comps, mode, mtime) in self.dirs.iter().rev() {
+            // A directory listed twice gets its last entry's mode and times.
+            if !done.insert(comps) {
+                continue;
+            }
             let Ok(fd) = walk(self.root, comps, false) else {
                 continue;
             };

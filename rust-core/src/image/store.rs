@@ -586,8 +586,17 @@ impl Store {
                 let meta = fs::metadata(p).map_err(io_ctx(|| format!("open {}", p.display())))?;
                 if meta.is_dir() {
                     Box::new(DirBlobs::open_dir(p)?)
-                } else {
+                } else if meta.is_file() {
                     Box::new(source::open_archive_file(p, &self.tmp())?)
+                } else {
+                    // A pipe or a terminal (/dev/stdin): read it as a stream.
+                    let mut f =
+                        fs::File::open(p).map_err(io_ctx(|| format!("open {}", p.display())))?;
+                    Box::new(source::spool(
+                        &mut f,
+                        &p.display().to_string(),
+                        &self.tmp(),
+                    )?)
                 }
             }
             Source::Reader(r) => Box::new(source::spool(r, "the input stream", &self.tmp())?),

@@ -2121,3 +2121,79 @@ fn podman_saved_images_load() {
     );
     println!("ok   a truncated docker-archive is refused and leaves nothing");
 }
+
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn a_whiteout_hides_only_lower_layers() {
+    let f = fx();
+    let lower = tar_of(&[
+        dir("redone"),
+        file("redone/old", b"lower"),
+        dir("kept-dir"),
+        file("kept-dir/old", b"lower"),
+        file("kept-file", b"lower"),
+    ]);
+    let upper = tar_of(&[
+        // Deleted, then made again in the same layer: a fresh (opaque) directory.
+        file(".wh.redone", b""),
+        dir("redone"),
+        file("redone/new", b"upper"),
+        // Made, then whited out in the same layer: the whiteout hides only the lower one.
+        dir("kept-dir"),
+        file("kept-dir/new", b"upper"),
+        file(".wh.kept-dir", b""),
+        file("kept-file", b"upper"),
+        file(".wh.kept-file", b""),
+    ]);
+    let im = img(vec![lower, upper], false, json!({}), &["wh:2"]);
+    f.load_bytes(&classic_tar(&[&im])).unwrap();
+    let got = f.store.resolve("wh:2").unwrap();
+    in_overlay(&got, |m| {
+        assert!(
+            !m.join("redone/old").exists(),
+            "the lower directory was deleted"
+        );
+        assert_eq!(fs::read(m.join("redone/new")).unwrap(), b"upper");
+        assert!(
+            !m.join("kept-dir/old").exists(),
+            "the lower directory was deleted"
+        );
+        assert_eq!(fs::read(m.join("kept-dir/new")).unwrap(), b"upper");
+        assert_eq!(fs::read(m.join("kept-file")).unwrap(), b"upper");
+    });
+}
+
+#[test]
+fn a_directory_listed_twice_gets_its_last_mode() {
+    let f = fx();
+    let layer = tar_of(&[
+        dir("d").mode(0o700).mtime(1),
+        file("d/f", b""),
+        dir("d").mode(0o751).mtime(2),
+    ]);
+    let im = img(vec![layer], false, json!({}), &["twice:1"]);
+    f.load_bytes(&classic_tar(&[&im])).unwrap();
+    let d = f.store.resolve("twice:1").unwrap().layer_dirs[0].join("d");
+    assert_eq!(mode(&d), 0o751);
+    assert_eq!(fs::metadata(&d).unwrap().mtime(), 2);
+}
+
+#[test]
+fn a_pipe_given_as_a_path_is_read_as_a_stream() {
+    let f = fx();
+    let im = small("piped:1", b"p");
+    let bytes = classic_tar(&[&im]);
+    let mut fds = [0; 2];
+    // SAFETY: a fresh pipe; both ends are ours.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: the write end is ours; File takes it over.
+    let mut w: fs::File = unsafe { std::os::fd::FromRawFd::from_raw_fd(fds[1]) };
+    let writer = std::thread::spawn(move || w.write_all(&bytes));
+    let path = PathBuf::from(format!("/proc/self/fd/{}", fds[0]));
+    let report = f.store.load(Source::Path(&path));
+    writer.join().unwrap().unwrap();
+    // SAFETY: closing the read end we own.
+    unsafe { libc::close(fds[0]) };
+    assert_eq!(report.unwrap().images[0].id, im.id);
+    assert_eq!(f.entries("tmp"), Vec::<String>::new());
+}

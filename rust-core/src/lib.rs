@@ -5,6 +5,7 @@ pub mod cgroups;
 pub mod cleanup;
 pub mod error;
 pub mod ffi;
+pub mod image;
 pub mod net;
 pub mod process;
 pub mod rootfs;

@@ -12,6 +12,7 @@ pub mod container;
 mod errno;
 pub mod error;
 pub mod ffi;
+pub mod image;
 pub mod net;
 pub mod process;
 pub mod procfs;

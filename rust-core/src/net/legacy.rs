@@ -26,6 +26,20 @@ use nix::errno::Errno;
 use super::NetError;
 use super::bindings as sys;
 
+/// The original project's network.h API (include/network.h), implemented in C
+/// (c-legacy/lxc.c) and exported unchanged, under LXC's names, by `crate::ffi::lxc`. Rust code
+/// never calls it: it uses [`Netlink`].
+pub(crate) mod lxc_sys {
+    pub(crate) use super::sys::{
+        in_addr, legacy_lxc_bridge_attach, legacy_lxc_convert_mac, legacy_lxc_ipv4_addr_add,
+        legacy_lxc_ipv4_dest_add, legacy_lxc_ipv4_gateway_add, legacy_lxc_mkifname,
+        legacy_lxc_netdev_delete_by_index, legacy_lxc_netdev_delete_by_name,
+        legacy_lxc_netdev_down, legacy_lxc_netdev_move_by_index, legacy_lxc_netdev_move_by_name,
+        legacy_lxc_netdev_up, legacy_lxc_veth_create, legacy_netdev_set_flag, legacy_new_hwaddr,
+        legacy_setup_hw_addr, legacy_setup_private_host_hw_addr, pid_t, sockaddr,
+    };
+}
+
 /// `IFNAMSIZ`: an interface name is at most `IFNAMSIZ - 1` = 15 bytes.
 pub const IFNAMSIZ: usize = 16;
 

@@ -121,6 +121,12 @@ impl Sleeper {
         Sleeper { pid, reaped: false }
     }
 
+    /// Takes over a forked child of this process that never returns on its own (killed and
+    /// reaped on drop, as a spawned one).
+    pub fn from_pid(pid: libc::pid_t) -> Self {
+        Sleeper { pid, reaped: false }
+    }
+
     /// Kills and reaps the child: its pid is then free for reuse.
     pub fn kill(&mut self) {
         if !self.reaped {

@@ -1,0 +1,571 @@
+//! The same real-kernel tests for every netlink backend: the C one
+//! ([`legacy::Netlink`](super::legacy::Netlink)) always, the Rust one
+//! ([`rtnl::Rtnl`](super::rtnl::Rtnl)) with the `netlink-rust` feature. Each test body is
+//! written once, generic over [`Backend`], and instantiated per backend by `conformance!`
+//! (`net::conformance::c::...`, `net::conformance::rust::...`). Every body runs in a private
+//! network namespace (see `testns`): the host's links are never touched.
+//!
+//! `Backend` only exists for these tests; once the runtime has its own network client trait,
+//! the tests can take that instead.
+
+use std::fs;
+use std::net::Ipv4Addr;
+use std::os::fd::{AsFd, BorrowedFd};
+
+use nix::sched::{CloneFlags, setns};
+
+use super::NetError;
+use super::legacy::{LinkInfo, Netlink, PeerNetns};
+use super::testns::{Sleeper, has_link, in_new_netns, ipv4_of};
+
+/// The verbs both backends offer, with the same signatures.
+pub(crate) trait Backend: Sized {
+    fn open() -> Result<Self, NetError>;
+    fn link_info(&mut self, name: &str) -> Result<LinkInfo, NetError>;
+    fn link_exists(&mut self, name: &str) -> Result<bool, NetError>;
+    fn link_up(&mut self, name: &str) -> Result<(), NetError>;
+    fn link_down(&mut self, name: &str) -> Result<(), NetError>;
+    fn link_delete(&mut self, name: &str) -> Result<(), NetError>;
+    fn veth_create(
+        &mut self,
+        name: &str,
+        peer: &str,
+        peer_netns: PeerNetns<'_>,
+        peer_mac: Option<[u8; 6]>,
+        mtu: Option<u32>,
+    ) -> Result<(), NetError>;
+    fn bridge_create(&mut self, name: &str) -> Result<(), NetError>;
+    fn bridge_attach(&mut self, bridge: &str, ifname: &str) -> Result<(), NetError>;
+    fn link_move_to_netns_pid(&mut self, name: &str, pid: libc::pid_t) -> Result<(), NetError>;
+    fn link_move_to_netns_fd(&mut self, name: &str, fd: BorrowedFd<'_>) -> Result<(), NetError>;
+    fn link_rename(&mut self, name: &str, new_name: &str) -> Result<(), NetError>;
+    fn link_set_mac(&mut self, name: &str, mac: [u8; 6]) -> Result<(), NetError>;
+    fn link_set_mtu(&mut self, name: &str, mtu: u32) -> Result<(), NetError>;
+    fn ipv4_addr_add(&mut self, name: &str, addr: Ipv4Addr, prefixlen: u8) -> Result<(), NetError>;
+    fn ipv4_default_route_add(
+        &mut self,
+        gateway: Ipv4Addr,
+        ifname: Option<&str>,
+    ) -> Result<(), NetError>;
+}
+
+macro_rules! impl_backend {
+    ($t:ty) => {
+        impl Backend for $t {
+            fn open() -> Result<Self, NetError> {
+                <$t>::open()
+            }
+            fn link_info(&mut self, name: &str) -> Result<LinkInfo, NetError> {
+                <$t>::link_info(self, name)
+            }
+            fn link_exists(&mut self, name: &str) -> Result<bool, NetError> {
+                <$t>::link_exists(self, name)
+            }
+            fn link_up(&mut self, name: &str) -> Result<(), NetError> {
+                <$t>::link_up(self, name)
+            }
+            fn link_down(&mut self, name: &str) -> Result<(), NetError> {
+                <$t>::link_down(self, name)
+            }
+            fn link_delete(&mut self, name: &str) -> Result<(), NetError> {
+                <$t>::link_delete(self, name)
+            }
+            fn veth_create(
+                &mut self,
+                name: &str,
+                peer: &str,
+                peer_netns: PeerNetns<'_>,
+                peer_mac: Option<[u8; 6]>,
+                mtu: Option<u32>,
+            ) -> Result<(), NetError> {
+                <$t>::veth_create(self, name, peer, peer_netns, peer_mac, mtu)
+            }
+            fn bridge_create(&mut self, name: &str) -> Result<(), NetError> {
+                <$t>::bridge_create(self, name)
+            }
+            fn bridge_attach(&mut self, bridge: &str, ifname: &str) -> Result<(), NetError> {
+                <$t>::bridge_attach(self, bridge, ifname)
+            }
+            fn link_move_to_netns_pid(
+                &mut self,
+                name: &str,
+                pid: libc::pid_t,
+            ) -> Result<(), NetError> {
+                <$t>::link_move_to_netns_pid(self, name, pid)
+            }
+            fn link_move_to_netns_fd(
+                &mut self,
+                name: &str,
+                fd: BorrowedFd<'_>,
+            ) -> Result<(), NetError> {
+                <$t>::link_move_to_netns_fd(self, name, fd)
+            }
+            fn link_rename(&mut self, name: &str, new_name: &str) -> Result<(), NetError> {
+                <$t>::link_rename(self, name, new_name)
+            }
+            fn link_set_mac(&mut self, name: &str, mac: [u8; 6]) -> Result<(), NetError> {
+                <$t>::link_set_mac(self, name, mac)
+            }
+            fn link_set_mtu(&mut self, name: &str, mtu: u32) -> Result<(), NetError> {
+                <$t>::link_set_mtu(self, name, mtu)
+            }
+            fn ipv4_addr_add(
+                &mut self,
+                name: &str,
+                addr: Ipv4Addr,
+                prefixlen: u8,
+            ) -> Result<(), NetError> {
+                <$t>::ipv4_addr_add(self, name, addr, prefixlen)
+            }
+            fn ipv4_default_route_add(
+                &mut self,
+                gateway: Ipv4Addr,
+                ifname: Option<&str>,
+            ) -> Result<(), NetError> {
+                <$t>::ipv4_default_route_add(self, gateway, ifname)
+            }
+        }
+    };
+}
+
+impl_backend!(Netlink);
+#[cfg(feature = "netlink-rust")]
+impl_backend!(super::rtnl::Rtnl);
+
+fn errno_of<T: std::fmt::Debug>(r: Result<T, NetError>) -> i32 {
+    match r {
+        Err(NetError::Netlink { errno, .. }) => errno,
+        other => panic!("expected a netlink error, got {other:?}"),
+    }
+}
+
+/// Whether /proc/PID/net/dev lists the link (the netns of another process).
+fn has_link_in(pid: libc::pid_t, name: &str) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/net/dev"))
+        .expect("read net/dev")
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split(':').next())
+        .any(|l| l.trim() == name)
+}
+
+/// A network namespace kept alive by a blocked process, whose pid and nsfs fd tests use.
+struct Netns {
+    sleeper: Sleeper,
+}
+
+impl Netns {
+    fn new() -> Self {
+        // A forked child that unshares its own netns, then pauses.
+        // SAFETY: the child only makes async-signal-safe calls and never returns.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
+        if pid == 0 {
+            // SAFETY: raw syscalls only in the forked child.
+            unsafe {
+                if libc::unshare(libc::CLONE_NEWNET) != 0 {
+                    libc::_exit(1);
+                }
+                loop {
+                    libc::pause();
+                }
+            }
+        }
+        // Wait until the child's netns differs from ours.
+        let ours = fs::read_link("/proc/thread-self/ns/net").expect("own netns");
+        for _ in 0..1000 {
+            if fs::read_link(format!("/proc/{pid}/ns/net")).is_ok_and(|ns| ns != ours) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        Netns {
+            sleeper: Sleeper::from_pid(pid),
+        }
+    }
+
+    fn pid(&self) -> libc::pid_t {
+        self.sleeper.pid
+    }
+
+    /// Runs `body` on a thread inside this namespace.
+    fn run<T: Send + 'static>(&self, body: impl FnOnce() -> T + Send + 'static) -> T {
+        let pid = self.pid();
+        std::thread::spawn(move || {
+            let ns = fs::File::open(format!("/proc/{pid}/ns/net")).expect("open netns");
+            setns(ns.as_fd(), CloneFlags::CLONE_NEWNET).expect("setns");
+            body()
+        })
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    }
+}
+
+fn default_route_of(route: &str) -> Option<(String, String)> {
+    route
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.get(1) == Some(&"00000000"))
+        .map(|f| (f[0].to_owned(), f[2].to_owned()))
+}
+
+pub(crate) fn sixteen_byte_name_is_invalid<B: Backend>() {
+    in_new_netns(|| {
+        let mut nl = B::open().unwrap();
+        let long = "0123456789abcdef";
+        for r in [
+            nl.link_up(long),
+            nl.veth_create(long, "eth0", PeerNetns::Current, None, None),
+            nl.veth_create("v0", long, PeerNetns::Current, None, None),
+            nl.bridge_attach("br0", long),
+            nl.link_rename("lo", long),
+            nl.link_set_mtu(long, 1500),
+            nl.ipv4_addr_add(long, Ipv4Addr::new(10, 0, 0, 1), 8),
+        ] {
+            match r {
+                Err(NetError::Invalid(msg)) => assert!(msg.contains(long), "{msg}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(!has_link("v0"));
+    });
+}
+
+pub(crate) fn lo_up<B: Backend>() {
+    in_new_netns(|| {
+        let mut nl = B::open().unwrap();
+        assert!(!nl.link_info("lo").unwrap().is_up());
+        nl.link_up("lo").unwrap();
+        assert!(nl.link_info("lo").unwrap().is_up());
+        assert_eq!(nl.link_info("lo").unwrap().index, 1);
+        nl.link_down("lo").unwrap();
+        assert!(!nl.link_info("lo").unwrap().is_up());
+    });
+}
+
+pub(crate) fn veth_create_up_delete<B: Backend>() {
+    in_new_netns(|| {
+        let mut nl = B::open().unwrap();
+        nl.veth_create("vt0", "vt1", PeerNetns::Current, None, None)
+            .unwrap();
+        assert!(has_link("vt0") && has_link("vt1"));
+        assert!(nl.link_exists("vt0").unwrap() && nl.link_exists("vt1").unwrap());
+        assert!(!nl.link_info("vt0").unwrap().is_up(), "created down");
+
+        let again = nl.veth_create("vt0", "vt2", PeerNetns::Current, None, None);
+        assert_eq!(errno_of(again), libc::EEXIST);
+
+        nl.link_up("vt0").unwrap();
+        nl.link_up("vt1").unwrap();
+        assert!(nl.link_info("vt0").unwrap().is_up());
+
+        nl.link_delete("vt0").unwrap();
+        assert!(!nl.link_exists("vt0").unwrap());
+        assert!(!nl.link_exists("vt1").unwrap(), "the peer goes with it");
+        assert!(!has_link("vt1"));
+    });
+}
+
+pub(crate) fn veth_peer_created_in_netns_of_pid<B: Backend>() {
+    in_new_netns(|| {
+        let target = Netns::new();
+        let pid = target.pid();
+        let mut nl = B::open().unwrap();
+        let mac = [0x02, 0x42, 0xac, 0x11, 0x00, 0x02];
+        nl.veth_create("vh0", "eth0", PeerNetns::Pid(pid), Some(mac), Some(1400))
+            .unwrap();
+        assert!(has_link_in(pid, "eth0"));
+        assert!(!has_link("eth0") && !has_link_in(pid, "vh0"));
+        assert_eq!(nl.link_info("vh0").unwrap().mtu, 1400);
+
+        let peer = target.run(|| B::open().unwrap().link_info("eth0").unwrap());
+        assert_eq!(peer.mac, Some(mac));
+        assert_eq!(peer.mtu, 1400);
+
+        // The same name again in that namespace is taken.
+        let again = nl.veth_create("vh1", "eth0", PeerNetns::Pid(pid), None, None);
+        assert_eq!(errno_of(again), libc::EEXIST);
+        assert!(!nl.link_exists("vh1").unwrap());
+        assert!(matches!(
+            nl.veth_create("vh2", "eth1", PeerNetns::Pid(0), None, None),
+            Err(NetError::Invalid(_))
+        ));
+    });
+}
+
+pub(crate) fn veth_peer_created_in_netns_of_fd<B: Backend>() {
+    in_new_netns(|| {
+        let target = Netns::new();
+        let ns = fs::File::open(format!("/proc/{}/ns/net", target.pid())).unwrap();
+        let mut nl = B::open().unwrap();
+        nl.veth_create("vf0", "eth0", PeerNetns::Fd(ns.as_fd()), None, None)
+            .unwrap();
+        assert!(has_link_in(target.pid(), "eth0"));
+        assert!(!has_link("eth0"));
+        assert!(nl.link_exists("vf0").unwrap());
+    });
+}
+
+pub(crate) fn move_link_to_netns<B: Backend>() {
+    in_new_netns(|| {
+        let target = Netns::new();
+        let pid = target.pid();
+        let mut nl = B::open().unwrap();
+        nl.veth_create("mv0", "mv1", PeerNetns::Current, None, None)
+            .unwrap();
+        nl.link_move_to_netns_pid("mv1", pid).unwrap();
+        assert!(has_link_in(pid, "mv1") && !has_link("mv1"));
+
+        let ns = fs::File::open(format!("/proc/{pid}/ns/net")).unwrap();
+        nl.link_move_to_netns_fd("mv0", ns.as_fd()).unwrap();
+        assert!(has_link_in(pid, "mv0") && !has_link("mv0"));
+
+        assert_eq!(
+            errno_of(nl.link_move_to_netns_pid("mv0", pid)),
+            libc::ENODEV
+        );
+    });
+}
+
+pub(crate) fn bridge_create_and_attach<B: Backend>() {
+    in_new_netns(|| {
+        let mut nl = B::open().unwrap();
+        nl.bridge_create("br-t0").unwrap();
+        assert_eq!(errno_of(nl.bridge_create("br-t0")), libc::EEXIST);
+        nl.veth_create("bp0", "bp1", PeerNetns::Current, None, None)
+            .unwrap();
+        nl.bridge_attach("br-t0", "bp0").unwrap();
+
+        let bridge = nl.link_info("br-t0").unwrap();
+        assert_eq!(nl.link_info("bp0").unwrap().master, Some(bridge.index));
+        assert_eq!(nl.link_info("bp1").unwrap().master, None);
+
+        let err = nl.bridge_attach("nosuchbr", "bp1").unwrap_err();
+        assert_eq!(err.errno(), Some(libc::ENODEV));
+        assert!(
+            err.to_string()
+                .starts_with("netlink attach bp1 to bridge nosuchbr: "),
+            "{err}"
+        );
+        assert_eq!(
+            errno_of(nl.bridge_attach("br-t0", "nosuchlink")),
+            libc::ENODEV
+        );
+        assert_eq!(nl.link_info("bp1").unwrap().master, None);
+    });
+}
+
+pub(crate) fn rename_link<B: Backend>() {
+    in_new_netns(|| {
+        let mut nl = B::open().unwrap();
+        nl.veth_create("rn0", "rn1", PeerNetns::Current, None, None)
+            .unwrap();
+        let index = nl.link_info("rn0").unwrap().index;
+        nl.link_rename("rn0", "renamed0").unwrap();
+        assert!(!nl.link_exists("rn0").unwrap());
+        assert_eq!(nl.link_info("renamed0").unwrap().index, index);
+        assert!(has_link("renamed0"));
+        assert_eq!(errno_of(nl.link_rename("rn0", "x0")), libc::ENODEV);
+        assert_eq!(errno_of(nl.link_rename("renamed0", "rn1")), libc::EEXIST);
+    });
+}
+
+pub(crate) fn set_mac_and_mtu<B: Backend>() {
+    in_new_netns(|| {
+        let mut nl = B::open().unwrap();
+        nl.veth_create("mm0", "mm1", PeerNetns::Current, None, None)
+            .unwrap();
+        let mac = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
+        nl.link_set_mac("mm0", mac).unwrap();
+        assert_eq!(nl.link_info("mm0").unwrap().mac, Some(mac));
+
+        let multicast = [0x01, 0x00, 0x5e, 0x00, 0x00, 0x01];
+        let err = nl.link_set_mac("mm0", multicast).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("set mac of mm0 to 01:00:5e:00:00:01"),
+            "{err}"
+        );
+        assert_eq!(err.errno(), Some(libc::EADDRNOTAVAIL));
+
+        nl.link_set_mtu("mm0", 1280).unwrap();
+        assert_eq!(nl.link_info("mm0").unwrap().mtu, 1280);
+        assert_eq!(errno_of(nl.link_set_mtu("mm0", 10)), libc::EINVAL);
+        assert!(matches!(
+            nl.link_set_mtu("mm0", 0),
+            Err(NetError::Invalid(_))
+        ));
+        assert_eq!(errno_of(nl.link_set_mtu("nosuchlink", 1500)), libc::ENODEV);
+    });
+}
+
+pub(crate) fn ipv4_address_and_default_route<B: Backend>() {
+    in_new_netns(|| {
+        let mut nl = B::open().unwrap();
+        nl.veth_create("ip0", "ip1", PeerNetns::Current, None, None)
+            .unwrap();
+        nl.link_up("ip0").unwrap();
+        nl.link_up("ip1").unwrap();
+        let addr = Ipv4Addr::new(10, 200, 0, 2);
+        nl.ipv4_addr_add("ip0", addr, 24).unwrap();
+        assert_eq!(ipv4_of("ip0"), Some(addr));
+        assert_eq!(errno_of(nl.ipv4_addr_add("ip0", addr, 24)), libc::EEXIST);
+        assert!(matches!(
+            nl.ipv4_addr_add("ip0", addr, 33),
+            Err(NetError::Invalid(_))
+        ));
+        // A /31 has no broadcast address; it works all the same.
+        nl.ipv4_addr_add("ip1", Ipv4Addr::new(10, 201, 0, 2), 31)
+            .unwrap();
+        assert_eq!(ipv4_of("ip1"), Some(Ipv4Addr::new(10, 201, 0, 2)));
+
+        let gateway = Ipv4Addr::new(10, 200, 0, 1);
+        let far = Ipv4Addr::new(192, 0, 2, 1);
+        assert_eq!(
+            errno_of(nl.ipv4_default_route_add(far, Some("ip0"))),
+            libc::ENETUNREACH
+        );
+        nl.ipv4_default_route_add(gateway, Some("ip0")).unwrap();
+        let route = fs::read_to_string("/proc/thread-self/net/route").unwrap();
+        let gw_hex = format!("{:08X}", u32::from_ne_bytes(gateway.octets()));
+        assert_eq!(
+            default_route_of(&route),
+            Some(("ip0".to_owned(), gw_hex)),
+            "{route}"
+        );
+
+        let err = nl.ipv4_default_route_add(gateway, Some("ip0")).unwrap_err();
+        assert_eq!(err.errno(), Some(libc::EEXIST));
+        assert!(
+            err.to_string()
+                .contains("add default route via 10.200.0.1 dev ip0"),
+            "{err}"
+        );
+        assert!(matches!(
+            nl.ipv4_default_route_add(Ipv4Addr::UNSPECIFIED, None),
+            Err(NetError::Invalid(_))
+        ));
+    });
+}
+
+pub(crate) fn default_route_without_interface<B: Backend>() {
+    in_new_netns(|| {
+        let mut nl = B::open().unwrap();
+        nl.veth_create("dr0", "dr1", PeerNetns::Current, None, None)
+            .unwrap();
+        nl.link_up("dr0").unwrap();
+        nl.ipv4_addr_add("dr0", Ipv4Addr::new(10, 202, 0, 2), 24)
+            .unwrap();
+        // The kernel finds the link through the gateway's connected network.
+        nl.ipv4_default_route_add(Ipv4Addr::new(10, 202, 0, 1), None)
+            .unwrap();
+        let route = fs::read_to_string("/proc/thread-self/net/route").unwrap();
+        assert_eq!(
+            default_route_of(&route).map(|r| r.0),
+            Some("dr0".to_owned()),
+            "{route}"
+        );
+    });
+}
+
+pub(crate) fn missing_links_give_enodev<B: Backend>() {
+    in_new_netns(|| {
+        let mut nl = B::open().unwrap();
+        let err = nl.link_delete("nosuchlink").unwrap_err();
+        assert_eq!(err.errno(), Some(libc::ENODEV));
+        assert!(
+            err.to_string()
+                .starts_with("netlink delete link nosuchlink: "),
+            "{err}"
+        );
+        assert_eq!(errno_of(nl.link_up("nosuchlink")), libc::ENODEV);
+        assert_eq!(errno_of(nl.link_down("nosuchlink")), libc::ENODEV);
+        assert_eq!(errno_of(nl.link_info("nosuchlink")), libc::ENODEV);
+        assert_eq!(
+            errno_of(nl.link_set_mac("nosuchlink", [2, 0, 0, 0, 0, 1])),
+            libc::ENODEV
+        );
+        assert!(!nl.link_exists("nosuchlink").unwrap());
+        let err = nl.ipv4_addr_add("nosuchlink", Ipv4Addr::new(10, 0, 0, 1), 8);
+        assert_eq!(errno_of(err), libc::ENODEV);
+        let err = nl.ipv4_default_route_add(Ipv4Addr::new(10, 0, 0, 1), Some("nosuchlink"));
+        assert_eq!(errno_of(err), libc::ENODEV);
+    });
+}
+
+pub(crate) fn many_requests_on_one_socket<B: Backend>() {
+    // The socket is reused for a whole start: sequence numbers and ACKs must stay in step,
+    // including after failed requests.
+    in_new_netns(|| {
+        let mut nl = B::open().unwrap();
+        for i in 0..200 {
+            assert!(nl.link_exists("lo").unwrap(), "round {i}");
+            assert_eq!(errno_of(nl.link_up("nosuchlink")), libc::ENODEV);
+            nl.link_up("lo").unwrap();
+        }
+    });
+}
+
+/// Instantiates every test above for one backend.
+macro_rules! conformance {
+    ($module:ident, $backend:ty) => {
+        mod $module {
+            #[test]
+            fn sixteen_byte_name_is_invalid() {
+                super::sixteen_byte_name_is_invalid::<$backend>()
+            }
+            #[test]
+            fn lo_up() {
+                super::lo_up::<$backend>()
+            }
+            #[test]
+            fn veth_create_up_delete() {
+                super::veth_create_up_delete::<$backend>()
+            }
+            #[test]
+            fn veth_peer_created_in_netns_of_pid() {
+                super::veth_peer_created_in_netns_of_pid::<$backend>()
+            }
+            #[test]
+            fn veth_peer_created_in_netns_of_fd() {
+                super::veth_peer_created_in_netns_of_fd::<$backend>()
+            }
+            #[test]
+            fn move_link_to_netns() {
+                super::move_link_to_netns::<$backend>()
+            }
+            #[test]
+            fn bridge_create_and_attach() {
+                super::bridge_create_and_attach::<$backend>()
+            }
+            #[test]
+            fn rename_link() {
+                super::rename_link::<$backend>()
+            }
+            #[test]
+            fn set_mac_and_mtu() {
+                super::set_mac_and_mtu::<$backend>()
+            }
+            #[test]
+            fn ipv4_address_and_default_route() {
+                super::ipv4_address_and_default_route::<$backend>()
+            }
+            #[test]
+            fn default_route_without_interface() {
+                super::default_route_without_interface::<$backend>()
+            }
+            #[test]
+            fn missing_links_give_enodev() {
+                super::missing_links_give_enodev::<$backend>()
+            }
+            #[test]
+            fn many_requests_on_one_socket() {
+                super::many_requests_on_one_socket::<$backend>()
+            }
+        }
+    };
+}
+
+conformance!(c, crate::net::legacy::Netlink);
+#[cfg(feature = "netlink-rust")]
+conformance!(rust, crate::net::rtnl::Rtnl);

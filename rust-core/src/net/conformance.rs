@@ -569,3 +569,225 @@ macro_rules! conformance {
 conformance!(c, crate::net::legacy::Netlink);
 #[cfg(feature = "netlink-rust")]
 conformance!(rust, crate::net::rtnl::Rtnl);
+
+/// Medians of each verb for both backends, side by side (run by hand: `cargo test --release
+/// --features netlink-rust -- --ignored --nocapture timing`). Each backend runs in a private
+/// network namespace of its own; moves and deletes, which wait for a grace period, run fewer
+/// times.
+#[cfg(feature = "netlink-rust")]
+mod timing {
+    use super::*;
+    use crate::net::rtnl::{ChildNet, Rtnl};
+    use std::time::Instant;
+
+    const N: usize = 200;
+    const SLOW_N: usize = 10;
+
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+        v[v.len() / 2]
+    }
+
+    /// Microseconds of each call of `f(i)`, for i in 0..n.
+    fn time(n: usize, mut f: impl FnMut(usize)) -> f64 {
+        median(
+            (0..n)
+                .map(|i| {
+                    let t = Instant::now();
+                    f(i);
+                    t.elapsed().as_secs_f64() * 1e6
+                })
+                .collect(),
+        )
+    }
+
+    /// Runs `body` on a thread in a new network namespace and returns its result.
+    fn in_netns<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::spawn(move || {
+            nix::sched::unshare(CloneFlags::CLONE_NEWNET).expect("unshare");
+            body()
+        })
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    }
+
+    fn verbs<B: Backend>() -> Vec<(&'static str, f64)> {
+        in_netns(|| {
+            let mut r = Vec::new();
+            r.push(("open socket", time(N, |_| drop(B::open().unwrap()))));
+            let mut nl = B::open().unwrap();
+            r.push((
+                "link_info",
+                time(N, |_| {
+                    let _ = nl.link_info("lo").unwrap();
+                }),
+            ));
+            r.push(("link_up", time(N, |_| nl.link_up("lo").unwrap())));
+            r.push((
+                "veth_create (here)",
+                time(N, |i| {
+                    nl.veth_create(
+                        &format!("ta{i}"),
+                        &format!("tb{i}"),
+                        PeerNetns::Current,
+                        None,
+                        None,
+                    )
+                    .unwrap()
+                }),
+            ));
+            let target = Netns::new();
+            let pid = target.pid();
+            r.push((
+                "veth_create (peer in netns of pid)",
+                time(N, |i| {
+                    nl.veth_create(
+                        &format!("tp{i}"),
+                        &format!("e{i}"),
+                        PeerNetns::Pid(pid),
+                        None,
+                        None,
+                    )
+                    .unwrap()
+                }),
+            ));
+            r.push((
+                "bridge_create",
+                time(N, |i| nl.bridge_create(&format!("tr{i}")).unwrap()),
+            ));
+            r.push((
+                "bridge_attach",
+                time(N, |i| nl.bridge_attach("tr0", &format!("ta{i}")).unwrap()),
+            ));
+            r.push((
+                "link_set_mac",
+                time(N, |i| {
+                    nl.link_set_mac(&format!("ta{i}"), [2, 0, 0, 0, 1, i as u8])
+                        .unwrap()
+                }),
+            ));
+            r.push((
+                "link_set_mtu",
+                time(N, |i| nl.link_set_mtu(&format!("ta{i}"), 1400).unwrap()),
+            ));
+            r.push((
+                "link_rename",
+                time(N, |i| {
+                    nl.link_rename(&format!("tb{i}"), &format!("tn{i}"))
+                        .unwrap()
+                }),
+            ));
+            r.push((
+                "ipv4_addr_add",
+                time(N, |i| {
+                    let addr = Ipv4Addr::new(10, 210, i as u8, 2);
+                    nl.ipv4_addr_add(&format!("tn{i}"), addr, 24).unwrap()
+                }),
+            ));
+            r.push((
+                "link_move_to_netns_pid",
+                time(SLOW_N, |i| {
+                    nl.link_move_to_netns_pid(&format!("tn{i}"), pid).unwrap()
+                }),
+            ));
+            r.push((
+                "link_delete",
+                time(SLOW_N, |i| nl.link_delete(&format!("tp{i}")).unwrap()),
+            ));
+            r
+        })
+    }
+
+    /// The default route, once per namespace (there is one per table).
+    fn default_route<B: Backend>() -> f64 {
+        median(
+            (0..20)
+                .map(|_| {
+                    in_netns(|| {
+                        let mut nl = B::open().unwrap();
+                        nl.veth_create("rt0", "rt1", PeerNetns::Current, None, None)
+                            .unwrap();
+                        nl.link_up("rt0").unwrap();
+                        nl.ipv4_addr_add("rt0", Ipv4Addr::new(10, 209, 0, 2), 24)
+                            .unwrap();
+                        let t = Instant::now();
+                        nl.ipv4_default_route_add(Ipv4Addr::new(10, 209, 0, 1), Some("rt0"))
+                            .unwrap();
+                        t.elapsed().as_secs_f64() * 1e6
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// What the child does after clone (lo up; eth0 address, up, default route), C raw verbs
+    /// against the Rust prepared messages (preparing them is the parent's, not timed).
+    fn child(rust: bool) -> f64 {
+        median(
+            (0..20)
+                .map(|_| {
+                    in_netns(move || {
+                        let prepared = ChildNet::prepare("eth0").unwrap();
+                        let mut nl = Netlink::open().unwrap();
+                        nl.veth_create("ch0", "eth0", PeerNetns::Current, None, None)
+                            .unwrap();
+                        nl.link_up("ch0").unwrap();
+                        let (addr, gw) =
+                            (Ipv4Addr::new(10, 208, 0, 2), Ipv4Addr::new(10, 208, 0, 1));
+                        let t = Instant::now();
+                        if rust {
+                            prepared.loopback_up().unwrap();
+                            prepared.configure(addr, 24, gw).unwrap();
+                        } else {
+                            let mut raw = Netlink::open_raw().unwrap();
+                            raw.link_up_raw(c"lo").unwrap();
+                            let mut raw = Netlink::open_raw().unwrap();
+                            raw.ipv4_addr_add_raw(c"eth0", addr, 24).unwrap();
+                            raw.link_up_raw(c"eth0").unwrap();
+                            raw.ipv4_default_route_add_raw(gw, Some(c"eth0")).unwrap();
+                        }
+                        t.elapsed().as_secs_f64() * 1e6
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    #[ignore = "a measurement, run by hand"]
+    fn timing() {
+        if !super::super::testns::is_root() {
+            return;
+        }
+        // Three rounds, the backends taking turns, so that neither always runs on a colder or
+        // busier kernel; the median of the three medians is reported.
+        let (mut cs, mut rusts) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            cs.push(verbs::<Netlink>());
+            rusts.push(verbs::<Rtnl>());
+        }
+        let pick = |runs: &[Vec<(&'static str, f64)>]| -> Vec<(&'static str, f64)> {
+            (0..runs[0].len())
+                .map(|k| (runs[0][k].0, median(runs.iter().map(|r| r[k].1).collect())))
+                .collect()
+        };
+        let (c, rust) = (pick(&cs), pick(&rusts));
+        println!("| operation | C (µs) | Rust (µs) | Rust / C |");
+        println!("|---|---:|---:|---:|");
+        let mut rows: Vec<(&str, f64, f64)> =
+            c.iter().zip(&rust).map(|(a, b)| (a.0, a.1, b.1)).collect();
+        rows.push((
+            "ipv4_default_route_add",
+            default_route::<Netlink>(),
+            default_route::<Rtnl>(),
+        ));
+        rows.push((
+            "child: lo up, eth0 address, up, route",
+            child(false),
+            child(true),
+        ));
+        for (op, c, r) in rows {
+            println!("| {op} | {c:.1} | {r:.1} | {:.2} |", r / c);
+        }
+    }
+}

@@ -148,6 +148,16 @@ fn transact(
     }
 }
 
+/// The link index of an RTM_NEWLINK reply (`None` for other replies). Allocation-free.
+fn reply_link_index(reply: &[u8]) -> Result<Option<u32>, Errno> {
+    let msg = NetlinkBuffer::new_checked(reply).map_err(|_| Errno::EBADMSG)?;
+    if msg.message_type() != RTM_NEWLINK {
+        return Ok(None);
+    }
+    let header = LinkHeader::parse(msg.payload()).map_err(|_| Errno::EBADMSG)?;
+    Ok(Some(header.index))
+}
+
 /// The request flags every verb adds: a request that wants an ACK.
 const REQUEST: u16 = NLM_F_REQUEST | NLM_F_ACK;
 
@@ -227,6 +237,41 @@ impl Rtnl {
             errno: errno as i32,
         })?;
         Ok(replies)
+    }
+
+    /// The index of the link called `name`: an RTM_GETLINK whose reply is read through the
+    /// zero-copy header view only (a full parse of its attributes would double the cost of
+    /// the verbs that need an index). A failure is reported as `op`.
+    fn link_index(&mut self, name: &str, op: impl FnOnce() -> String) -> Result<u32, NetError> {
+        let mut m = link_by_name(name);
+        m.attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let mut header = NetlinkHeader::default();
+        header.flags = REQUEST;
+        let mut nl = NetlinkMessage::new(
+            header,
+            NetlinkPayload::from(RouteNetlinkMessage::GetLink(m)),
+        );
+        nl.finalize();
+        let mut buf = vec![0; nl.buffer_len()];
+        nl.serialize(&mut buf);
+
+        self.seq = self.seq.wrapping_add(1);
+        let mut index = 0;
+        let sent = transact(&self.sock, self.seq, &mut buf, &mut self.rx, |reply| {
+            index = reply_link_index(reply)?.unwrap_or(index);
+            Ok(())
+        });
+        // An ACK without an RTM_NEWLINK would be a kernel bug.
+        let result = match sent {
+            Ok(()) if index == 0 => Err(Errno::EBADMSG),
+            Ok(()) => Ok(index),
+            Err(errno) => Err(errno),
+        };
+        result.map_err(|errno| NetError::Netlink {
+            op: op(),
+            errno: errno as i32,
+        })
     }
 
     /// An RTM_SETLINK for the link called `name` (the kernel finds it by IFLA_IFNAME, in one
@@ -406,16 +451,8 @@ impl Rtnl {
         validate_ifname(bridge)?;
         validate_ifname(ifname)?;
         let op = || format!("attach {ifname} to bridge {bridge}");
-        let index = self.link_info(bridge).map_err(|e| match e {
-            NetError::Netlink { errno, .. } => NetError::Netlink { op: op(), errno },
-            other => other,
-        })?;
-        self.set_link(
-            ifname,
-            None,
-            vec![LinkAttribute::Controller(index.index)],
-            op,
-        )
+        let index = self.link_index(bridge, op)?;
+        self.set_link(ifname, None, vec![LinkAttribute::Controller(index)], op)
     }
 
     /// Moves a link into the network namespace of `pid` (costs a grace period).
@@ -451,13 +488,10 @@ impl Rtnl {
         validate_ifname(name)?;
         validate_ifname(new_name)?;
         let op = || format!("rename link {name} to {new_name}");
-        let index = self.link_info(name).map_err(|e| match e {
-            NetError::Netlink { errno, .. } => NetError::Netlink { op: op(), errno },
-            other => other,
-        })?;
+        let index = self.link_index(name, op)?;
         // IFLA_IFNAME is the new name here, so the link goes by index.
         let mut m = link_by_name(new_name);
-        m.header.index = index.index;
+        m.header.index = index;
         self.request(RouteNetlinkMessage::SetLink(m), 0, op)
             .map(drop)
     }
@@ -502,11 +536,8 @@ impl Rtnl {
             )));
         }
         let op = || format!("add address {addr}/{prefixlen} to {name}");
-        let index = self.link_info(name).map_err(|e| match e {
-            NetError::Netlink { errno, .. } => NetError::Netlink { op: op(), errno },
-            other => other,
-        })?;
-        let m = address_message(index.index, addr, prefixlen);
+        let index = self.link_index(name, op)?;
+        let m = address_message(index, addr, prefixlen);
         self.request(
             RouteNetlinkMessage::NewAddress(m),
             NLM_F_CREATE | NLM_F_EXCL,
@@ -532,14 +563,7 @@ impl Rtnl {
             None => format!("add default route via {gateway}"),
         };
         let oif = match ifname {
-            Some(name) => Some(
-                self.link_info(name)
-                    .map_err(|e| match e {
-                        NetError::Netlink { errno, .. } => NetError::Netlink { op: op(), errno },
-                        other => other,
-                    })?
-                    .index,
-            ),
+            Some(name) => Some(self.link_index(name, op)?),
             None => None,
         };
         let m = default_route_message(gateway, oif);
@@ -650,7 +674,6 @@ const IFADDRMSG_LEN: usize = 8;
 const IFA_PREFIXLEN_AT: usize = NLMSG_HDRLEN + 1;
 const IFA_INDEX_AT: usize = NLMSG_HDRLEN + 4;
 const RTMSG_LEN: usize = 12;
-const IFINFOMSG_INDEX_AT: usize = 4;
 const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
 const IFA_BROADCAST: u16 = 4;
@@ -746,12 +769,7 @@ impl ChildNet {
         let mut index = 0u32;
         let mut get = self.get_link;
         transact(&sock, 1, &mut get.buf[..get.len], &mut rx, |reply| {
-            let msg = NetlinkBuffer::new_checked(reply).map_err(|_| Errno::EBADMSG)?;
-            let payload = msg.payload();
-            if msg.message_type() == RTM_NEWLINK && payload.len() >= IFINFOMSG_INDEX_AT + 4 {
-                let header = LinkHeader::parse(payload).map_err(|_| Errno::EBADMSG)?;
-                index = header.index;
-            }
+            index = reply_link_index(reply)?.unwrap_or(index);
             Ok(())
         })?;
         if index == 0 {

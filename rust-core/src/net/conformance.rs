@@ -1,12 +1,13 @@
 //! The same real-kernel tests for every netlink backend: the C one
-//! ([`legacy::Netlink`](super::legacy::Netlink)) always, the Rust one
-//! ([`rtnl::Rtnl`](super::rtnl::Rtnl)) with the `netlink-rust` feature. Each test body is
-//! written once, generic over [`Backend`], and instantiated per backend by `conformance!`
-//! (`net::conformance::c::...`, `net::conformance::rust::...`). Every body runs in a private
-//! network namespace (see `testns`): the host's links are never touched.
+//! ([`legacy::Netlink`](super::legacy::Netlink) and `legacy::ChildNet`) always, the Rust one
+//! (`rtnl::Rtnl` and `rtnl::ChildNet`) with the `netlink-rust` feature. Each test body is
+//! written once, generic over [`Backend`] (the parent's verbs) or [`Child`] (the child's path
+//! after `clone()`, whose allocations are counted), and instantiated per backend by
+//! `conformance!` (`net::conformance::c::...`, `net::conformance::rust::...`). Every body runs
+//! in a private network namespace (see `testns`): the host's links are never touched.
 //!
-//! `Backend` only exists for these tests; once the runtime has its own network client trait,
-//! the tests can take that instead.
+//! `Backend` and `Child` only exist for these tests; once the runtime has its own network
+//! client trait, the tests can take that instead.
 
 use std::fs;
 use std::net::Ipv4Addr;
@@ -16,7 +17,9 @@ use nix::sched::{CloneFlags, setns};
 
 use super::NetError;
 use super::legacy::{LinkInfo, Netlink, PeerNetns};
-use super::testns::{Sleeper, has_link, in_new_netns, ipv4_of};
+use nix::errno::Errno;
+
+use super::testns::{Sleeper, counted, has_link, in_new_netns, ipv4_of};
 
 /// The verbs both backends offer, with the same signatures.
 pub(crate) trait Backend: Sized {
@@ -131,6 +134,41 @@ macro_rules! impl_backend {
 impl_backend!(Netlink);
 #[cfg(feature = "netlink-rust")]
 impl_backend!(super::rtnl::Rtnl);
+
+/// The child's path after `clone()`: prepared in the parent, allocation-free in the child.
+pub(crate) trait Child: Sized {
+    /// The backend whose verbs set up what the child's tests need.
+    type Parent: Backend;
+    fn prepare(ifname: &str) -> Result<Self, NetError>;
+    fn loopback_up(&self) -> Result<(), Errno>;
+    fn configure(&self, addr: Ipv4Addr, prefixlen: u8, gateway: Ipv4Addr) -> Result<(), Errno>;
+}
+
+macro_rules! impl_child {
+    ($t:ty, $parent:ty) => {
+        impl Child for $t {
+            type Parent = $parent;
+            fn prepare(ifname: &str) -> Result<Self, NetError> {
+                <$t>::prepare(ifname)
+            }
+            fn loopback_up(&self) -> Result<(), Errno> {
+                <$t>::loopback_up(self)
+            }
+            fn configure(
+                &self,
+                addr: Ipv4Addr,
+                prefixlen: u8,
+                gateway: Ipv4Addr,
+            ) -> Result<(), Errno> {
+                <$t>::configure(self, addr, prefixlen, gateway)
+            }
+        }
+    };
+}
+
+impl_child!(super::legacy::ChildNet, Netlink);
+#[cfg(feature = "netlink-rust")]
+impl_child!(super::rtnl::ChildNet, super::rtnl::Rtnl);
 
 fn errno_of<T: std::fmt::Debug>(r: Result<T, NetError>) -> i32 {
     match r {
@@ -506,10 +544,82 @@ pub(crate) fn many_requests_on_one_socket<B: Backend>() {
     });
 }
 
+pub(crate) fn child_configures_eth0_without_allocating<C: Child>() {
+    in_new_netns(|| {
+        let child = C::prepare("eth0").unwrap();
+        let mut nl = C::Parent::open().unwrap();
+        nl.veth_create("ce0", "eth0", PeerNetns::Current, None, None)
+            .unwrap();
+        nl.link_up("ce0").unwrap();
+
+        let (r, n) = counted(|| child.loopback_up());
+        assert_eq!((r, n), (Ok(()), 0));
+        assert!(nl.link_info("lo").unwrap().is_up());
+
+        let addr = Ipv4Addr::new(10, 203, 0, 2);
+        let gateway = Ipv4Addr::new(10, 203, 0, 1);
+        let (r, n) = counted(|| child.configure(addr, 24, gateway));
+        assert_eq!((r, n), (Ok(()), 0));
+        assert_eq!(ipv4_of("eth0"), Some(addr));
+        assert!(nl.link_info("eth0").unwrap().is_up());
+        let route = fs::read_to_string("/proc/thread-self/net/route").unwrap();
+        assert_eq!(
+            default_route_of(&route),
+            Some(("eth0".to_owned(), "0100CB0A".to_owned())),
+            "{route}"
+        );
+
+        // Failures are bare errnos, also without allocating.
+        let (r, n) = counted(|| child.configure(addr, 24, gateway));
+        assert_eq!((r, n), (Err(Errno::EEXIST), 0));
+        let (r, n) = counted(|| child.configure(addr, 33, gateway));
+        assert_eq!((r, n), (Err(Errno::EINVAL), 0));
+        let (r, n) = counted(|| child.configure(addr, 24, Ipv4Addr::UNSPECIFIED));
+        assert_eq!((r, n), (Err(Errno::EINVAL), 0));
+    });
+}
+
+pub(crate) fn child_on_a_31_a_far_gateway_and_a_missing_link<C: Child>() {
+    in_new_netns(|| {
+        let missing = C::prepare("nosuchlink0").unwrap();
+        let (r, n) = counted(|| {
+            missing.configure(Ipv4Addr::new(10, 0, 0, 2), 24, Ipv4Addr::new(10, 0, 0, 1))
+        });
+        assert_eq!((r, n), (Err(Errno::ENODEV), 0));
+
+        let mut nl = C::Parent::open().unwrap();
+        nl.veth_create("cp0", "cp1", PeerNetns::Current, None, None)
+            .unwrap();
+        nl.link_up("cp0").unwrap();
+        // A /31 (RFC 3021): no broadcast address, the other end is the gateway.
+        let addr = Ipv4Addr::new(10, 204, 0, 2);
+        C::prepare("cp1")
+            .unwrap()
+            .configure(addr, 31, Ipv4Addr::new(10, 204, 0, 3))
+            .unwrap();
+        assert_eq!(ipv4_of("cp1"), Some(addr));
+        // A gateway on no network of the link.
+        let far = C::prepare("cp0").unwrap().configure(
+            Ipv4Addr::new(10, 205, 0, 2),
+            24,
+            Ipv4Addr::new(192, 0, 2, 1),
+        );
+        assert_eq!(far, Err(Errno::ENETUNREACH));
+    });
+}
+
 /// Instantiates every test above for one backend.
 macro_rules! conformance {
-    ($module:ident, $backend:ty) => {
+    ($module:ident, $backend:ty, $child:ty) => {
         mod $module {
+            #[test]
+            fn child_configures_eth0_without_allocating() {
+                super::child_configures_eth0_without_allocating::<$child>()
+            }
+            #[test]
+            fn child_on_a_31_a_far_gateway_and_a_missing_link() {
+                super::child_on_a_31_a_far_gateway_and_a_missing_link::<$child>()
+            }
             #[test]
             fn sixteen_byte_name_is_invalid() {
                 super::sixteen_byte_name_is_invalid::<$backend>()
@@ -566,9 +676,9 @@ macro_rules! conformance {
     };
 }
 
-conformance!(c, crate::net::legacy::Netlink);
+conformance!(c, crate::net::legacy::Netlink, crate::net::legacy::ChildNet);
 #[cfg(feature = "netlink-rust")]
-conformance!(rust, crate::net::rtnl::Rtnl);
+conformance!(rust, crate::net::rtnl::Rtnl, crate::net::rtnl::ChildNet);
 
 /// Medians of each verb for both backends, side by side (run by hand: `cargo test --release
 /// --features netlink-rust -- --ignored --nocapture timing`). Each backend runs in a private

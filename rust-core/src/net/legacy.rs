@@ -72,6 +72,7 @@ pub fn validate_ifname(name: &str) -> Result<(), NetError> {
 }
 
 /// A validated interface name, NUL-terminated on the stack.
+#[derive(Clone, Copy)]
 struct IfName([u8; IFNAMSIZ]);
 
 impl IfName {
@@ -453,6 +454,52 @@ impl Netlink {
         let ptr = ifname.map_or(std::ptr::null(), CStr::as_ptr);
         // SAFETY: open handler and a NUL-terminated name (or NULL) outliving the call.
         check_raw(unsafe { sys::legacy_ipv4_default_route_add(self.h(), in_addr(gateway), ptr) })
+    }
+}
+
+/// What the container's child sends over netlink after `clone()`, prepared by the parent: here
+/// only the link's name, as a C string in place; the C verbs build their messages on the
+/// stack. The twin of `rtnl::ChildNet` (same methods), so that the child's code is the same
+/// for both backends. Allocation-free in the child, also on failure.
+#[derive(Clone, Copy)]
+pub struct ChildNet {
+    ifname: IfName,
+}
+
+impl fmt::Debug for ChildNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildNet").finish_non_exhaustive()
+    }
+}
+
+impl ChildNet {
+    /// Prepares the child's verbs for the link `ifname` (in the parent).
+    pub fn prepare(ifname: &str) -> Result<Self, NetError> {
+        Ok(ChildNet {
+            ifname: IfName::new(ifname)?,
+        })
+    }
+
+    fn name(&self) -> &CStr {
+        // The buffer always holds a NUL (a name is at most 15 bytes of 16).
+        CStr::from_bytes_until_nul(&self.ifname.0).unwrap_or(c"")
+    }
+
+    /// In the child: `lo` up, on a socket opened here (so that it talks to this namespace).
+    pub fn loopback_up(&self) -> Result<(), Errno> {
+        Netlink::open_raw()?.link_up_raw(c"lo")
+    }
+
+    /// In the child: the prepared link gets `addr/prefixlen`, goes up, and the default route
+    /// via `gateway` goes out of it. EINVAL for a prefix length above 32 or a 0.0.0.0 gateway.
+    pub fn configure(&self, addr: Ipv4Addr, prefixlen: u8, gateway: Ipv4Addr) -> Result<(), Errno> {
+        if prefixlen > 32 || gateway.is_unspecified() {
+            return Err(Errno::EINVAL);
+        }
+        let mut nl = Netlink::open_raw()?;
+        nl.ipv4_addr_add_raw(self.name(), addr, prefixlen)?;
+        nl.link_up_raw(self.name())?;
+        nl.ipv4_default_route_add_raw(gateway, Some(self.name()))
     }
 }
 

@@ -21,7 +21,7 @@ LINKLIBS  := -lpthread -ldl -lm -lrt
 CXXFLAGS  ?= -O2 -g
 WARN      := -Wall -Wextra -Werror -pedantic
 
-.PHONY: all container lib rootfs header bindings test bench fuzz stress escape install uninstall clean
+.PHONY: all container lib rootfs header bindings test deps bench fuzz stress escape install uninstall clean
 FUZZ_SECONDS ?= 60
 all: container
 
@@ -43,8 +43,15 @@ header:
 bindings:
 	$(CARGO) run -q -p codegen -- bindings
 
-test: container
+# The test command installs what the tests need first (tests/deps.sh), then builds: a rootfs
+# built before a package appeared is brought up to date by the rebuild.
+test:
+	tests/deps.sh
+	$(MAKE) container
 	tests/run.sh
+
+deps:
+	tests/deps.sh
 
 bench: container
 	bench/run.sh

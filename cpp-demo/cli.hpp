@@ -209,7 +209,7 @@ inline Action parse(const std::vector<std::string> &args, Options &o) {
     }
     o.command.assign(args.begin() + static_cast<long>(std::min(i, args.size())), args.end());
     if (!o.subnet.empty()) o.config.bridge(o.bridge, o.subnet);
-    else if (o.bridge != "docker-run0") o.config.bridge(o.bridge, "10.88.0.0/16");
+    else if (o.bridge != "docker-run0") o.config.bridge(o.bridge);
     return Action::Run;
 }
 

@@ -16,6 +16,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <limits.h>
 #include <string>
 #include <sys/stat.h>
@@ -58,7 +59,8 @@ Options:
       --init               run an init as PID 1 that reaps zombies and forwards signals
       --network MODE       bridge (default: a veth on the bridge, NAT), none (only lo), host
       --bridge NAME        the bridge (default docker-run0)
-      --subnet CIDR        the bridge's subnet (default 10.88.0.0/16; gateway = first address)
+      --subnet CIDR        the bridge's subnet (default: the first free one of 10.210.0.0/16 ..
+                           10.219.0.0/16; the gateway is its first address)
       --ip ADDR            a static address in the subnet (default: the lowest free one)
   -p, --publish HOST:CONTAINER[/tcp|/udp]
                            publish a container port on the host
@@ -124,8 +126,9 @@ int subcommand(int argc, char **argv) {
     std::vector<std::string> ids;
     if (cmd == "ps") {
         if (!args.empty()) usage_error("ps takes no arguments");
+        std::vector<rt::ContainerInfo> containers = rt::list();
         std::printf("%-14s %-16s %-8s %-20s %s\n", "CONTAINER ID", "NAME", "PID", "CREATED", "COMMAND");
-        for (const auto &c : rt::list()) {
+        for (const auto &c : containers) {
             char when[32];
             time_t t = static_cast<time_t>(c.created);
             std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
@@ -247,7 +250,8 @@ int main(int argc, char **argv) {
         o.config.tty(o.tty);
         rt::Container c(o.config);
         c.start();
-        if (std::string w = c.warning(); !w.empty()) std::cerr << "docker-run: warning: " << w << "\n";
+        std::istringstream notices(c.warning());
+        for (std::string line; std::getline(notices, line);) std::cerr << "docker-run: " << line << "\n";
         forward_signals(c.pid());
         rt::ExitStatus status = c.wait();
         if (status.oom_killed) std::cerr << "docker-run: the container was killed by the OOM killer (memory limit)\n";

@@ -18,7 +18,10 @@
 # is kept as it is.
 #
 # Idempotent: a rerun checks every entry (cmp for copied files) and changes
-# only what is missing or stale. Files are written to a temporary name and
+# only what is missing or stale. The flavor built (busybox or host binaries)
+# is recorded in DEST/.mkrootfs-flavor; when a rerun would build the other
+# flavor (busybox appeared or disappeared), it empties DEST and rebuilds it
+# from scratch, so a tree never mixes the two. Files are written to a temporary name and
 # renamed into place, so an interrupted run leaves no half-written file and a
 # rerun completes it. Existing files and symlinks are never clobbered (copied
 # files are refreshed only when they are regular files) and nothing is ever
@@ -267,6 +270,30 @@ ROOT=$(cd -- "$DEST" && pwd -P) || die "cannot enter $DEST"
 # Stale temporary files from an interrupted run.
 find "$ROOT" -xdev -name '.mkrootfs-tmp.*' -exec rm -f -- {} + 2>/dev/null || true
 
+# ---------------------------------------------------------------- flavor
+
+flavor=host
+[[ -z $busybox ]] || flavor=busybox
+FLAVOR_FILE=$ROOT/.mkrootfs-flavor
+built=
+if [[ -f $FLAVOR_FILE ]]; then
+    built=$(<"$FLAVOR_FILE")
+elif grep -qx 'ID=docker-run-rootfs' "$ROOT/etc/os-release" 2>/dev/null; then
+    # Built by a version of this script that did not record the flavor.
+    if [[ -e $ROOT/bin/busybox || -L $ROOT/bin/busybox ]]; then built=busybox; else built=host; fi
+fi
+if [[ -n $built && $built != "$flavor" ]]; then
+    info "$DEST was built from ${built/host/host binaries}; rebuilding it from scratch from $src_desc"
+    # Only a tree this script built (recorded above) is emptied; -xdev keeps out of mounts.
+    find "$ROOT" -xdev -mindepth 1 -maxdepth 1 -exec rm -rf --one-file-system -- {} + ||
+        die "cannot empty $DEST"
+    changed
+fi
+if [[ $built != "$flavor" || ! -f $FLAVOR_FILE ]]; then
+    # Recorded before anything is installed: an interrupted rebuild is completed, not mixed.
+    printf '%s\n' "$flavor" >"$FLAVOR_FILE" || die "cannot write $FLAVOR_FILE"
+fi
+
 # ---------------------------------------------------------------- layout
 
 for d in usr usr/bin usr/sbin usr/lib usr/lib64; do
@@ -332,8 +359,8 @@ if [[ -n $busybox ]]; then
         add_symlink "$rel" "${up//\//../}bin/busybox"
     done <<<"$applets"
 else
-    required=(sh ls cat echo ps hostname mount ip ping sleep true false env id mkdir rm head dd)
-    optional=(bash grep sed awk tr wc kill touch ln cp mv chmod stat uname df tail cut
+    required=(sh ls cat echo ps hostname mount ip sleep true false env id mkdir rm head dd)
+    optional=(ping bash grep sed awk tr wc kill touch ln cp mv chmod stat uname df tail cut
               sort umount mknod dmesg which printf seq timeout nproc date tty stty getent)
     # Without ip, fall back to ifconfig (net-tools).
     if ! find_cmd ip && find_cmd ifconfig; then
@@ -418,7 +445,7 @@ if [[ $(id -u) -eq 0 ]] && command -v chroot >/dev/null 2>&1; then
 fi
 
 if ((nchanged == 0)); then
-    info "$DEST is up to date"
+    info "$DEST is up to date ($src_desc)"
 else
     info "$DEST ready ($nchanged changes)"
 fi

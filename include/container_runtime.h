@@ -132,6 +132,10 @@ typedef enum rt_status {
    A caller-provided buffer is too small; the needed length was written to *out_len.
    */
   RT_STATUS_BUFFER_TOO_SMALL = 12,
+  /*
+   The call needs root (effective uid 0) and the caller is not; nothing was done.
+   */
+  RT_STATUS_NEEDS_ROOT = 13,
 } rt_status;
 
 /*
@@ -296,15 +300,17 @@ int container_config_add_tmpfs(struct container_config *cfg,
 
 /*
  Chooses the network: an rt_network_mode value (other values give RT_STATUS_INVALID_ARG).
- Bridge mode uses the bridge "docker-run0" on 10.88.0.0/16 unless container_config_set_bridge
- says otherwise.
+ Bridge mode uses the bridge "docker-run0" on 10.210.0.0/16 (or the next free subnet of the
+ pool, see container_config_set_bridge) unless container_config_set_bridge says otherwise.
  */
 int container_config_set_network(struct container_config *cfg, int mode);
 
 /*
- Sets the bridge (1..15 bytes) and its subnet in CIDR form (e.g. "10.88.0.0/16"; the bridge
+ Sets the bridge (1..15 bytes) and its subnet in CIDR form (e.g. "10.210.0.0/16"; the bridge
  gets the first host address as the containers' gateway). Creating the bridge refuses a subnet
- that overlaps a route of another interface.
+ that overlaps a route of another interface. `subnet` NULL: the subnet recorded for the
+ bridge, else the first of the pool 10.210.0.0/16 .. 10.219.0.0/16 that no route of another
+ interface overlaps (container_warning says which one was chosen when the bridge is created).
  */
 int container_config_set_bridge(struct container_config *cfg,
                                 const char *bridge,
@@ -332,9 +338,10 @@ int container_config_add_port(struct container_config *cfg,
 int container_ip(const struct container *c, char *buf, size_t cap, size_t *out_len);
 
 /*
- Copies the warning of the last container_start (e.g. "no outbound access for containers:
- iptables not found: install the iptables package"), NUL-terminated, into buf; "" if none.
- Its length goes to *out_len.
+ Copies the notices of the last container_start, one per line, NUL-terminated, into buf; ""
+ if none. They say which subnet a bridge created by this start got, and warn of what does not
+ work (e.g. "warning: no outbound access for containers: iptables not found: install the
+ iptables package"). Its length goes to *out_len.
  */
 int container_warning(const struct container *c, char *buf, size_t cap, size_t *out_len);
 
@@ -348,7 +355,9 @@ int container_new(const struct container_config *cfg, struct container **out);
 /*
  Starts the container: namespaces, rootfs, then exec of the command. Returns once the command
  runs; on failure (RT_STATUS_NOT_FOUND, RT_STATUS_NOT_EXECUTABLE, RT_STATUS_CHILD_SETUP, ...)
- the message names the step and path, and nothing is left behind.
+ the message names the step and path, and nothing is left behind. Needs root:
+ RT_STATUS_NEEDS_ROOT otherwise, before anything is done (also for container_open,
+ container_list and runtime_cleanup).
  */
 int container_start(struct container *c);
 

@@ -68,6 +68,7 @@ public:
         case RT_STATUS_NOT_EXECUTABLE: return "command not executable";
         case RT_STATUS_CHILD_SETUP: return "container setup failed";
         case RT_STATUS_BUFFER_TOO_SMALL: return "buffer too small";
+        case RT_STATUS_NEEDS_ROOT: return "needs root";
         default: return "unknown status";
         }
     }
@@ -118,8 +119,9 @@ public:
     }
     // RT_NETWORK_MODE_NONE, RT_NETWORK_MODE_BRIDGE or RT_NETWORK_MODE_HOST.
     Config &network(int mode) { return set(container_config_set_network(get(), mode)); }
-    Config &bridge(const std::string &name, const std::string &subnet_cidr) {
-        return set(container_config_set_bridge(get(), name.c_str(), subnet_cidr.c_str()));
+    // subnet_cidr "": the bridge's recorded subnet, else the first free one of the default pool.
+    Config &bridge(const std::string &name, const std::string &subnet_cidr = "") {
+        return set(container_config_set_bridge(get(), name.c_str(), subnet_cidr.empty() ? nullptr : subnet_cidr.c_str()));
     }
     Config &ip(const std::string &address) { return set(container_config_set_ip(get(), address.c_str())); }
     Config &publish(uint16_t host_port, uint16_t container_port, int protocol = RT_PROTOCOL_TCP) {
@@ -225,17 +227,23 @@ public:
 
     // The address on the bridge (bridge networking).
     std::string ip() const { return text(container_ip); }
-    // A warning from the start, "" if none (e.g. no outbound NAT without iptables).
+    // Notices of the start, one per line, "" if none: the subnet of a bridge the start created,
+    // warnings (e.g. "warning: no outbound access ..." without iptables).
     std::string warning() const { return text(container_warning); }
 
     container *get() const noexcept { return handle_.get(); }
 
 private:
     std::string text(int (*fn)(const container *, char *, size_t, size_t *)) const {
-        char buf[256];
+        std::vector<char> buf(256);
         size_t len = 0;
-        detail::check(fn(get(), buf, sizeof buf, &len));
-        return std::string(buf, len);
+        int status = fn(get(), buf.data(), buf.size(), &len);
+        if (status == RT_STATUS_BUFFER_TOO_SMALL) {
+            buf.resize(len + 1);
+            status = fn(get(), buf.data(), buf.size(), &len);
+        }
+        detail::check(status);
+        return std::string(buf.data(), len);
     }
     explicit Container(container *raw) : handle_(raw) {}
     std::unique_ptr<container, detail::container_deleter> handle_;

@@ -36,3 +36,9 @@ summary() {
     [ "$FAILED" -eq 0 ]
     exit $?
 }
+
+# build_probe DIR: the static helper tests/helpers/probe.c as DIR/probe (bind-mount DIR into a
+# container to use it there: every rootfs flavor has /run).
+build_probe() {
+    mkdir -p "$1" && gcc -static -O1 -Wall -Wextra -o "$1/probe" "$(dirname "${BASH_SOURCE[0]}")/helpers/probe.c"
+}

@@ -38,6 +38,18 @@ pub enum Error {
 
     #[error("{}: {}", path.display(), os_message(source))]
     Io { path: PathBuf, source: std::io::Error },
+
+    /// The operation needs root (effective uid 0); nothing was done.
+    #[error("{what} needs root (the effective user id is {euid}): run it as root, e.g. with sudo")]
+    NeedsRoot { what: &'static str, euid: u32 },
+}
+
+/// Refuses, before any side effect, an operation that only root can do (namespaces, cgroups,
+/// the state directory under /run).
+pub fn require_root(what: &'static str) -> Result<()> {
+    // SAFETY: geteuid cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if euid == 0 { Ok(()) } else { Err(Error::NeedsRoot { what, euid }) }
 }
 
 impl Error {
@@ -64,6 +76,33 @@ impl Error {
             Error::Net(e) => e.errno(),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Another user gets NeedsRoot (as root: checked in a forked child that drops to nobody).
+    #[test]
+    fn require_root_refuses_other_users() {
+        // SAFETY: geteuid cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            assert!(matches!(require_root("x"), Err(Error::NeedsRoot { .. })));
+            return;
+        }
+        assert!(require_root("x").is_ok());
+        // SAFETY: the child makes system calls, checks a value and leaves with _exit.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let ok = unsafe { libc::setresuid(65534, 65534, 65534) } == 0
+                && matches!(require_root("starting a container"), Err(Error::NeedsRoot { euid: 65534, .. }));
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status:#x}");
     }
 }
 

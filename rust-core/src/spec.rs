@@ -66,23 +66,23 @@ pub struct PortMapping {
 pub struct NetworkSpec {
     pub mode: NetworkMode,
     pub bridge: String,
-    /// The bridge subnet; the gateway (the bridge's address) is its first host address.
-    pub subnet: (Ipv4Addr, u8),
+    /// The bridge subnet; the gateway (the bridge's address) is its first host address. None:
+    /// the subnet recorded for the bridge, else the first free one of the default pool
+    /// (`net::bridge::SUBNET_POOL`).
+    pub subnet: Option<(Ipv4Addr, u8)>,
     /// A static address inside the subnet; None = leased automatically.
     pub ip: Option<Ipv4Addr>,
     pub ports: Vec<PortMapping>,
 }
 
 pub const DEFAULT_BRIDGE: &str = "docker-run0";
-/// Avoids 192.168.0.0/24 and Docker's 172.17.0.0/16.
-pub const DEFAULT_SUBNET: (Ipv4Addr, u8) = (Ipv4Addr::new(10, 88, 0, 0), 16);
 
 impl Default for NetworkSpec {
     fn default() -> Self {
         NetworkSpec {
             mode: NetworkMode::None,
             bridge: DEFAULT_BRIDGE.to_string(),
-            subnet: DEFAULT_SUBNET,
+            subnet: None,
             ip: None,
             ports: Vec::new(),
         }

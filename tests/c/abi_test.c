@@ -315,7 +315,8 @@ static void test_network_config(void)
 	CHECK_STATUS(container_config_set_network(cfg, 7), RT_STATUS_INVALID_ARG);
 	CHECK_STATUS(container_config_set_network(cfg, RT_NETWORK_MODE_BRIDGE), RT_STATUS_OK);
 	CHECK_NULL_ARG(container_config_set_bridge(cfg, NULL, "10.1.0.0/16"), "bridge");
-	CHECK_NULL_ARG(container_config_set_bridge(cfg, "br0", NULL), "subnet");
+	/* a NULL subnet: the bridge's recorded one, else the first free one of the default pool */
+	CHECK_STATUS(container_config_set_bridge(cfg, "br0", NULL), RT_STATUS_OK);
 	CHECK_STATUS(container_config_set_bridge(cfg, "br0", "10.1.0.0/33"), RT_STATUS_INVALID_ARG);
 	CHECK_STATUS(container_config_set_bridge(cfg, "sixteen-bytes-xx", "10.1.0.0/16"), RT_STATUS_INVALID_ARG);
 	CHECK_STATUS(container_config_set_bridge(cfg, "br0", "10.1.0.0/16"), RT_STATUS_OK);

@@ -285,8 +285,8 @@ pub enum rt_protocol {
 }
 
 /// Chooses the network: an rt_network_mode value (other values give RT_STATUS_INVALID_ARG).
-/// Bridge mode uses the bridge "docker-run0" on 10.88.0.0/16 unless container_config_set_bridge
-/// says otherwise.
+/// Bridge mode uses the bridge "docker-run0" on 10.210.0.0/16 (or the next free subnet of the
+/// pool, see container_config_set_bridge) unless container_config_set_bridge says otherwise.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_network(cfg: *mut container_config, mode: c_int) -> c_int {
     guard(|| {
@@ -301,18 +301,22 @@ pub extern "C" fn container_config_set_network(cfg: *mut container_config, mode:
     })
 }
 
-/// Sets the bridge (1..15 bytes) and its subnet in CIDR form (e.g. "10.88.0.0/16"; the bridge
+/// Sets the bridge (1..15 bytes) and its subnet in CIDR form (e.g. "10.210.0.0/16"; the bridge
 /// gets the first host address as the containers' gateway). Creating the bridge refuses a subnet
-/// that overlaps a route of another interface.
+/// that overlaps a route of another interface. `subnet` NULL: the subnet recorded for the
+/// bridge, else the first of the pool 10.210.0.0/16 .. 10.219.0.0/16 that no route of another
+/// interface overlaps (container_warning says which one was chosen when the bridge is created).
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_bridge(cfg: *mut container_config, bridge: *const c_char, subnet: *const c_char) -> c_int {
     guard(|| {
         let bridge = c_str(bridge, "bridge")?;
-        let subnet = c_str(subnet, "subnet")?;
+        let subnet = if subnet.is_null() { None } else { Some(c_str(subnet, "subnet")?) };
         let spec = spec_mut(cfg)?;
         crate::net::legacy::validate_ifname(bridge).map_err(crate::Error::from)?;
-        let subnet = crate::net::parse_cidr(subnet).map_err(crate::Error::from)?;
-        crate::net::validate_subnet(subnet).map_err(crate::Error::from)?;
+        let subnet = subnet.map(crate::net::parse_cidr).transpose().map_err(crate::Error::from)?;
+        if let Some(subnet) = subnet {
+            crate::net::validate_subnet(subnet).map_err(crate::Error::from)?;
+        }
         spec.network.bridge = bridge.to_string();
         spec.network.subnet = subnet;
         Ok(())
@@ -365,12 +369,13 @@ pub extern "C" fn container_ip(c: *const container, buf: *mut c_char, cap: usize
     })
 }
 
-/// Copies the warning of the last container_start (e.g. "no outbound access for containers:
-/// iptables not found: install the iptables package"), NUL-terminated, into buf; "" if none.
-/// Its length goes to *out_len.
+/// Copies the notices of the last container_start, one per line, NUL-terminated, into buf; ""
+/// if none. They say which subnet a bridge created by this start got, and warn of what does not
+/// work (e.g. "warning: no outbound access for containers: iptables not found: install the
+/// iptables package"). Its length goes to *out_len.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_warning(c: *const container, buf: *mut c_char, cap: usize, out_len: *mut usize) -> c_int {
-    guard(|| write_string(container_ref(c)?.network_warning().unwrap_or(""), buf, cap, out_len))
+    guard(|| write_string(&container_ref(c)?.network_notices(), buf, cap, out_len))
 }
 
 /// Makes a container from a configuration (copied; the configuration may be freed after).
@@ -390,7 +395,9 @@ pub extern "C" fn container_new(cfg: *const container_config, out: *mut *mut con
 
 /// Starts the container: namespaces, rootfs, then exec of the command. Returns once the command
 /// runs; on failure (RT_STATUS_NOT_FOUND, RT_STATUS_NOT_EXECUTABLE, RT_STATUS_CHILD_SETUP, ...)
-/// the message names the step and path, and nothing is left behind.
+/// the message names the step and path, and nothing is left behind. Needs root:
+/// RT_STATUS_NEEDS_ROOT otherwise, before anything is done (also for container_open,
+/// container_list and runtime_cleanup).
 #[unsafe(no_mangle)]
 pub extern "C" fn container_start(c: *mut container) -> c_int {
     guard(|| Ok(container_mut(c)?.start()?))
@@ -518,6 +525,7 @@ pub extern "C" fn container_stop(c: *mut container, timeout_ms: u32) -> c_int {
 #[unsafe(no_mangle)]
 pub extern "C" fn container_list(buf: *mut c_char, cap: usize, out_len: *mut usize) -> c_int {
     guard(|| {
+        crate::error::require_root("listing containers")?;
         let mut text = String::new();
         for r in crate::state::Store::default().list().into_iter().filter(|r| r.is_alive() && !r.starting) {
             text.push_str(&format!(
@@ -539,6 +547,7 @@ pub extern "C" fn container_list(buf: *mut c_char, cap: usize, out_len: *mut usi
 #[unsafe(no_mangle)]
 pub extern "C" fn runtime_cleanup(out_removed: *mut usize) -> c_int {
     guard(|| {
+        crate::error::require_root("cleaning up")?;
         let report = crate::cleanup::cleanup(&crate::state::Store::default());
         if !out_removed.is_null() {
             // SAFETY: non-NULL and writable per the contract.

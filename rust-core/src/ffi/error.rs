@@ -35,6 +35,8 @@ pub enum rt_status {
     CHILD_SETUP = 11,
     /// A caller-provided buffer is too small; the needed length was written to *out_len.
     BUFFER_TOO_SMALL = 12,
+    /// The call needs root (effective uid 0) and the caller is not; nothing was done.
+    NEEDS_ROOT = 13,
 }
 
 impl rt_status {
@@ -63,6 +65,7 @@ impl rt_status {
                 }
             }
             Error::State(_) => rt_status::STATE,
+            Error::NeedsRoot { .. } => rt_status::NEEDS_ROOT,
         }
     }
 }

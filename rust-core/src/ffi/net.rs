@@ -74,8 +74,9 @@ pub extern "C" fn bridge_create(name: *const c_char, cidr: *const c_char) -> c_i
         let mut nl = open()?;
         match subnet {
             Some(subnet) => ensure_bridge(&mut nl, name, subnet),
-            None => ensure_bridge_link(&mut nl, name).and_then(|()| nl.link_up(name)),
+            None => ensure_bridge_link(&mut nl, name).and_then(|_| nl.link_up(name).map(|()| false)),
         }
+        .map(drop)
         .map_err(net_err)
     })
 }

@@ -3,7 +3,7 @@
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
-use super::legacy::{Netlink, PeerNetns};
+use super::legacy::{Netlink, PeerNetns, validate_ifname};
 use super::{NetError, bridge, ipam, nat};
 use crate::spec::NetworkSpec;
 
@@ -27,28 +27,85 @@ pub struct Attachment {
     lease_dir: PathBuf,
     lease: Option<ipam::Lease>,
     published: bool,
-    /// A warning for the caller, e.g. NAT could not be set up (networking on the host still
-    /// works).
-    pub warning: Option<String>,
+    /// Notices for the caller, one per line: the subnet a bridge created for this container got,
+    /// and warnings such as NAT not set up (networking on the host still works).
+    pub notices: Vec<String>,
 }
 
-/// Before clone: the bridge exists, has the gateway address and is up (the subnet must not
-/// overlap another interface's route).
-pub fn prepare(nl: &mut Netlink, net: &NetworkSpec) -> Result<(), NetError> {
-    bridge::ensure_bridge(nl, &net.bridge, net.subnet)
+/// The bridge a container will be plugged into, ready before clone.
+#[derive(Debug)]
+pub struct Prepared {
+    pub subnet: (Ipv4Addr, u8),
+    notices: Vec<String>,
+}
+
+/// The bridge's record of the subnet it was given from the pool, in its lease directory.
+const SUBNET_RECORD: &str = ".subnet";
+
+/// Before clone: chooses the bridge's subnet (the requested one, else the recorded one, else
+/// the first free one of the pool: see [`bridge::choose_subnet`]) and makes sure the bridge
+/// exists, has the gateway address and is up. A subnet that overlaps another interface's route
+/// is refused.
+pub fn prepare(nl: &mut Netlink, net: &NetworkSpec) -> Result<Prepared, NetError> {
+    validate_ifname(&net.bridge)?;
+    let routes = bridge::routes()?;
+    let choice = match net.subnet {
+        Some(subnet) => bridge::choose_subnet(&net.bridge, Some(subnet), None, &routes)?,
+        // Under the lease directory's lock, so that the first containers of a new bridge, started
+        // at the same time, agree on its subnet.
+        None => {
+            let dir = ipam::default_dir(&net.bridge);
+            ipam::with_live_leases(&dir, |_| {
+                let record = dir.join(SUBNET_RECORD);
+                let recorded = std::fs::read_to_string(&record).ok().and_then(|t| super::parse_cidr(t.trim()).ok());
+                let choice = bridge::choose_subnet(&net.bridge, None, recorded, &routes)?;
+                if recorded != Some(choice.subnet) {
+                    let text = format!("{}/{}\n", choice.subnet.0, choice.subnet.1);
+                    std::fs::write(&record, text).map_err(|e| NetError::io(format!("write {}", record.display()), e))?;
+                }
+                Ok::<_, NetError>(choice)
+            })??
+        }
+    };
+    let subnet = choice.subnet;
+    if let Some(ip) = net.ip {
+        super::validate_container_ip(ip, subnet)?;
+    }
+    let mut notices = Vec::new();
+    if bridge::ensure_checked_bridge(nl, &net.bridge, subnet)? {
+        let why = choice.default_taken.map_or(String::new(), |r| {
+            let (d, p) = (bridge::DEFAULT_SUBNET, r.dest);
+            format!(": the default {}/{} overlaps the route to {}/{} on {}", d.0, d.1, p.0, p.1, r.ifname)
+        });
+        notices.push(format!(
+            "created bridge {} with subnet {}/{}, gateway {}{why}",
+            net.bridge,
+            subnet.0,
+            subnet.1,
+            ipam::gateway(subnet)
+        ));
+    }
+    Ok(Prepared { subnet, notices })
 }
 
 /// After clone, before the child goes on: leases an address for `child_pid`, sets up NAT when
 /// this is the bridge's first container, creates the veth pair with its peer directly inside
 /// the child's network namespace as eth0 (creating it there costs ~0.4 ms; moving it would cost
 /// 16-32 ms), attaches and raises the host end, and publishes the ports.
-pub fn plug(nl: &mut Netlink, net: &NetworkSpec, container_id: &str, child_pid: libc::pid_t) -> Result<Attachment, NetError> {
-    let gateway = ipam::gateway(net.subnet);
+pub fn plug(
+    nl: &mut Netlink,
+    net: &NetworkSpec,
+    prepared: &Prepared,
+    container_id: &str,
+    child_pid: libc::pid_t,
+) -> Result<Attachment, NetError> {
+    let subnet = prepared.subnet;
+    let gateway = ipam::gateway(subnet);
     let lease_dir = ipam::default_dir(&net.bridge);
-    let lease = ipam::lease(&lease_dir, net.subnet, gateway, net.ip, child_pid)?;
+    let lease = ipam::lease(&lease_dir, subnet, gateway, net.ip, child_pid)?;
     let mut att = Attachment {
         bridge: net.bridge.clone(),
-        subnet: net.subnet,
+        subnet,
         ip: lease.addr(),
         gateway,
         host_ifname: host_ifname(container_id),
@@ -56,7 +113,7 @@ pub fn plug(nl: &mut Netlink, net: &NetworkSpec, container_id: &str, child_pid: 
         lease_dir,
         lease: Some(lease),
         published: false,
-        warning: None,
+        notices: prepared.notices.clone(),
     };
     // Outbound NAT is shared by the bridge's containers: set up once (a marker in the lease
     // directory, under its lock) and removed by `cleanup` when no container is left.
@@ -65,15 +122,15 @@ pub fn plug(nl: &mut Netlink, net: &NetworkSpec, container_id: &str, child_pid: 
         if marker.exists() {
             return Ok(());
         }
-        nat::ensure_masquerade(&net.bridge, net.subnet)?;
+        nat::ensure_masquerade(&net.bridge, subnet)?;
         // The subnet, so that a cleanup after killed containers can remove the rules.
-        let subnet = format!("{}/{}", net.subnet.0, net.subnet.1);
+        let subnet = format!("{}/{}", subnet.0, subnet.1);
         std::fs::write(&marker, subnet).map_err(|e| NetError::io(format!("write {}", marker.display()), e))
     })?;
     match nat {
         Ok(()) => {}
         // No iptables: containers still reach the host and each other.
-        Err(NetError::Command(msg)) => att.warning = Some(format!("no outbound access for containers: {msg}")),
+        Err(NetError::Command(msg)) => att.notices.push(format!("warning: no outbound access for containers: {msg}")),
         Err(other) => return Err(other),
     }
     nl.veth_create(&att.host_ifname, CONTAINER_IFNAME, PeerNetns::Pid(child_pid), Some(ipam::mac_for(att.ip)), None)?;

@@ -51,18 +51,18 @@ pub fn check_overlap(
     subnet: (Ipv4Addr, u8),
     routes: &[Route],
 ) -> Result<(), NetError> {
-    for r in routes {
-        if r.dest.1 == 0 || r.ifname == bridge {
-            continue;
-        }
-        if ipam::overlaps(subnet, r.dest) {
-            return Err(NetError::Invalid(format!(
-                "subnet {}/{} overlaps the route to {}/{} on interface {}: choose another subnet",
-                subnet.0, subnet.1, r.dest.0, r.dest.1, r.ifname
-            )));
-        }
+    match overlapping_route(bridge, subnet, routes) {
+        Some(r) => Err(NetError::Invalid(format!(
+            "subnet {}/{} overlaps the route to {}/{} on interface {}: choose another subnet",
+            subnet.0, subnet.1, r.dest.0, r.dest.1, r.ifname
+        ))),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The first route through another interface than `bridge` that `subnet` overlaps.
+fn overlapping_route<'a>(bridge: &str, subnet: (Ipv4Addr, u8), routes: &'a [Route]) -> Option<&'a Route> {
+    routes.iter().find(|r| r.dest.1 != 0 && r.ifname != bridge && ipam::overlaps(subnet, r.dest))
 }
 
 /// The primary IPv4 address of a link (SIOCGIFADDR), None if it has none. Read with an ioctl
@@ -98,6 +98,64 @@ fn primary_ipv4(name: &str) -> Result<Option<Ipv4Addr>, NetError> {
     Ok(Some(Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes())))
 }
 
+/// Where the default bridge subnets come from, in order (as Docker's default-address-pools): the
+/// /16s 10.210.0.0 to 10.219.0.0. They avoid Docker's 172.17.0.0/16 (and the 172.18-31 it gives
+/// to other networks), podman's 10.88.0.0/16 and 10.89.0.0/16, Kubernetes' 10.96.0.0/12 and
+/// 10.244.0.0/16, k3s' 10.42-43.0.0/16 and the 192.168.0.0/16 of home networks.
+pub const SUBNET_POOL: [(Ipv4Addr, u8); 10] = {
+    let mut pool = [(Ipv4Addr::new(10, 210, 0, 0), 16); 10];
+    let mut i = 0;
+    while i < pool.len() {
+        pool[i].0 = Ipv4Addr::new(10, 210 + i as u8, 0, 0);
+        i += 1;
+    }
+    pool
+};
+
+/// The subnet a bridge gets when none is asked for: the pool's first.
+pub const DEFAULT_SUBNET: (Ipv4Addr, u8) = SUBNET_POOL[0];
+
+/// A bridge's subnet, and why it is not the default when it is not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubnetChoice {
+    pub subnet: (Ipv4Addr, u8),
+    /// Set when the default was taken: the route of another interface that overlaps it.
+    pub default_taken: Option<Route>,
+}
+
+/// The subnet for `bridge`: the requested one (refused when it overlaps a route of another
+/// interface), else the one recorded for the bridge by an earlier choice, else the first subnet
+/// of [`SUBNET_POOL`] that no route of another interface overlaps.
+pub fn choose_subnet(
+    bridge: &str,
+    requested: Option<(Ipv4Addr, u8)>,
+    recorded: Option<(Ipv4Addr, u8)>,
+    routes: &[Route],
+) -> Result<SubnetChoice, NetError> {
+    if let Some(subnet) = requested {
+        validate_subnet(subnet)?;
+        check_overlap(bridge, subnet, routes)?;
+        return Ok(SubnetChoice { subnet, default_taken: None });
+    }
+    if let Some(subnet) = recorded.filter(|s| overlapping_route(bridge, *s, routes).is_none()) {
+        return Ok(SubnetChoice { subnet, default_taken: None });
+    }
+    let Some(taken) = overlapping_route(bridge, DEFAULT_SUBNET, routes) else {
+        return Ok(SubnetChoice { subnet: DEFAULT_SUBNET, default_taken: None });
+    };
+    SUBNET_POOL
+        .iter()
+        .find(|s| overlapping_route(bridge, **s, routes).is_none())
+        .map(|&subnet| SubnetChoice { subnet, default_taken: Some(taken.clone()) })
+        .ok_or_else(|| {
+            let (first, last) = (SUBNET_POOL[0], SUBNET_POOL[SUBNET_POOL.len() - 1]);
+            NetError::Invalid(format!(
+                "every subnet of the default pool ({}/{} to {}/{}) overlaps a route of this host: give the bridge a subnet (--subnet)",
+                first.0, first.1, last.0, last.1
+            ))
+        })
+}
+
 /// Makes sure bridge `name` exists, holds the gateway address (the first host of `subnet`) and
 /// is up, in the namespace of `nl`'s socket (which must be the calling thread's, for the route
 /// check and the address ioctl). Idempotent, and safe when several processes race to create the
@@ -106,11 +164,17 @@ fn primary_ipv4(name: &str) -> Result<Option<Ipv4Addr>, NetError> {
 /// Refuses, before creating anything, a subnet that overlaps a route through another interface.
 /// A bridge that already holds a different primary address keeps it; the gateway is added next
 /// to it.
-pub fn ensure_bridge(nl: &mut Netlink, name: &str, subnet: (Ipv4Addr, u8)) -> Result<(), NetError> {
+pub fn ensure_bridge(nl: &mut Netlink, name: &str, subnet: (Ipv4Addr, u8)) -> Result<bool, NetError> {
     validate_ifname(name)?;
     validate_subnet(subnet)?;
     check_overlap(name, subnet, &routes()?)?;
-    ensure_bridge_link(nl, name)?;
+    ensure_checked_bridge(nl, name, subnet)
+}
+
+/// [`ensure_bridge`] once `name` and `subnet` have been checked. True when it created the
+/// bridge.
+pub fn ensure_checked_bridge(nl: &mut Netlink, name: &str, subnet: (Ipv4Addr, u8)) -> Result<bool, NetError> {
+    let created = ensure_bridge_link(nl, name)?;
     let gw = ipam::gateway(subnet);
     if primary_ipv4(name)? != Some(gw) {
         match nl.ipv4_addr_add(name, gw, subnet.1) {
@@ -118,19 +182,21 @@ pub fn ensure_bridge(nl: &mut Netlink, name: &str, subnet: (Ipv4Addr, u8)) -> Re
             other => other?,
         }
     }
-    nl.link_up(name)
+    nl.link_up(name)?;
+    Ok(created)
 }
 
 /// Creates bridge `name` unless a link of that name exists (EEXIST from a racing creator is
-/// fine). Does not check that an existing link is a bridge: the legacy verbs cannot read the
-/// link kind, and attaching a port to a non-bridge fails later with a kernel error.
-pub fn ensure_bridge_link(nl: &mut Netlink, name: &str) -> Result<(), NetError> {
+/// fine); true when this call created it. Does not check that an existing link is a bridge: the
+/// legacy verbs cannot read the link kind, and attaching a port to a non-bridge fails later with
+/// a kernel error.
+pub fn ensure_bridge_link(nl: &mut Netlink, name: &str) -> Result<bool, NetError> {
     if nl.link_exists(name)? {
-        return Ok(());
+        return Ok(false);
     }
     match nl.bridge_create(name) {
-        Err(e) if e.errno() == Some(libc::EEXIST) => Ok(()),
-        other => other,
+        Err(e) if e.errno() == Some(libc::EEXIST) => Ok(false),
+        other => other.map(|()| true),
     }
 }
 
@@ -199,6 +265,50 @@ mod tests {
             ensure_bridge(&mut nl, "br-e1", (Ipv4Addr::new(10, 99, 0, 0), 24)).unwrap();
             assert_eq!(ipv4_of("br-e1"), Some(Ipv4Addr::new(10, 99, 0, 1)));
         });
+    }
+
+    fn route(ifname: &str, cidr: &str) -> Route {
+        Route { ifname: ifname.into(), dest: crate::net::parse_cidr(cidr).unwrap() }
+    }
+
+    #[test]
+    fn the_default_subnet_avoids_docker_and_podman() {
+        for taken in ["172.17.0.0/16", "10.88.0.0/16", "10.89.0.0/16", "192.168.0.0/16", "10.96.0.0/12", "10.244.0.0/16"] {
+            let r = [route("other0", taken)];
+            for s in SUBNET_POOL {
+                check_overlap("docker-run0", s, &r).unwrap();
+            }
+        }
+        assert_eq!(DEFAULT_SUBNET, (Ipv4Addr::new(10, 210, 0, 0), 16));
+        assert_eq!(SUBNET_POOL[9], (Ipv4Addr::new(10, 219, 0, 0), 16));
+    }
+
+    #[test]
+    fn choose_subnet_takes_the_first_free_one_of_the_pool() {
+        let free = choose_subnet("docker-run0", None, None, &[route("eth0", "192.168.1.0/24")]).unwrap();
+        assert_eq!(free, SubnetChoice { subnet: DEFAULT_SUBNET, default_taken: None });
+        // Another interface covers the default (and the next one): the third is chosen, and the
+        // reason names the route.
+        let routes = [route("cni-podman0", "10.210.0.0/16"), route("vpn0", "10.211.128.0/17")];
+        let c = choose_subnet("docker-run0", None, None, &routes).unwrap();
+        assert_eq!(c.subnet, (Ipv4Addr::new(10, 212, 0, 0), 16));
+        assert_eq!(c.default_taken, Some(routes[0].clone()));
+        // The bridge's own route does not count against it.
+        let own = [route("docker-run0", "10.210.0.0/16")];
+        assert_eq!(choose_subnet("docker-run0", None, None, &own).unwrap().subnet, DEFAULT_SUBNET);
+        // A recorded choice is kept while it is free; a taken one is given up.
+        let recorded = Some((Ipv4Addr::new(10, 215, 0, 0), 16));
+        assert_eq!(choose_subnet("docker-run0", None, recorded, &[]).unwrap().subnet, recorded.unwrap());
+        let c = choose_subnet("docker-run0", None, recorded, &[route("x0", "10.215.3.0/24")]).unwrap();
+        assert_eq!(c.subnet, DEFAULT_SUBNET);
+        // An explicit subnet that overlaps is refused, as before.
+        let err = choose_subnet("docker-run0", Some((Ipv4Addr::new(10, 88, 0, 0), 16)), None, &[route("cni-podman0", "10.88.0.0/16")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("overlaps the route to 10.88.0.0/16 on interface cni-podman0"), "{err}");
+        // Nothing free: a clear error.
+        let err = choose_subnet("docker-run0", None, None, &[route("big0", "10.0.0.0/8")]).unwrap_err().to_string();
+        assert!(err.contains("every subnet of the default pool") && err.contains("--subnet"), "{err}");
     }
 
     #[test]

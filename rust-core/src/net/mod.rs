@@ -115,9 +115,11 @@ pub fn validate_container_ip(ip: Ipv4Addr, subnet: (Ipv4Addr, u8)) -> Result<(),
 pub fn validate(net: &crate::spec::NetworkSpec) -> Result<(), NetError> {
     legacy::validate_ifname(&net.bridge)
         .map_err(|e| NetError::Invalid(format!("bridge name: {e}")))?;
-    validate_subnet(net.subnet)?;
-    if let Some(ip) = net.ip {
-        validate_container_ip(ip, net.subnet)?;
+    if let Some(subnet) = net.subnet {
+        validate_subnet(subnet)?;
+        if let Some(ip) = net.ip {
+            validate_container_ip(ip, subnet)?;
+        }
     }
     let mut seen = Vec::with_capacity(net.ports.len());
     for p in &net.ports {
@@ -189,7 +191,7 @@ mod tests {
     fn validate_default_and_subnets() {
         validate(&bridge_spec()).unwrap();
         let mut n = bridge_spec();
-        n.subnet = parse_cidr("10.88.0.1/16").unwrap();
+        n.subnet = Some(parse_cidr("10.88.0.1/16").unwrap());
         assert_eq!(
             invalid_msg(validate(&n)),
             "subnet 10.88.0.1/16: host bits set, did you mean 10.88.0.0/16?"
@@ -201,10 +203,10 @@ mod tests {
             ("10.1.2.4/31", false),
             ("10.1.2.4/32", false),
         ] {
-            n.subnet = parse_cidr(cidr).unwrap();
+            n.subnet = Some(parse_cidr(cidr).unwrap());
             assert_eq!(validate(&n).is_ok(), ok, "{cidr}");
         }
-        n.subnet = parse_cidr("10.1.2.4/31").unwrap();
+        n.subnet = Some(parse_cidr("10.1.2.4/31").unwrap());
         assert!(invalid_msg(validate(&n)).contains("prefix length must be between 8 and 30"));
     }
 
@@ -226,6 +228,7 @@ mod tests {
     #[test]
     fn validate_static_ip() {
         let mut n = bridge_spec();
+        n.subnet = Some(parse_cidr("10.88.0.0/16").unwrap());
         n.ip = Some(Ipv4Addr::new(10, 88, 0, 2));
         validate(&n).unwrap();
         n.ip = Some(Ipv4Addr::new(10, 88, 255, 254));

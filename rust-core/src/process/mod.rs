@@ -141,6 +141,7 @@ impl Container {
     /// prefix in the state directory. It can be signalled, stopped, tuned and entered (exec);
     /// dropping it changes nothing.
     pub fn open(key: &str) -> Result<Container> {
+        crate::error::require_root("opening a running container")?;
         let store = Store::default();
         let rec = store.find(key)?;
         if !rec.is_alive() {
@@ -254,6 +255,7 @@ impl Container {
         if !matches!(self.state, State::Created) {
             return Err(Error::State("container was already started".into()));
         }
+        crate::error::require_root("starting a container")?;
         let rootfs: PathBuf = std::fs::canonicalize(&self.spec.rootfs).map_err(|e| Error::Io {
             path: self.spec.rootfs.clone(),
             source: e,
@@ -307,8 +309,8 @@ impl Container {
         let mut netlink = None;
         if self.spec.network.mode == NetworkMode::Bridge {
             let mut nl = Netlink::open()?;
-            attach::prepare(&mut nl, &self.spec.network)?;
-            netlink = Some(nl);
+            let prepared = attach::prepare(&mut nl, &self.spec.network)?;
+            netlink = Some((nl, prepared));
         }
         let (parent_sock, child_sock) = sync::socketpair()?;
 
@@ -358,7 +360,7 @@ impl Container {
         plan: &ChildPlan,
         rootfs: &Path,
         sock: &OwnedFd,
-        netlink: Option<&mut Netlink>,
+        netlink: Option<&mut (Netlink, attach::Prepared)>,
     ) -> Result<()> {
         let State::Running { pid } = self.state else {
             return Err(Error::State("container process is gone".into()));
@@ -391,13 +393,13 @@ impl Container {
     }
 
     /// Puts the child in its cgroup, plugs its network and sends the go-ahead with its address.
-    fn join_and_plug(&mut self, pid: libc::pid_t, sock: &OwnedFd, netlink: Option<&mut Netlink>) -> Result<()> {
+    fn join_and_plug(&mut self, pid: libc::pid_t, sock: &OwnedFd, netlink: Option<&mut (Netlink, attach::Prepared)>) -> Result<()> {
         if let Some(cg) = &self.cgroup {
             cg.add_pid(pid)?;
         }
         let mut go = sync::GoMsg { magic: sync::GO, ..Default::default() };
-        if let Some(nl) = netlink {
-            let att = attach::plug(nl, &self.spec.network, &self.id, pid)?;
+        if let Some((nl, prepared)) = netlink {
+            let att = attach::plug(nl, &self.spec.network, prepared, &self.id, pid)?;
             go.address = u32::from(att.ip);
             go.prefix = att.subnet.1.into();
             go.gateway = u32::from(att.gateway);
@@ -448,9 +450,10 @@ impl Container {
         }
     }
 
-    /// The warning of the network setup, if any (e.g. no iptables: no outbound access).
-    pub fn network_warning(&self) -> Option<&str> {
-        self.network.as_ref().and_then(|n| n.warning.as_deref())
+    /// The notices of the network setup, one per line ("" if none): the subnet of a bridge this
+    /// start created, warnings (e.g. no iptables: no outbound access).
+    pub fn network_notices(&self) -> String {
+        self.network.as_ref().map_or(String::new(), |n| n.notices.join("\n"))
     }
 
     /// The container's address on its bridge.

@@ -10,8 +10,10 @@
 #   4. the Rust netlink backend (built with the netlink-rust feature) passes its tests.
 # Each step builds against `make install` into a temporary prefix and runs its docker-run with
 # commands fed to the shell on stdin: the container has its hostname and, on a bridge of its
-# own (drmig0, 10.86.0.1/24, created here and removed after), its address and a reachable
-# gateway. Everything created here is removed, also on failure. Needs root.
+# own (drmig0, 10.86.0.1/24, created here and removed after), its address and a default route
+# via the gateway, and while the shell waits it answers a ping from the gateway (the static
+# helper tests/helpers/probe.c, so that neither host nor rootfs needs ping). Everything created
+# here is removed, also on failure. Needs root.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib.sh
@@ -60,9 +62,11 @@ expect "bridge $BRIDGE at $GATEWAY/24" 0 $?
 
 SHELL_CMDS="hostname
 ip -4 -o addr show eth0
-ping -c1 -W2 $GATEWAY >/dev/null && echo ping-ok
-cat /sys/class/net/eth0/address
-exit 0"
+cat /proc/net/route
+cat /sys/class/net/eth0/address"
+# The default route via the gateway, as /proc/net/route has it (little-endian hex).
+GATEWAY_HEX=0100560A
+build_probe "$WORK/probe" || fail "build tests/helpers/probe.c"
 
 # step_dir N: a fresh directory for step N with the original's main.cpp.
 step_dir() {
@@ -83,11 +87,23 @@ build() {
     return 1
 }
 
-# run_shell DIR ARGS...: the step's docker-run with SHELL_CMDS on stdin; output in DIR/run.log.
+# run_shell DIR ADDR ARGS...: the step's docker-run with SHELL_CMDS on stdin, output in
+# DIR/run.log. While the shell waits for more input, the gateway pings the container at ADDR
+# (empty: the address the program prints as "ip ADDR"). Prints the exit status and whether
+# the ping had a reply (yes/no).
 run_shell() {
-    local dir=$1; shift
-    (cd "$dir" && printf '%s\n' "$SHELL_CMDS" | timeout -k 5 60 ./docker-run "$@" >run.log 2>&1)
-    echo $?
+    local dir=$1 addr=$2 given=$2 main reply=no rc; shift 2
+    (cd "$dir" && { printf '%s\n' "$SHELL_CMDS"; sleep 4; echo 'exit 0'; } |
+        timeout -k 5 60 ./docker-run "$@" >run.log 2>&1) &
+    main=$!
+    for _ in $(seq 25); do
+        sleep 0.2
+        [ -n "$given" ] || addr=$(sed -n 's/^ip //p' "$dir/run.log" 2>/dev/null)
+        [ -n "$addr" ] && "$WORK/probe/probe" ping "$addr" 300 >/dev/null 2>&1 && { reply=yes; break; }
+    done
+    wait "$main"
+    rc=$?
+    echo "$rc $reply"
 }
 
 # The container's veth pair goes with its network namespace, which the kernel tears down a
@@ -102,9 +118,9 @@ links_gone() {
     echo "$left"
 }
 
-# check_container NAME DIR RC: what a user sees from the original's main.cpp.
+# check_container NAME DIR "RC REPLY": what a user sees from the original's main.cpp.
 check_container() {
-    local name=$1 dir=$2 rc=$3 out
+    local name=$1 dir=$2 rc=${3% *} reply=${3#* } out
     out=$(cat "$dir/run.log")
     sed 's/^/    /' <<<"$out"
     expect "$name: exits 0" 0 "$rc"
@@ -112,7 +128,8 @@ check_container() {
     expect_match "$name: stop message" 'stop container\.\.\.' "$out"
     expect "$name: hostname shiyanlou" shiyanlou "$(grep -x shiyanlou <<<"$out")"
     expect_match "$name: eth0 has $IP/24" "inet $IP/24" "$out"
-    expect_match "$name: the gateway $GATEWAY answers" 'ping-ok' "$out"
+    expect_match "$name: a default route via $GATEWAY on eth0" "^eth0[[:space:]]+00000000[[:space:]]+$GATEWAY_HEX" "$out"
+    expect "$name: it answers a ping from the gateway" yes "$reply"
     expect "$name: no mount of the rootfs is left on the host" "" "$(grep -F " $ROOTFS/" /proc/self/mountinfo)"
     expect "$name: no veth is left" "" "$(links_gone)"
 }
@@ -126,7 +143,7 @@ if build "step 0" "$dir" LXC="$REPO/c-legacy"; then
     [ -e "$dir/network.o" ] && [ -e "$dir/nl.o" ] && [ -e "$dir/lxc.o" ]
     expect "step 0: gcc compiled the C into the program" 0 $?
     expect "step 0: it does not link the library" "" "$(ldd "$dir/docker-run" | grep container_runtime)"
-    rc=$(run_shell "$dir" "$ROOTFS")
+    rc=$(run_shell "$dir" "$IP" "$ROOTFS")
     check_container "step 0" "$dir" "$rc"
     expect_match "step 0: eth0 has new_hwaddr()'s MAC" '^00:16:3e:' "$(grep -E '^([0-9a-f]{2}:){5}' "$dir/run.log")"
 fi
@@ -140,7 +157,7 @@ expect "step 1: docker.hpp is the original's" 0 $?
 if build "step 1" "$dir" PREFIX="$PREFIX"; then
     expect_match "step 1: it links the shared library" "libcontainer_runtime\.so\.0 => $PREFIX/lib" \
         "$(ldd "$dir/docker-run")"
-    rc=$(run_shell "$dir" "$ROOTFS")
+    rc=$(run_shell "$dir" "$IP" "$ROOTFS")
     check_container "step 1" "$dir" "$rc"
     expect_match "step 1: eth0 has new_hwaddr()'s MAC" '^00:16:3e:' "$(grep -E '^([0-9a-f]{2}:){5}' "$dir/run.log")"
 fi
@@ -153,7 +170,7 @@ expect "step 2: main.cpp is the original's" 0 $?
 if build "step 2" "$dir" PREFIX="$PREFIX"; then
     expect "step 2: no network.h function is called any more" "" \
         "$(nm "$dir/docker-run" | grep -E ' U (lxc_|netdev_set_flag|setup_|new_hwaddr)')"
-    rc=$(run_shell "$dir" "$ROOTFS")
+    rc=$(run_shell "$dir" "$IP" "$ROOTFS")
     check_container "step 2" "$dir" "$rc"
 fi
 
@@ -161,10 +178,10 @@ echo "=== step 3: the rt:: API: limits, bridge networking with leases"
 dir=$WORK/step3
 mkdir -p "$dir" && cp tests/migration/step3/main.cpp tests/migration/step3/Makefile "$dir/"
 if build "step 3" "$dir" PREFIX="$PREFIX"; then
-    rc=$(run_shell "$dir" "$ROOTFS" "$BRIDGE" "$SUBNET")
+    result=$(run_shell "$dir" "" "$ROOTFS" "$BRIDGE" "$SUBNET")
     out=$(cat "$dir/run.log")
     sed 's/^/    /' <<<"$out"
-    expect "step 3: exits 0" 0 "$rc"
+    expect "step 3: exits 0" 0 "${result% *}"
     expect "step 3: hostname shiyanlou" shiyanlou "$(grep -x shiyanlou <<<"$out")"
     first=$(sed -n 's/^ip //p' <<<"$out")
     second=$(sed -n 's/^second ip //p' <<<"$out")
@@ -174,7 +191,8 @@ if build "step 3" "$dir" PREFIX="$PREFIX"; then
     [ -n "$first" ] && [ "$first" != "$second" ]
     expect "step 3: the two leases differ ($first, $second)" 0 $?
     expect "step 3: the memory limit reads back" 67108864 "$(sed -n 's/^memory //p' <<<"$out")"
-    expect_match "step 3: the gateway $GATEWAY answers" 'ping-ok' "$out"
+    expect_match "step 3: a default route via $GATEWAY on eth0" "^eth0[[:space:]]+00000000[[:space:]]+$GATEWAY_HEX" "$out"
+    expect "step 3: it answers a ping from the gateway" yes "${result#* }"
     expect "step 3: no container is left" "" "$("$DR" ps 2>/dev/null | grep migration-step3)"
 fi
 

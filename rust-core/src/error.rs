@@ -79,6 +79,27 @@ impl Error {
     }
 }
 
+/// The C library's text for an errno, without Rust's " (os error N)" suffix.
+pub fn strerror(errno: i32) -> String {
+    os_message(&std::io::Error::from_raw_os_error(errno))
+}
+
+/// An io::Error as a person reads it: "No such file or directory".
+pub fn os_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// A C string for the kernel; `what` names the value in the error when it holds a NUL byte.
+pub fn cstring(what: &str, s: impl AsRef<std::ffi::OsStr>) -> Result<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(s.as_ref().as_bytes())
+        .map_err(|_| Error::invalid(format!("{what} contains a NUL byte")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,25 +125,4 @@ mod tests {
         unsafe { libc::waitpid(pid, &mut status, 0) };
         assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "status {status:#x}");
     }
-}
-
-/// The C library's text for an errno, without Rust's " (os error N)" suffix.
-pub fn strerror(errno: i32) -> String {
-    os_message(&std::io::Error::from_raw_os_error(errno))
-}
-
-/// An io::Error as a person reads it: "No such file or directory".
-pub fn os_message(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.rfind(" (os error ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
-/// A C string for the kernel; `what` names the value in the error when it holds a NUL byte.
-pub fn cstring(what: &str, s: impl AsRef<std::ffi::OsStr>) -> Result<std::ffi::CString> {
-    use std::os::unix::ffi::OsStrExt;
-    std::ffi::CString::new(s.as_ref().as_bytes())
-        .map_err(|_| Error::invalid(format!("{what} contains a NUL byte")))
 }

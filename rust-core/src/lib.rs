@@ -8,6 +8,7 @@ pub mod ffi;
 pub mod net;
 pub mod process;
 pub mod rootfs;
+pub mod seccomp;
 pub mod spec;
 pub mod state;
 

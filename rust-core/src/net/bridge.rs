@@ -297,9 +297,9 @@ mod tests {
         let own = [route("docker-run0", "10.210.0.0/16")];
         assert_eq!(choose_subnet("docker-run0", None, None, &own).unwrap().subnet, DEFAULT_SUBNET);
         // A recorded choice is kept while it is free; a taken one is given up.
-        let recorded = Some((Ipv4Addr::new(10, 215, 0, 0), 16));
-        assert_eq!(choose_subnet("docker-run0", None, recorded, &[]).unwrap().subnet, recorded.unwrap());
-        let c = choose_subnet("docker-run0", None, recorded, &[route("x0", "10.215.3.0/24")]).unwrap();
+        let recorded = (Ipv4Addr::new(10, 215, 0, 0), 16);
+        assert_eq!(choose_subnet("docker-run0", None, Some(recorded), &[]).unwrap().subnet, recorded);
+        let c = choose_subnet("docker-run0", None, Some(recorded), &[route("x0", "10.215.3.0/24")]).unwrap();
         assert_eq!(c.subnet, DEFAULT_SUBNET);
         // An explicit subnet that overlaps is refused, as before.
         let err = choose_subnet("docker-run0", Some((Ipv4Addr::new(10, 88, 0, 0), 16)), None, &[route("cni-podman0", "10.88.0.0/16")])

@@ -8,6 +8,8 @@
 pub mod cgroup;
 pub mod container;
 pub mod error;
+/// cbindgen:ignore
+pub mod lxc;
 pub mod net;
 
 use std::ffi::{CStr, OsStr, c_char, c_int};

@@ -26,6 +26,20 @@ use nix::errno::Errno;
 use super::NetError;
 use super::bindings as sys;
 
+/// The original project's network.h API (include/network.h), implemented in C
+/// (c-legacy/lxc.c) and exported unchanged, under LXC's names, by `crate::ffi::lxc`. Rust code
+/// never calls it: it uses [`Netlink`].
+pub(crate) mod lxc_sys {
+    pub(crate) use super::sys::{
+        in_addr, legacy_lxc_bridge_attach, legacy_lxc_convert_mac, legacy_lxc_ipv4_addr_add,
+        legacy_lxc_ipv4_dest_add, legacy_lxc_ipv4_gateway_add, legacy_lxc_mkifname,
+        legacy_lxc_netdev_delete_by_index, legacy_lxc_netdev_delete_by_name,
+        legacy_lxc_netdev_down, legacy_lxc_netdev_move_by_index, legacy_lxc_netdev_move_by_name,
+        legacy_lxc_netdev_up, legacy_lxc_veth_create, legacy_netdev_set_flag, legacy_new_hwaddr,
+        legacy_setup_hw_addr, legacy_setup_private_host_hw_addr, pid_t, sockaddr,
+    };
+}
+
 /// `IFNAMSIZ`: an interface name is at most `IFNAMSIZ - 1` = 15 bytes.
 pub const IFNAMSIZ: usize = 16;
 
@@ -58,6 +72,7 @@ pub fn validate_ifname(name: &str) -> Result<(), NetError> {
 }
 
 /// A validated interface name, NUL-terminated on the stack.
+#[derive(Clone, Copy)]
 struct IfName([u8; IFNAMSIZ]);
 
 impl IfName {
@@ -442,6 +457,52 @@ impl Netlink {
     }
 }
 
+/// What the container's child sends over netlink after `clone()`, prepared by the parent: here
+/// only the link's name, as a C string in place; the C verbs build their messages on the
+/// stack. The twin of `rtnl::ChildNet` (same methods), so that the child's code is the same
+/// for both backends. Allocation-free in the child, also on failure.
+#[derive(Clone, Copy)]
+pub struct ChildNet {
+    ifname: IfName,
+}
+
+impl fmt::Debug for ChildNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildNet").finish_non_exhaustive()
+    }
+}
+
+impl ChildNet {
+    /// Prepares the child's verbs for the link `ifname` (in the parent).
+    pub fn prepare(ifname: &str) -> Result<Self, NetError> {
+        Ok(ChildNet {
+            ifname: IfName::new(ifname)?,
+        })
+    }
+
+    fn name(&self) -> &CStr {
+        // The buffer always holds a NUL (a name is at most 15 bytes of 16).
+        CStr::from_bytes_until_nul(&self.ifname.0).unwrap_or(c"")
+    }
+
+    /// In the child: `lo` up, on a socket opened here (so that it talks to this namespace).
+    pub fn loopback_up(&self) -> Result<(), Errno> {
+        Netlink::open_raw()?.link_up_raw(c"lo")
+    }
+
+    /// In the child: the prepared link gets `addr/prefixlen`, goes up, and the default route
+    /// via `gateway` goes out of it. EINVAL for a prefix length above 32 or a 0.0.0.0 gateway.
+    pub fn configure(&self, addr: Ipv4Addr, prefixlen: u8, gateway: Ipv4Addr) -> Result<(), Errno> {
+        if prefixlen > 32 || gateway.is_unspecified() {
+            return Err(Errno::EINVAL);
+        }
+        let mut nl = Netlink::open_raw()?;
+        nl.ipv4_addr_add_raw(self.name(), addr, prefixlen)?;
+        nl.link_up_raw(self.name())?;
+        nl.ipv4_default_route_add_raw(gateway, Some(self.name()))
+    }
+}
+
 impl Drop for Netlink {
     fn drop(&mut self) {
         // SAFETY: the handler is ours; closing an already closed one is a no-op.
@@ -451,137 +512,15 @@ impl Drop for Netlink {
 
 #[cfg(test)]
 mod tests {
-    //! Real kernel tests. Each runs inside a fresh network namespace of its own (a thread that
-    //! unshared CLONE_NEWNET: the namespace is per thread and dies with it, taking every link
-    //! along), so the host's interfaces are never touched and nothing is sent anywhere.
+    //! Tests of what is particular to the C backend: names, messages and the allocation-free
+    //! verbs of the child. The verbs both backends share are tested once for both, in
+    //! `net::conformance`. Each real-kernel test runs in a private network namespace.
 
     use super::*;
     use std::fs;
-    use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+    use std::os::fd::{FromRawFd, OwnedFd};
 
-    use nix::sched::{CloneFlags, setns, unshare};
-
-    fn is_root() -> bool {
-        // SAFETY: geteuid cannot fail.
-        if unsafe { libc::geteuid() } != 0 {
-            println!("skipped: needs root");
-            return false;
-        }
-        true
-    }
-
-    /// Runs `body` in a new thread inside a new network namespace; panics propagate.
-    fn in_new_netns(body: impl FnOnce() + Send + 'static) {
-        if !is_root() {
-            return;
-        }
-        let thread = std::thread::spawn(move || {
-            // Without this the body would run in the host's namespace: never go on.
-            unshare(CloneFlags::CLONE_NEWNET).expect("unshare(CLONE_NEWNET)");
-            body();
-        });
-        if let Err(panic) = thread.join() {
-            std::panic::resume_unwind(panic);
-        }
-    }
-
-    /// Runs `body` in a new thread that joined the network namespace of `pid`.
-    fn in_netns_of<T: Send + 'static>(
-        pid: libc::pid_t,
-        body: impl FnOnce() -> T + Send + 'static,
-    ) -> T {
-        let thread = std::thread::spawn(move || {
-            let ns = fs::File::open(format!("/proc/{pid}/ns/net")).expect("open netns");
-            setns(ns.as_fd(), CloneFlags::CLONE_NEWNET).expect("setns");
-            body()
-        });
-        thread
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    }
-
-    /// Interface names in /proc/<which>/net/dev (`thread-self` for the test thread's netns).
-    fn links_in(which: &str) -> Vec<String> {
-        let dev = fs::read_to_string(format!("/proc/{which}/net/dev")).expect("read net/dev");
-        dev.lines()
-            .skip(2)
-            .filter_map(|line| line.split(':').next())
-            .map(|name| name.trim().to_owned())
-            .collect()
-    }
-
-    fn has_link(which: &str, name: &str) -> bool {
-        links_in(which).iter().any(|l| l == name)
-    }
-
-    fn errno_of<T: fmt::Debug>(r: Result<T, NetError>) -> i32 {
-        match r {
-            Err(NetError::Netlink { errno, .. }) => errno,
-            other => panic!("expected a netlink error, got {other:?}"),
-        }
-    }
-
-    /// A process blocked in a network namespace of its own; killed and reaped on drop.
-    struct NetnsChild {
-        pid: libc::pid_t,
-        hold: Option<OwnedFd>,
-    }
-
-    impl NetnsChild {
-        fn spawn() -> Self {
-            let mut ready = [0 as c_int; 2];
-            let mut hold = [0 as c_int; 2];
-            // SAFETY: two valid arrays of two ints.
-            unsafe {
-                assert_eq!(libc::pipe2(ready.as_mut_ptr(), libc::O_CLOEXEC), 0);
-                assert_eq!(libc::pipe2(hold.as_mut_ptr(), libc::O_CLOEXEC), 0);
-            }
-            // SAFETY: the child only makes raw syscalls and leaves with _exit.
-            let pid = unsafe { libc::fork() };
-            assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
-            if pid == 0 {
-                // SAFETY: async-signal-safe syscalls only, in a single-threaded child.
-                unsafe {
-                    let ok: u8 = (libc::unshare(libc::CLONE_NEWNET) == 0).into();
-                    libc::write(ready[1], (&ok as *const u8).cast(), 1);
-                    let mut byte = 0u8;
-                    // Blocks until the parent closes its end (or kills us).
-                    libc::read(hold[0], (&mut byte as *mut u8).cast(), 1);
-                    libc::_exit(0);
-                }
-            }
-            // SAFETY: the four descriptors are ours and open; each is owned exactly once.
-            let (ready_r, hold_w) = unsafe {
-                drop(OwnedFd::from_raw_fd(ready[1]));
-                drop(OwnedFd::from_raw_fd(hold[0]));
-                (
-                    OwnedFd::from_raw_fd(ready[0]),
-                    OwnedFd::from_raw_fd(hold[1]),
-                )
-            };
-            let child = NetnsChild {
-                pid,
-                hold: Some(hold_w),
-            };
-            let mut ok = 0u8;
-            // SAFETY: reading one byte into a valid buffer.
-            let n = unsafe { libc::read(ready_r.as_raw_fd(), (&mut ok as *mut u8).cast(), 1) };
-            assert!(n == 1 && ok == 1, "netns child failed to unshare");
-            child
-        }
-    }
-
-    impl Drop for NetnsChild {
-        fn drop(&mut self) {
-            drop(self.hold.take());
-            // SAFETY: our own child; kill makes sure it goes even if another process inherited
-            // the pipe, waitpid reaps it.
-            unsafe {
-                libc::kill(self.pid, libc::SIGKILL);
-                libc::waitpid(self.pid, std::ptr::null_mut(), 0);
-            }
-        }
-    }
+    use crate::net::testns::in_new_netns;
 
     /// The IPv4 address (SIOCGIFADDR) or broadcast address (SIOCGIFBRDADDR) of a link in the
     /// calling thread's namespace.
@@ -644,249 +583,14 @@ mod tests {
     }
 
     #[test]
-    fn sixteen_byte_name_is_invalid() {
+    fn raw_verbs_check_names_and_links() {
+        // The allocation-free path has no Rust-side checks: the C refuses bad names itself.
         in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            let long = "0123456789abcdef";
-            for r in [
-                nl.link_up(long),
-                nl.veth_create(long, "eth0", PeerNetns::Current, None, None),
-                nl.veth_create("v0", long, PeerNetns::Current, None, None),
-                nl.bridge_attach("br0", long),
-                nl.link_rename("lo", long),
-            ] {
-                match r {
-                    Err(NetError::Invalid(msg)) => assert!(msg.contains(long), "{msg}"),
-                    other => panic!("{other:?}"),
-                }
-            }
-            assert!(!has_link("thread-self", "v0"));
-            // The C side refuses it too, for the allocation-free path.
-            assert_eq!(nl.link_up_raw(c"0123456789abcdef"), Err(Errno::EINVAL));
-        });
-    }
-
-    #[test]
-    fn lo_up() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            assert!(!nl.link_info("lo").unwrap().is_up());
-            nl.link_up("lo").unwrap();
-            assert!(nl.link_info("lo").unwrap().is_up());
-            nl.link_down("lo").unwrap();
-            assert!(!nl.link_info("lo").unwrap().is_up());
-
-            // The post-clone path: raw socket and a CStr name.
             let mut raw = Netlink::open_raw().unwrap();
-            raw.link_up_raw(c"lo").unwrap();
-            assert!(nl.link_info("lo").unwrap().is_up());
+            assert_eq!(raw.link_up_raw(c"0123456789abcdef"), Err(Errno::EINVAL));
             assert_eq!(raw.link_up_raw(c"nosuchlink0"), Err(Errno::ENODEV));
-        });
-    }
-
-    #[test]
-    fn veth_create_up_delete() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            nl.veth_create("vt0", "vt1", PeerNetns::Current, None, None)
-                .unwrap();
-            assert!(has_link("thread-self", "vt0") && has_link("thread-self", "vt1"));
-            assert!(nl.link_exists("vt0").unwrap() && nl.link_exists("vt1").unwrap());
-
-            let again = nl.veth_create("vt0", "vt2", PeerNetns::Current, None, None);
-            assert_eq!(errno_of(again), libc::EEXIST);
-
-            nl.link_up("vt0").unwrap();
-            nl.link_up("vt1").unwrap();
-            assert!(nl.link_info("vt0").unwrap().is_up());
-
-            nl.link_delete("vt0").unwrap();
-            assert!(!nl.link_exists("vt0").unwrap());
-            assert!(!nl.link_exists("vt1").unwrap(), "the peer goes with it");
-            assert!(!has_link("thread-self", "vt1"));
-        });
-    }
-
-    #[test]
-    fn veth_peer_created_in_netns_of_pid() {
-        in_new_netns(|| {
-            let child = NetnsChild::spawn();
-            let proc_dir = child.pid.to_string();
-            let mut nl = Netlink::open().unwrap();
-            let mac = [0x02, 0x42, 0xac, 0x11, 0x00, 0x02];
-            nl.veth_create(
-                "vh0",
-                "eth0",
-                PeerNetns::Pid(child.pid),
-                Some(mac),
-                Some(1400),
-            )
-            .unwrap();
-
-            assert!(has_link(&proc_dir, "eth0"), "{:?}", links_in(&proc_dir));
-            assert!(!has_link("thread-self", "eth0"));
-            assert!(!has_link(&proc_dir, "vh0"));
-            assert_eq!(nl.link_info("vh0").unwrap().mtu, 1400);
-
-            let peer = in_netns_of(child.pid, || {
-                Netlink::open().unwrap().link_info("eth0").unwrap()
-            });
-            assert_eq!(peer.mac, Some(mac));
-            assert_eq!(peer.mtu, 1400);
-
-            // The same name again in that namespace is taken.
-            let again = nl.veth_create("vh1", "eth0", PeerNetns::Pid(child.pid), None, None);
-            assert_eq!(errno_of(again), libc::EEXIST);
-            assert!(!nl.link_exists("vh1").unwrap());
-        });
-    }
-
-    #[test]
-    fn veth_peer_created_in_netns_of_fd() {
-        in_new_netns(|| {
-            let child = NetnsChild::spawn();
-            let ns = fs::File::open(format!("/proc/{}/ns/net", child.pid)).unwrap();
-            let mut nl = Netlink::open().unwrap();
-            nl.veth_create("vf0", "eth0", PeerNetns::Fd(ns.as_fd()), None, None)
-                .unwrap();
-            assert!(has_link(&child.pid.to_string(), "eth0"));
-            assert!(!has_link("thread-self", "eth0"));
-            assert!(nl.link_exists("vf0").unwrap());
-        });
-    }
-
-    #[test]
-    fn move_link_to_netns() {
-        in_new_netns(|| {
-            let child = NetnsChild::spawn();
-            let proc_dir = child.pid.to_string();
-            let mut nl = Netlink::open().unwrap();
-            nl.veth_create("mv0", "mv1", PeerNetns::Current, None, None)
-                .unwrap();
-            nl.link_move_to_netns_pid("mv1", child.pid).unwrap();
-            assert!(has_link(&proc_dir, "mv1"));
-            assert!(!has_link("thread-self", "mv1"));
-
-            let ns = fs::File::open(format!("/proc/{}/ns/net", child.pid)).unwrap();
-            nl.link_move_to_netns_fd("mv0", ns.as_fd()).unwrap();
-            assert!(has_link(&proc_dir, "mv0"));
-            assert!(!has_link("thread-self", "mv0"));
-
-            assert_eq!(
-                errno_of(nl.link_move_to_netns_pid("mv0", child.pid)),
-                libc::ENODEV
-            );
-        });
-    }
-
-    #[test]
-    fn bridge_create_and_attach() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            nl.bridge_create("br-t0").unwrap();
-            assert_eq!(errno_of(nl.bridge_create("br-t0")), libc::EEXIST);
-            nl.veth_create("bp0", "bp1", PeerNetns::Current, None, None)
-                .unwrap();
-            nl.bridge_attach("br-t0", "bp0").unwrap();
-
-            let bridge = nl.link_info("br-t0").unwrap();
-            assert_eq!(nl.link_info("bp0").unwrap().master, Some(bridge.index));
-            assert_eq!(nl.link_info("bp1").unwrap().master, None);
-
-            assert_eq!(errno_of(nl.bridge_attach("nosuchbr", "bp1")), libc::ENODEV);
-            assert_eq!(
-                errno_of(nl.bridge_attach("br-t0", "nosuchlink")),
-                libc::ENODEV
-            );
-            assert_eq!(nl.link_info("bp1").unwrap().master, None);
-        });
-    }
-
-    #[test]
-    fn rename_link() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            nl.veth_create("rn0", "rn1", PeerNetns::Current, None, None)
-                .unwrap();
-            let index = nl.link_info("rn0").unwrap().index;
-            nl.link_rename("rn0", "renamed0").unwrap();
-            assert!(!nl.link_exists("rn0").unwrap());
-            assert_eq!(nl.link_info("renamed0").unwrap().index, index);
-            assert!(has_link("thread-self", "renamed0"));
-            assert_eq!(errno_of(nl.link_rename("rn0", "x0")), libc::ENODEV);
-            assert_eq!(errno_of(nl.link_rename("renamed0", "rn1")), libc::EEXIST);
-        });
-    }
-
-    #[test]
-    fn set_mac_and_mtu() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            nl.veth_create("mm0", "mm1", PeerNetns::Current, None, None)
-                .unwrap();
-            let mac = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
-            nl.link_set_mac("mm0", mac).unwrap();
-            assert_eq!(nl.link_info("mm0").unwrap().mac, Some(mac));
-
-            let multicast = [0x01, 0x00, 0x5e, 0x00, 0x00, 0x01];
-            let err = nl.link_set_mac("mm0", multicast).unwrap_err();
-            assert!(
-                err.to_string()
-                    .contains("set mac of mm0 to 01:00:5e:00:00:01"),
-                "{err}"
-            );
-            assert_eq!(err.errno(), Some(libc::EADDRNOTAVAIL));
-
-            nl.link_set_mtu("mm0", 1280).unwrap();
-            assert_eq!(nl.link_info("mm0").unwrap().mtu, 1280);
-            assert_eq!(errno_of(nl.link_set_mtu("mm0", 10)), libc::EINVAL);
-            assert!(matches!(
-                nl.link_set_mtu("mm0", 0),
-                Err(NetError::Invalid(_))
-            ));
-            assert_eq!(errno_of(nl.link_set_mtu("nosuchlink", 1500)), libc::ENODEV);
-        });
-    }
-
-    #[test]
-    fn ipv4_address_and_default_route() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            nl.veth_create("ip0", "ip1", PeerNetns::Current, None, None)
-                .unwrap();
-            nl.link_up("ip0").unwrap();
-            nl.link_up("ip1").unwrap();
-            let addr = Ipv4Addr::new(10, 200, 0, 2);
-            nl.ipv4_addr_add("ip0", addr, 24).unwrap();
-            assert_eq!(ipv4_ioctl("ip0", libc::SIOCGIFADDR), Some(addr));
-            assert_eq!(
-                ipv4_ioctl("ip0", libc::SIOCGIFBRDADDR),
-                Some(Ipv4Addr::new(10, 200, 0, 255))
-            );
-            assert_eq!(errno_of(nl.ipv4_addr_add("ip0", addr, 24)), libc::EEXIST);
-            assert!(matches!(
-                nl.ipv4_addr_add("ip0", addr, 33),
-                Err(NetError::Invalid(_))
-            ));
-
-            let gateway = Ipv4Addr::new(10, 200, 0, 1);
-            nl.ipv4_default_route_add(gateway, Some("ip0")).unwrap();
-            let route = fs::read_to_string("/proc/thread-self/net/route").unwrap();
-            let gw_hex = format!("{:08X}", u32::from_ne_bytes(gateway.octets()));
-            let default = route
-                .lines()
-                .map(|l| l.split_whitespace().collect::<Vec<_>>())
-                .find(|f| f.get(1) == Some(&"00000000"))
-                .unwrap_or_else(|| panic!("no default route in\n{route}"));
-            assert_eq!((default[0], default[2]), ("ip0", gw_hex.as_str()));
-
-            let err = nl.ipv4_default_route_add(gateway, Some("ip0")).unwrap_err();
-            assert_eq!(err.errno(), Some(libc::EEXIST));
-            assert!(
-                err.to_string()
-                    .contains("add default route via 10.200.0.1 dev ip0"),
-                "{err}"
-            );
+            raw.link_up_raw(c"lo").unwrap();
+            assert!(Netlink::open().unwrap().link_info("lo").unwrap().is_up());
         });
     }
 
@@ -926,36 +630,4 @@ mod tests {
         });
     }
 
-    #[test]
-    fn missing_links_give_enodev() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            let err = nl.link_delete("nosuchlink").unwrap_err();
-            assert_eq!(err.errno(), Some(libc::ENODEV));
-            assert!(
-                err.to_string()
-                    .starts_with("netlink delete link nosuchlink: "),
-                "{err}"
-            );
-            assert_eq!(errno_of(nl.link_up("nosuchlink")), libc::ENODEV);
-            assert_eq!(errno_of(nl.link_info("nosuchlink")), libc::ENODEV);
-            assert!(!nl.link_exists("nosuchlink").unwrap());
-            let err = nl.ipv4_addr_add("nosuchlink", Ipv4Addr::new(10, 0, 0, 1), 8);
-            assert_eq!(errno_of(err), libc::ENODEV);
-        });
-    }
-
-    #[test]
-    fn many_requests_on_one_socket() {
-        // The handler is reused for a whole start: sequence numbers and ACKs must stay in step,
-        // including after failed requests.
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            for i in 0..200 {
-                assert!(nl.link_exists("lo").unwrap(), "round {i}");
-                assert_eq!(errno_of(nl.link_up("nosuchlink")), libc::ENODEV);
-                nl.link_up("lo").unwrap();
-            }
-        });
-    }
 }

@@ -3,9 +3,13 @@
 mod bindings;
 pub mod attach;
 pub mod bridge;
+#[cfg(test)]
+mod conformance;
 pub mod ipam;
 pub mod legacy;
 pub mod nat;
+#[cfg(feature = "netlink-rust")]
+pub mod rtnl;
 #[cfg(test)]
 pub(crate) mod testns;
 

@@ -121,6 +121,12 @@ impl Sleeper {
         Sleeper { pid, reaped: false }
     }
 
+    /// Takes over a forked child of this process that never returns on its own (killed and
+    /// reaped on drop, as a spawned one).
+    pub fn from_pid(pid: libc::pid_t) -> Self {
+        Sleeper { pid, reaped: false }
+    }
+
     /// Kills and reaps the child: its pid is then free for reuse.
     pub fn kill(&mut self) {
         if !self.reaped {
@@ -161,4 +167,63 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);
     }
+}
+
+/// Counts the allocations of the threads that ask for it ([`counted`]); for every other thread
+/// it is the system allocator. It serves the whole test binary. C code (malloc) is not seen:
+/// tests/c/network_test.c counts that.
+struct Counting;
+
+static ALLOCATIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+thread_local! {
+    static COUNT_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn note_allocation() {
+    if COUNT_HERE.try_with(std::cell::Cell::get).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+// SAFETY: every call goes to the system allocator unchanged.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: the caller's contract, passed on.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: the caller's contract, passed on.
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: the caller's contract, passed on.
+        unsafe { std::alloc::System.realloc(ptr, layout, size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+/// Runs `body` and returns its result with the number of Rust allocations it made on this
+/// thread.
+pub fn counted<T>(body: impl FnOnce() -> T) -> (T, usize) {
+    use std::sync::atomic::Ordering;
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNT_HERE.with(|c| c.set(true));
+    let out = body();
+    COUNT_HERE.with(|c| c.set(false));
+    (out, ALLOCATIONS.load(Ordering::Relaxed) - before)
+}
+
+#[test]
+fn the_allocation_counter_counts() {
+    let (_, n) = counted(|| std::hint::black_box(vec![1u8; 16]));
+    assert_eq!(n, 1);
 }

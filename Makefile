@@ -72,7 +72,7 @@ install: lib
 	install -m 0755 $(SHAREDLIB) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so.$(VERSION)
 	ln -sf $(LIBNAME).so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so.$(SOMAJOR)
 	ln -sf $(LIBNAME).so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/$(LIBNAME).so
-	install -m 0644 include/container_runtime.h include/docker.hpp $(DESTDIR)$(INCDIR)/
+	install -m 0644 include/container_runtime.h include/network.h include/docker.hpp $(DESTDIR)$(INCDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|; s|@LIBS@|$(LINKLIBS)|' \
 		cpp-demo/container-runtime.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/container-runtime.pc
 	if [ -x docker-run ]; then install -m 0755 docker-run $(DESTDIR)$(BINDIR)/; fi
@@ -81,7 +81,8 @@ install: lib
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(LIBNAME).a $(DESTDIR)$(LIBDIR)/$(LIBNAME).so* \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/container-runtime.pc \
-		$(DESTDIR)$(INCDIR)/container_runtime.h $(DESTDIR)$(INCDIR)/docker.hpp \
+		$(DESTDIR)$(INCDIR)/container_runtime.h $(DESTDIR)$(INCDIR)/network.h \
+		$(DESTDIR)$(INCDIR)/docker.hpp \
 		$(DESTDIR)$(BINDIR)/docker-run
 	rm -rf $(DESTDIR)$(DATADIR)
 

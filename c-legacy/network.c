@@ -19,7 +19,7 @@
  * "..", no '/', ':' or whitespace. Checking here gives the same -EINVAL for
  * lookups, where the kernel would only say -ENODEV.
  */
-static int check_ifname(const char *name)
+int legacy_ifname_check(const char *name)
 {
 	size_t len;
 	const char *p;
@@ -136,7 +136,7 @@ int legacy_link_get(struct legacy_nl *h, const char *name,
 	struct legacy_link_info scratch;
 	int ret;
 
-	ret = check_ifname(name);
+	ret = legacy_ifname_check(name);
 	if (ret < 0)
 		return ret;
 
@@ -193,7 +193,7 @@ static int link_set_flags(struct legacy_nl *h, const char *name,
 	struct legacy_nlmsg m;
 	int ret;
 
-	ret = check_ifname(name);
+	ret = legacy_ifname_check(name);
 	if (ret < 0)
 		return ret;
 	ret = link_msg_by_name(&m, RTM_SETLINK, name, flags, change);
@@ -217,7 +217,7 @@ int legacy_link_delete(struct legacy_nl *h, const char *name)
 	struct legacy_nlmsg m;
 	int ret;
 
-	ret = check_ifname(name);
+	ret = legacy_ifname_check(name);
 	if (ret < 0)
 		return ret;
 	ret = link_msg_by_name(&m, RTM_DELLINK, name, 0, 0);
@@ -233,7 +233,7 @@ static int link_set_u32(struct legacy_nl *h, const char *name, uint16_t type,
 	struct legacy_nlmsg m;
 	int ret;
 
-	ret = check_ifname(name);
+	ret = legacy_ifname_check(name);
 	if (ret < 0)
 		return ret;
 	ret = link_msg_by_name(&m, RTM_SETLINK, name, 0, 0);
@@ -255,10 +255,10 @@ int legacy_veth_create(struct legacy_nl *h, const char *name,
 	struct rtattr *linkinfo, *data, *peer;
 	int ret;
 
-	ret = check_ifname(name);
+	ret = legacy_ifname_check(name);
 	if (ret < 0)
 		return ret;
-	ret = check_ifname(peer_name);
+	ret = legacy_ifname_check(peer_name);
 	if (ret < 0)
 		return ret;
 	if (peer_netns_pid < -1 || peer_netns_fd < -1)
@@ -336,7 +336,7 @@ int legacy_bridge_create(struct legacy_nl *h, const char *name)
 	struct rtattr *linkinfo;
 	int ret;
 
-	ret = check_ifname(name);
+	ret = legacy_ifname_check(name);
 	if (ret < 0)
 		return ret;
 
@@ -363,7 +363,7 @@ int legacy_bridge_attach(struct legacy_nl *h, const char *bridge,
 	int index;
 
 	/* Check both names before the first round trip. */
-	index = check_ifname(ifname);
+	index = legacy_ifname_check(ifname);
 	if (index < 0)
 		return index;
 	index = link_index(h, bridge);
@@ -394,7 +394,7 @@ int legacy_link_rename(struct legacy_nl *h, const char *name,
 	struct legacy_nlmsg m;
 	int index, ret;
 
-	ret = check_ifname(new_name);
+	ret = legacy_ifname_check(new_name);
 	if (ret < 0)
 		return ret;
 	/* IFLA_IFNAME is the new name here, so the link goes by index. */
@@ -419,7 +419,7 @@ int legacy_link_set_mac(struct legacy_nl *h, const char *name,
 
 	if (!mac)
 		return -EINVAL;
-	ret = check_ifname(name);
+	ret = legacy_ifname_check(name);
 	if (ret < 0)
 		return ret;
 	ret = link_msg_by_name(&m, RTM_SETLINK, name, 0, 0);

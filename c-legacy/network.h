@@ -42,6 +42,16 @@ struct legacy_link_info {
 };
 
 /**
+ * legacy_ifname_check - check an interface name without asking the kernel
+ * @name: the name
+ *
+ * The rules of the kernel's dev_valid_name(), which every verb applies too.
+ *
+ * Return: 0 if @name is a valid interface name, -EINVAL if not (or NULL).
+ */
+int legacy_ifname_check(const char *name);
+
+/**
  * legacy_link_get - look a link up by name
  * @h:    an open handler
  * @name: the interface name

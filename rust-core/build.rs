@@ -5,8 +5,17 @@
 use std::path::PathBuf;
 
 /// Every file in c-legacy/: a change to any of them rebuilds the library.
-const LEGACY_FILES: &[&str] = &["nl.h", "nl.c", "network.h", "network.c", "legacy.h"];
-const LEGACY_SOURCES: &[&str] = &["nl.c", "network.c"];
+const LEGACY_FILES: &[&str] = &[
+    "nl.h",
+    "nl.c",
+    "network.h",
+    "network.c",
+    "lxc.h",
+    "lxc.c",
+    "legacy.h",
+    "../include/network.h",
+];
+const LEGACY_SOURCES: &[&str] = &["nl.c", "network.c", "lxc.c"];
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -17,8 +26,9 @@ fn main() {
     }
     println!("cargo:rerun-if-changed=build.rs");
 
-    // The shared library's SONAME (its ABI major version); rustc's own version script already
-    // exports only the #[no_mangle] C API and hides everything else, the legacy_* C code included.
+    // The shared library's SONAME (its ABI major version). rustc's own version script exports
+    // only the #[no_mangle] Rust functions and hides every C symbol: the original project's
+    // network.h API is exported through Rust functions that call its C (src/ffi/lxc.rs).
     let major = std::env::var("CARGO_PKG_VERSION_MAJOR").expect("set by cargo");
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libcontainer_runtime.so.{major}");
 
@@ -27,6 +37,8 @@ fn main() {
         .include(&legacy)
         .std("c11")
         .define("_GNU_SOURCE", None)
+        // lxc.c defines the network.h API under legacy_ names here (see c-legacy/lxc.h).
+        .define("LEGACY_LXC_PREFIX", None)
         .warnings(true) // -Wall
         .extra_warnings(true) // -Wextra
         .warnings_into_errors(true) // -Werror

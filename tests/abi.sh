@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Tier 2: the C ABI and the C++ wrapper, through the committed header and the static library.
 #   tests/abi.sh                 (ROOTFS=./rootfs by default; root runs the container parts)
-# Checks: the header compiles alone as C11 and C++17; the library exports exactly the API;
-# tests/c/abi_test.c, tests/cpp/abi_test.cpp and tests/cpp/original_main.cpp build with -Werror
-# and pass; the C test's non-container part is clean under valgrind. Programs are built into
+# Checks: the headers compile alone as C11 and C++17; the library exports exactly the API (the
+# C API of container_runtime.h and the original project's network.h API); tests/c/abi_test.c,
+# tests/c/network_test.c (against the .a and the .so), tests/cpp/abi_test.cpp,
+# tests/cpp/network_header.cpp and tests/cpp/original_main.cpp build with -Werror and pass;
+# the C test's non-container part is clean under valgrind. Programs are built into
 # tests/{c,cpp}/*.bin (git-ignored). Ends with `N passed, N failed`; non-zero on failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -60,46 +62,79 @@ printf '#include "container_runtime.h"\nint main(void) { return runtime_version(
 cp "$LOGDIR/h.c" "$LOGDIR/h.cpp"
 run_logged "header compiles as C11" "$CC" -std=c11 "${WARN[@]}" -Iinclude -fsyntax-only "$LOGDIR/h.c"
 run_logged "header compiles as C++17" "$CXX" -std=c++17 "${WARN[@]}" -Iinclude -fsyntax-only "$LOGDIR/h.cpp"
+printf '#include "network.h"\nint main(void) { return lxc_netdev_up(0) == 0; }\n' >"$LOGDIR/n.c"
+cp "$LOGDIR/n.c" "$LOGDIR/n.cpp"
+run_logged "network.h compiles alone as C11" "$CC" -std=c11 "${WARN[@]}" -Iinclude -fsyntax-only "$LOGDIR/n.c"
+run_logged "network.h compiles alone as C++17" "$CXX" -std=c++17 "${WARN[@]}" -Iinclude -fsyntax-only "$LOGDIR/n.cpp"
 printf '#include "docker.hpp"\nint main() { return rt::version().empty(); }\n' >"$LOGDIR/w.cpp"
 run_logged "docker.hpp compiles alone as C++17" "$CXX" -std=c++17 "${WARN[@]}" -Iinclude -fsyntax-only "$LOGDIR/w.cpp"
 
 echo "=== exports"
-# Functions the header declares (runtime_test_panic only exists with the test-panic feature).
+# Functions a header declares (runtime_test_panic only exists with the test-panic feature).
 header_functions() {
-    sed -n 's/^[a-z].*[ *]\([a-z_][a-z0-9_]*\)(.*/\1/p' include/container_runtime.h | sort -u
+    sed -n 's/^[a-z].*[ *]\([a-z_][a-z0-9_]*\)(.*/\1/p' "$1" | sort -u
 }
+api_functions() { header_functions include/container_runtime.h; }
+lxc_functions() { header_functions include/network.h; }
+if [ "$(lxc_functions | wc -l)" -ne 17 ]; then
+    fail "network.h declares the original's 17 functions" "found: $(lxc_functions | tr '\n' ' ')"
+fi
 if [ -f "$SHAREDLIB" ]; then
     exports=$(nm -D --defined-only "$SHAREDLIB" | awk '$2 ~ /^[TDBRW]$/ {print $3}' | sort -u)
     if ! grep -qx container_start <<<"$exports"; then
         fail "exports" "container_start is not exported by $SHAREDLIB"
-    elif stray=$(grep -Ev '^(container_|cgroup_|veth_|bridge_|link_|error_|runtime_)' <<<"$exports"); then
+    elif stray=$(grep -Ev '^(container_|cgroup_|veth_|bridge_|link_|error_|runtime_)' <<<"$exports" |
+            grep -vxF -f <(lxc_functions)); then
         fail "exports" "unexpected exported names: $(tr '\n' ' ' <<<"$stray")"
     else
-        pass "exports: only the API's prefixes ($(wc -l <<<"$exports") names)"
+        pass "exports: only the API's prefixes and network.h ($(wc -l <<<"$exports") names)"
     fi
-    missing=$(comm -23 <(header_functions | grep -vx runtime_test_panic) <(printf '%s\n' "$exports"))
+    missing=$(comm -23 <({ api_functions | grep -vx runtime_test_panic; lxc_functions; } | sort -u) \
+        <(printf '%s\n' "$exports"))
     if [ -z "$missing" ]; then
-        pass "every header function is exported"
+        pass "every container_runtime.h and network.h function is exported by the .so"
     else
-        fail "every header function is exported" "missing: $(tr '\n' ' ' <<<"$missing")"
+        fail "every container_runtime.h and network.h function is exported by the .so" "missing: $(tr '\n' ' ' <<<"$missing")"
     fi
 else
     fail "exports" "$SHAREDLIB not found"
 fi
-# A new export without an ABI test is a gap: every header function must appear in the C test.
-untested=$(header_functions | while read -r f; do grep -q "\b$f\b" tests/c/abi_test.c || echo "$f"; done)
+# nm cannot read the archive's LTO objects (their bitcode trips the linker plugin): readelf can.
+archive=$(readelf -sW "$STATICLIB" 2>/dev/null | awk '$5 == "GLOBAL" && $7 != "UND" {print $8}' | sort -u)
+missing=$(comm -23 <(lxc_functions) <(printf '%s\n' "$archive"))
+if [ -n "$archive" ] && [ -z "$missing" ]; then
+    pass "every network.h function is defined in the .a"
+else
+    fail "every network.h function is defined in the .a" "missing: $(tr '\n' ' ' <<<"$missing")"
+fi
+# A new export without an ABI test is a gap: every function must appear in its C test.
+untested=$(api_functions | while read -r f; do grep -q "\b$f\b" tests/c/abi_test.c || echo "$f"; done)
 if [ -z "$untested" ]; then
     pass "every header function is used in tests/c/abi_test.c"
 else
     fail "every header function is used in tests/c/abi_test.c" "not covered: $(tr '\n' ' ' <<<"$untested")"
 fi
+untested=$(lxc_functions | while read -r f; do grep -q "\b$f(" tests/c/network_test.c || echo "$f"; done)
+if [ -z "$untested" ]; then
+    pass "every network.h function is used in tests/c/network_test.c"
+else
+    fail "every network.h function is used in tests/c/network_test.c" "not covered: $(tr '\n' ' ' <<<"$untested")"
+fi
 
 echo "=== build"
-built_c=false built_cpp=false built_main=false
+built_c=false built_cpp=false built_main=false built_net=false built_net_so=false built_net_cpp=false
 run_logged "build tests/c/abi_test.bin" "$CC" -std=c11 "${WARN[@]}" -g -Iinclude -o tests/c/abi_test.bin \
     tests/c/abi_test.c "$STATICLIB" "${LINKLIBS[@]}" && built_c=true
 run_logged "build tests/cpp/abi_test.bin" "$CXX" -std=c++17 "${WARN[@]}" -g -Iinclude -o tests/cpp/abi_test.bin \
     tests/cpp/abi_test.cpp "$STATICLIB" "${LINKLIBS[@]}" && built_cpp=true
+run_logged "build tests/c/network_test.bin (static)" "$CC" -std=c11 "${WARN[@]}" -g -Iinclude \
+    -o tests/c/network_test.bin tests/c/network_test.c "$STATICLIB" "${LINKLIBS[@]}" && built_net=true
+# The shared library under its SONAME, as an installed copy would be found.
+mkdir -p "$LOGDIR/lib" && ln -sf "$PWD/$SHAREDLIB" "$LOGDIR/lib/libcontainer_runtime.so.0"
+run_logged "build tests/c/network_test_so.bin (shared)" "$CC" -std=c11 "${WARN[@]}" -g -Iinclude \
+    -o tests/c/network_test_so.bin tests/c/network_test.c "$SHAREDLIB" && built_net_so=true
+run_logged "build tests/cpp/network_header.bin" "$CXX" -std=c++17 "${WARN[@]}" -g -Iinclude \
+    -o tests/cpp/network_header.bin tests/cpp/network_header.cpp "$STATICLIB" "${LINKLIBS[@]}" && built_net_cpp=true
 # The original project's main.cpp: its own flags were -Wall -Wextra -Werror, no -pedantic.
 run_logged "build tests/cpp/original_main.bin" "$CXX" -std=c++17 -Wall -Wextra -Werror -g -Iinclude \
     -o tests/cpp/original_main.bin tests/cpp/original_main.cpp "$STATICLIB" "${LINKLIBS[@]}" && built_main=true
@@ -107,6 +142,10 @@ run_logged "build tests/cpp/original_main.bin" "$CXX" -std=c++17 -Wall -Wextra -
 echo "=== run"
 $built_c && run_logged "tests/c/abi_test.bin" tests/c/abi_test.bin "$ROOTFS"
 $built_cpp && run_logged "tests/cpp/abi_test.bin" tests/cpp/abi_test.bin "$ROOTFS"
+$built_net && run_logged "tests/c/network_test.bin (static)" tests/c/network_test.bin
+$built_net_so && run_logged "tests/c/network_test_so.bin (shared)" \
+    env LD_LIBRARY_PATH="$LOGDIR/lib" tests/c/network_test_so.bin
+$built_net_cpp && run_logged "tests/cpp/network_header.bin" tests/cpp/network_header.bin
 
 if ! $built_main; then
     :

@@ -4,7 +4,9 @@
 #      fakes and temp dirs, and the root tier (real kernel) as root
 #   2. generated files current: the C header (cbindgen) and the netlink bindings (bindgen)
 #   3. the C ABI, C++ wrapper and original-project tests (tests/abi.sh)
-#   4. make install and a C program built against it with pkg-config (tests/install.sh)
+#   4. make install and a C program built against it with pkg-config (tests/install.sh); the
+#      original project's migration, step by step, against the installed library
+#      (tests/migration.sh, docs/MIGRATION.md)
 #   5. docker-run end to end (tests/e2e.sh)
 #   6. escape attempts (tests/escape.sh); faults, SIGKILL during start, load, 1000 containers
 #      under valgrind and ASan (tests/stress.sh); the fuzz corpus replayed (tests/fuzz/run.sh 0)
@@ -57,6 +59,7 @@ esac
 
 suite "C/C++ ABI" tests/abi.sh
 suite "install and pkg-config" tests/install.sh
+suite "migration of the original project" tests/migration.sh
 suite "docker-run end to end" tests/e2e.sh
 suite "escape attempts" tests/escape.sh
 suite "faults, SIGKILL, load, C API under valgrind/ASan" tests/stress.sh

@@ -72,21 +72,6 @@ pub fn in_new_netns<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
-/// Runs `body` in a new thread that joined the network namespace of `pid`.
-pub fn in_netns_of<T: Send + 'static>(
-    pid: libc::pid_t,
-    body: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let thread = std::thread::spawn(move || {
-        let ns = fs::File::open(format!("/proc/{pid}/ns/net")).expect("open netns");
-        setns(ns.as_fd(), CloneFlags::CLONE_NEWNET).expect("setns");
-        body()
-    });
-    thread
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-}
-
 /// Runs `body` on `n` threads that all joined the calling thread's network namespace, and
 /// returns their results.
 pub fn on_threads_here<T: Send + 'static>(
@@ -162,7 +147,6 @@ pub fn ipv4_of(name: &str) -> Option<Ipv4Addr> {
 }
 
 /// A forked child that sleeps until killed; killed and reaped on drop (also when a test fails).
-/// With `netns`, it sits in a network namespace of its own.
 pub struct Sleeper {
     pub pid: libc::pid_t,
     reaped: bool,
@@ -170,15 +154,16 @@ pub struct Sleeper {
 
 impl Sleeper {
     pub fn spawn() -> Self {
-        Self::fork(false)
+        Self::fork()
     }
 
-    /// A sleeper in a new network namespace (root).
-    pub fn in_new_netns() -> Self {
-        Self::fork(true)
+    /// Takes over a forked child of this process that never returns on its own (killed and
+    /// reaped on drop, as a spawned one).
+    pub fn from_pid(pid: libc::pid_t) -> Self {
+        Sleeper { pid, reaped: false }
     }
 
-    fn fork(netns: bool) -> Self {
+    fn fork() -> Self {
         let mut ready = [0 as libc::c_int; 2];
         // SAFETY: a valid array of two ints.
         assert_eq!(
@@ -191,7 +176,7 @@ impl Sleeper {
         if pid == 0 {
             // SAFETY: async-signal-safe syscalls only, in the forked child.
             unsafe {
-                let ok: u8 = (!netns || libc::unshare(libc::CLONE_NEWNET) == 0).into();
+                let ok: u8 = 1;
                 libc::write(ready[1], (&ok as *const u8).cast(), 1);
                 loop {
                     libc::pause();
@@ -283,12 +268,38 @@ impl CallLog {
     }
 }
 
+pub use alloc_guard::counted;
+
 /// The test binary's global allocator: the system allocator, except in a process made by
 /// `process::clone`, where any allocation, reallocation or free writes a message and exits
-/// with [`alloc_guard::EXIT_CODE`]. No panic machinery: that would allocate too.
+/// with [`alloc_guard::EXIT_CODE`]. No panic machinery: that would allocate too. It also counts
+/// the allocations of the threads that ask for it ([`counted`]). C code (malloc) is not seen:
+/// tests/c/network_test.c counts that.
 pub mod alloc_guard {
     use std::alloc::{GlobalAlloc, Layout, System};
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static COUNT_HERE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    fn note_allocation() {
+        if COUNT_HERE.try_with(Cell::get).unwrap_or(false) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Runs `body` and returns its result with the number of Rust allocations it made on this
+    /// thread.
+    pub fn counted<T>(body: impl FnOnce() -> T) -> (T, usize) {
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        COUNT_HERE.with(|c| c.set(true));
+        let out = body();
+        COUNT_HERE.with(|c| c.set(false));
+        (out, ALLOCATIONS.load(Ordering::Relaxed) - before)
+    }
 
     /// The exit status of a cloned child that allocated (before exec).
     pub const EXIT_CODE: i32 = 86;
@@ -317,6 +328,7 @@ pub mod alloc_guard {
             if IN_CLONED_CHILD.load(Ordering::Relaxed) {
                 refuse();
             }
+            note_allocation();
             // SAFETY: forwarded unchanged.
             unsafe { System.alloc(layout) }
         }
@@ -333,6 +345,7 @@ pub mod alloc_guard {
             if IN_CLONED_CHILD.load(Ordering::Relaxed) {
                 refuse();
             }
+            note_allocation();
             // SAFETY: forwarded unchanged.
             unsafe { System.alloc_zeroed(layout) }
         }
@@ -341,6 +354,7 @@ pub mod alloc_guard {
             if IN_CLONED_CHILD.load(Ordering::Relaxed) {
                 refuse();
             }
+            note_allocation();
             // SAFETY: forwarded unchanged.
             unsafe { System.realloc(ptr, layout, new_size) }
         }
@@ -348,6 +362,12 @@ pub mod alloc_guard {
 
     #[global_allocator]
     static GUARD: ChildGuard = ChildGuard;
+
+    #[test]
+    fn the_allocation_counter_counts() {
+        let (_, n) = counted(|| std::hint::black_box(vec![1u8; 16]));
+        assert_eq!(n, 1);
+    }
 
     #[test]
     fn a_cloned_child_that_allocates_is_stopped() {

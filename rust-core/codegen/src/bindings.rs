@@ -1,8 +1,9 @@
 //! bindgen for the legacy netlink C code: c-legacy/legacy.h -> rust-core/src/net/bindings.rs.
 //!
-//! Only the handler API and the verbs are bound (`legacy_.*`, and the types they need). The
-//! message-builder helpers in nl.h are C-internal plumbing shared by nl.c and network.c; Rust
-//! never builds netlink messages itself, so they are left out.
+//! Only the handler API, the verbs and the original project's network.h API under its library
+//! names (c-legacy/lxc.h) are bound (`legacy_.*`, and the types they need). The
+//! message-builder helpers in nl.h are C-internal plumbing shared by nl.c, network.c and lxc.c;
+//! Rust never builds netlink messages with them, so they are left out.
 
 use std::path::Path;
 

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use super::{Container, Status};
 use crate::error::{Error, Result, StateError};
-use crate::net::{Client, attach};
+use crate::net::{ChildNet, ChildNetlink, Client, attach};
 use crate::process::plan::{ChildPlan, Command};
 use crate::process::sync::{self, GoMsg, ParentEnd, Report};
 use crate::process::{child_main, tty};
@@ -94,8 +94,9 @@ impl Container {
         plan.loopback = namespaces & ns::NET != 0;
         plan.cgroup_namespace = namespaces & ns::CGROUP != 0;
         plan.init = spec.init;
-        if spec.network.mode == NetworkMode::Bridge {
-            plan.eth0 = Some(cstring("the interface name", attach::CONTAINER_IFNAME)?);
+        plan.eth0 = spec.network.mode == NetworkMode::Bridge;
+        if plan.loopback || plan.eth0 {
+            plan.net = Some(ChildNet::prepare(attach::CONTAINER_IFNAME)?);
         }
         Ok(plan)
     }

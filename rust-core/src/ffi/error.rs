@@ -98,7 +98,7 @@ fn net_status(e: &NetError) -> rt_status {
     match e {
         NetError::Invalid(_) => rt_status::INVALID_ARG,
         NetError::AddressInUse { .. } | NetError::SubnetFull { .. } => rt_status::IN_USE,
-        NetError::Netlink { .. } => rt_status::NETLINK,
+        NetError::Netlink { .. } | NetError::Prepare(_) => rt_status::NETLINK,
         NetError::Io { .. } | NetError::ToolMissing(_) | NetError::ToolFailed { .. } => {
             rt_status::SYSCALL
         }

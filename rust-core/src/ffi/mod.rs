@@ -15,6 +15,8 @@ pub mod cgroup;
 pub mod container;
 pub mod error;
 pub mod list;
+/// cbindgen:ignore
+pub mod lxc;
 pub mod net;
 
 use std::ffi::{CStr, OsStr, OsString, c_char, c_int};

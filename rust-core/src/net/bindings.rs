@@ -55,6 +55,20 @@ unsafe extern "C" {
     pub fn legacy_netlink_close(h: *mut legacy_nl);
 }
 pub type pid_t = __pid_t;
+pub type sa_family_t = ::std::os::raw::c_ushort;
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct sockaddr {
+    pub sa_family: sa_family_t,
+    pub sa_data: [::std::os::raw::c_char; 14usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of sockaddr"][::std::mem::size_of::<sockaddr>() - 16usize];
+    ["Alignment of sockaddr"][::std::mem::align_of::<sockaddr>() - 2usize];
+    ["Offset of field: sockaddr::sa_family"][::std::mem::offset_of!(sockaddr, sa_family) - 0usize];
+    ["Offset of field: sockaddr::sa_data"][::std::mem::offset_of!(sockaddr, sa_data) - 2usize];
+};
 pub type in_addr_t = u32;
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
@@ -95,6 +109,10 @@ const _: () = {
     ["Offset of field: legacy_link_info::addr"]
         [::std::mem::offset_of!(legacy_link_info, addr) - 20usize];
 };
+unsafe extern "C" {
+    #[doc = " legacy_ifname_check - check an interface name without asking the kernel\n @name: the name\n\n The rules of the kernel's dev_valid_name(), which every verb applies too.\n\n Return: 0 if @name is a valid interface name, -EINVAL if not (or NULL)."]
+    pub fn legacy_ifname_check(name: *const ::std::os::raw::c_char) -> ::std::os::raw::c_int;
+}
 unsafe extern "C" {
     #[doc = " legacy_link_get - look a link up by name\n @h:    an open handler\n @name: the interface name\n @info: filled on success; may be NULL to only test existence\n\n Return: 0, -ENODEV if there is no such link, another negative errno."]
     pub fn legacy_link_get(
@@ -214,4 +232,97 @@ unsafe extern "C" {
         gateway: in_addr,
         ifname: *const ::std::os::raw::c_char,
     ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_netdev_set_flag(
+        name: *const ::std::os::raw::c_char,
+        flag: ::std::os::raw::c_int,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_netdev_up(name: *const ::std::os::raw::c_char) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_netdev_down(name: *const ::std::os::raw::c_char) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_veth_create(
+        name1: *const ::std::os::raw::c_char,
+        name2: *const ::std::os::raw::c_char,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_netdev_move_by_index(
+        ifindex: ::std::os::raw::c_int,
+        pid: pid_t,
+        ifname: *const ::std::os::raw::c_char,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_netdev_move_by_name(
+        ifname: *const ::std::os::raw::c_char,
+        pid: pid_t,
+        newname: *const ::std::os::raw::c_char,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_setup_private_host_hw_addr(
+        veth1: *mut ::std::os::raw::c_char,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_bridge_attach(
+        bridge: *const ::std::os::raw::c_char,
+        ifname: *const ::std::os::raw::c_char,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_convert_mac(
+        macaddr: *mut ::std::os::raw::c_char,
+        sockaddr: *mut sockaddr,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_ipv4_addr_add(
+        ifindex: ::std::os::raw::c_int,
+        addr: *mut in_addr,
+        bcast: *mut in_addr,
+        prefix: ::std::os::raw::c_int,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_ipv4_gateway_add(
+        ifindex: ::std::os::raw::c_int,
+        gw: *mut in_addr,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_ipv4_dest_add(
+        ifindex: ::std::os::raw::c_int,
+        dest: *mut in_addr,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_setup_hw_addr(
+        hwaddr: *mut ::std::os::raw::c_char,
+        ifname: *const ::std::os::raw::c_char,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_mkifname(
+        template_with_trailing_Xs: *mut ::std::os::raw::c_char,
+    ) -> *mut ::std::os::raw::c_char;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_netdev_delete_by_index(
+        ifindex: ::std::os::raw::c_int,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_lxc_netdev_delete_by_name(
+        name: *const ::std::os::raw::c_char,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn legacy_new_hwaddr(hwaddr: *mut ::std::os::raw::c_char);
 }

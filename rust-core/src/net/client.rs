@@ -3,12 +3,11 @@
 //! c-legacy/; a second backend implements the same trait and passes the same tests; a fake
 //! records calls for tests without root.
 //!
-//! Two kinds of methods. The parent's (`&str` names, [`NetError`]) may allocate. The `*_raw`
-//! ones are for the child between clone and exec, where the host's allocator may be locked:
-//! names are `&CStr` prepared by the parent, errors a bare [`Errno`], and an implementation
-//! must not allocate in them, nor in [`Client::open_raw`], also on failure.
+//! Two traits. [`Client`] is the parent's (`&str` names, [`NetError`]; it may allocate).
+//! [`ChildNetlink`] is what the cloned child does between clone and exec, where the host's
+//! allocator may be locked: prepared in the parent (allocating as it likes), then run in the
+//! child with bare [`Errno`]s and no allocation at all, also on failure.
 
-use std::ffi::CStr;
 use std::net::Ipv4Addr;
 use std::os::fd::BorrowedFd;
 
@@ -59,11 +58,6 @@ pub struct Route {
 pub trait Client {
     /// Opens a connection in the calling thread's network namespace.
     fn open() -> Result<Self, NetError>
-    where
-        Self: Sized;
-
-    /// [`open`](Self::open) without any allocation, for a child after a raw `clone()`.
-    fn open_raw() -> Result<Self, Errno>
     where
         Self: Sized;
 
@@ -127,25 +121,22 @@ pub trait Client {
 
     /// The IPv4 routes of the main table.
     fn ipv4_routes(&mut self) -> Result<Vec<Route>, NetError>;
+}
 
-    /// [`link_up`](Self::link_up), allocation-free. A bad name gives `EINVAL`.
-    fn link_up_raw(&mut self, name: &CStr) -> Result<(), Errno>;
+/// The child's netlink work, prepared by the parent for the link `ifname` (eth0) before clone.
+/// Each backend keeps in it what its child needs (the C one a name on the stack, the Rust one
+/// its serialized messages); the methods run in the child and must not allocate.
+pub trait ChildNetlink: Sized + std::fmt::Debug {
+    /// In the parent: everything the child will send.
+    fn prepare(ifname: &str) -> Result<Self, NetError>;
 
-    /// [`ipv4_addr_add`](Self::ipv4_addr_add), allocation-free. A prefix length above 32
-    /// gives `EINVAL`.
-    fn ipv4_addr_add_raw(
-        &mut self,
-        name: &CStr,
-        addr: Ipv4Addr,
-        prefixlen: u8,
-    ) -> Result<(), Errno>;
+    /// In the child: `lo` up, on a socket opened there (so that it talks to the child's
+    /// namespace).
+    fn loopback_up(&self) -> Result<(), Errno>;
 
-    /// [`ipv4_default_route_add`](Self::ipv4_default_route_add), allocation-free.
-    fn ipv4_default_route_add_raw(
-        &mut self,
-        gateway: Ipv4Addr,
-        ifname: Option<&CStr>,
-    ) -> Result<(), Errno>;
+    /// In the child: the prepared link gets `addr/prefixlen`, goes up, and the default route
+    /// via `gateway` goes out of it. EINVAL for a prefix length above 32 or a 0.0.0.0 gateway.
+    fn configure(&self, addr: Ipv4Addr, prefixlen: u8, gateway: Ipv4Addr) -> Result<(), Errno>;
 }
 
 // Argument checks every backend makes before asking the kernel.

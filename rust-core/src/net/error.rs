@@ -43,6 +43,9 @@ pub enum NetError {
         status: String,
         stderr: String,
     },
+    /// The child's netlink messages could not be prepared (a bug of the backend).
+    #[error("preparing the child's netlink messages: {0}")]
+    Prepare(String),
 }
 
 impl NetError {

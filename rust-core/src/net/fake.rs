@@ -3,12 +3,9 @@
 //! with.
 
 use std::collections::BTreeMap;
-use std::ffi::CStr;
 use std::net::Ipv4Addr;
 use std::os::fd::BorrowedFd;
 use std::sync::{Arc, Mutex};
-
-use nix::errno::Errno;
 
 use super::{Client, Connector, LinkInfo, NetError, PeerNetns, Route, validate_ifname};
 use crate::test_utils::CallLog;
@@ -130,10 +127,6 @@ impl FakeClient {
 impl Client for FakeClient {
     fn open() -> Result<Self, NetError> {
         unreachable!("fake clients come from FakeNet::connector")
-    }
-
-    fn open_raw() -> Result<Self, Errno> {
-        unreachable!("fake clients are never used in a cloned child")
     }
 
     fn link_info(&mut self, name: &str) -> Result<LinkInfo, NetError> {
@@ -317,17 +310,5 @@ impl Client for FakeClient {
     fn ipv4_routes(&mut self) -> Result<Vec<Route>, NetError> {
         self.request("ipv4_routes", "ipv4_routes".to_string())?;
         Ok(self.world().routes.clone())
-    }
-
-    fn link_up_raw(&mut self, _name: &CStr) -> Result<(), Errno> {
-        unreachable!("the raw verbs run in the cloned child only")
-    }
-
-    fn ipv4_addr_add_raw(&mut self, _: &CStr, _: Ipv4Addr, _: u8) -> Result<(), Errno> {
-        unreachable!("the raw verbs run in the cloned child only")
-    }
-
-    fn ipv4_default_route_add_raw(&mut self, _: Ipv4Addr, _: Option<&CStr>) -> Result<(), Errno> {
-        unreachable!("the raw verbs run in the cloned child only")
     }
 }

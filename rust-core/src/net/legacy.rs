@@ -19,17 +19,31 @@
 
 use std::ffi::{CStr, c_char, c_int};
 use std::fmt;
-use std::fs;
 use std::net::Ipv4Addr;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 use nix::errno::Errno;
 
 use super::bindings as sys;
-use super::client::{self, Client, LinkInfo, PeerNetns, Route};
-use super::{IFNAMSIZ, NetError, validate_ifname};
+use super::client::{self, ChildNetlink, Client, LinkInfo, PeerNetns, Route};
+use super::{IFNAMSIZ, NetError, host, validate_ifname};
+
+/// The original project's network.h API (include/network.h), implemented in C
+/// (c-legacy/lxc.c) and exported unchanged, under LXC's names, by `crate::ffi::lxc`. Rust code
+/// never calls it: it uses [`Netlink`].
+pub(crate) mod lxc_sys {
+    pub(crate) use super::sys::{
+        in_addr, legacy_lxc_bridge_attach, legacy_lxc_convert_mac, legacy_lxc_ipv4_addr_add,
+        legacy_lxc_ipv4_dest_add, legacy_lxc_ipv4_gateway_add, legacy_lxc_mkifname,
+        legacy_lxc_netdev_delete_by_index, legacy_lxc_netdev_delete_by_name,
+        legacy_lxc_netdev_down, legacy_lxc_netdev_move_by_index, legacy_lxc_netdev_move_by_name,
+        legacy_lxc_netdev_up, legacy_lxc_veth_create, legacy_netdev_set_flag, legacy_new_hwaddr,
+        legacy_setup_hw_addr, legacy_setup_private_host_hw_addr, pid_t, sockaddr,
+    };
+}
 
 /// A validated interface name, NUL-terminated on the stack.
+#[derive(Clone, Copy)]
 struct IfName([u8; IFNAMSIZ]);
 
 impl IfName {
@@ -87,61 +101,6 @@ fn check_raw(rc: c_int) -> Result<(), Errno> {
     }
 }
 
-/// Parses /proc/net/route: addresses are hex in network byte order, as the kernel's u32 prints.
-fn parse_routes(text: &str) -> Vec<Route> {
-    let hex = |s: &str| {
-        u32::from_str_radix(s, 16)
-            .ok()
-            .map(|v| Ipv4Addr::from(v.to_ne_bytes()))
-    };
-    text.lines()
-        .skip(1)
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let (ifname, dest, mask) = (f.first()?, hex(f.get(1)?)?, hex(f.get(7)?)?);
-            let prefix = u32::from(mask).leading_ones() as u8;
-            Some(Route {
-                ifname: (*ifname).to_owned(),
-                dest: (dest, prefix),
-            })
-        })
-        .collect()
-}
-
-/// The primary IPv4 address of a link (SIOCGIFADDR), None if it has none. Read with an ioctl
-/// because the legacy netlink verbs have no "get addresses" request.
-fn primary_ipv4(name: &str) -> Result<Option<Ipv4Addr>, NetError> {
-    let n = IfName::new(name)?;
-    // SAFETY: plain socket(2); the result is checked and owned below.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(NetError::io(
-            "socket(AF_INET)",
-            std::io::Error::last_os_error(),
-        ));
-    }
-    // SAFETY: fd was just opened and is owned only here.
-    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: ifreq is plain data; all zeroes is valid.
-    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, src) in ifr.ifr_name.iter_mut().zip(n.0) {
-        *dst = src as c_char;
-    }
-    // SAFETY: a valid socket and a NUL-terminated ifreq (name <= 15 bytes, validated).
-    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFADDR, &mut ifr) } < 0 {
-        let e = std::io::Error::last_os_error();
-        // EADDRNOTAVAIL: the link has no IPv4 address.
-        if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) {
-            return Ok(None);
-        }
-        return Err(NetError::io(format!("SIOCGIFADDR {name}"), e));
-    }
-    // SAFETY: the kernel filled ifru_addr with a sockaddr_in for AF_INET.
-    let sin: libc::sockaddr_in =
-        unsafe { std::ptr::read_unaligned((&raw const ifr.ifr_ifru.ifru_addr).cast()) };
-    Ok(Some(Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes())))
-}
-
 /// One open NETLINK_ROUTE socket; closed on drop.
 ///
 /// Acts on the network namespace of the thread that opened it. Not meant to be shared between
@@ -155,21 +114,58 @@ impl Netlink {
     fn h(&mut self) -> *mut sys::legacy_nl {
         &mut self.h
     }
-}
 
-impl Client for Netlink {
-    fn open() -> Result<Self, NetError> {
-        Self::open_raw().map_err(|errno| NetError::Netlink {
-            op: "open socket".to_owned(),
-            errno: errno as i32,
-        })
-    }
-
-    fn open_raw() -> Result<Self, Errno> {
+    /// [`Client::open`] without any allocation, for a child after a raw `clone()`.
+    pub fn open_raw() -> Result<Self, Errno> {
         let mut h = sys::legacy_nl::default();
         // SAFETY: `h` is a valid, writable legacy_nl; on failure the C code leaves it closed.
         check_raw(unsafe { sys::legacy_netlink_open(&mut h) })?;
         Ok(Netlink { h })
+    }
+
+    /// `link_up` without any allocation, for a child after a raw `clone()`: the name is
+    /// prepared by the parent. A bad name gives `EINVAL` from the C side.
+    pub fn link_up_raw(&mut self, name: &CStr) -> Result<(), Errno> {
+        // SAFETY: open handler and a NUL-terminated name outliving the call.
+        check_raw(unsafe { sys::legacy_link_up(self.h(), name.as_ptr()) })
+    }
+
+    /// `ipv4_addr_add` without any allocation. A prefix length above 32 gives `EINVAL`.
+    pub fn ipv4_addr_add_raw(
+        &mut self,
+        name: &CStr,
+        addr: Ipv4Addr,
+        prefixlen: u8,
+    ) -> Result<(), Errno> {
+        // SAFETY: open handler and a NUL-terminated name outliving the call.
+        check_raw(unsafe {
+            sys::legacy_ipv4_addr_add(
+                self.h(),
+                name.as_ptr(),
+                in_addr(addr),
+                c_int::from(prefixlen),
+            )
+        })
+    }
+
+    /// `ipv4_default_route_add` without any allocation.
+    pub fn ipv4_default_route_add_raw(
+        &mut self,
+        gateway: Ipv4Addr,
+        ifname: Option<&CStr>,
+    ) -> Result<(), Errno> {
+        let ptr = ifname.map_or(std::ptr::null(), CStr::as_ptr);
+        // SAFETY: open handler and a NUL-terminated name (or NULL) outliving the call.
+        check_raw(unsafe { sys::legacy_ipv4_default_route_add(self.h(), in_addr(gateway), ptr) })
+    }
+}
+
+impl Client for Netlink {
+    fn open() -> Result<Self, NetError> {
+        Netlink::open_raw().map_err(|errno| NetError::Netlink {
+            op: "open socket".to_owned(),
+            errno: errno as i32,
+        })
     }
 
     fn link_info(&mut self, name: &str) -> Result<LinkInfo, NetError> {
@@ -350,50 +346,57 @@ impl Client for Netlink {
         .map(drop)
     }
 
-    /// Through SIOCGIFADDR on an AF_INET socket of the calling thread's namespace, which is
-    /// the socket's as long as the thread that opened it asks.
+    /// Through an ioctl: the legacy verbs have no "get addresses" request.
     fn ipv4_primary_addr(&mut self, name: &str) -> Result<Option<Ipv4Addr>, NetError> {
-        primary_ipv4(name)
+        validate_ifname(name)?;
+        host::primary_ipv4(name)
     }
 
-    /// From /proc/thread-self/net/route: /proc/net follows the thread group leader, which may
-    /// sit in another namespace.
     fn ipv4_routes(&mut self) -> Result<Vec<Route>, NetError> {
-        let path = "/proc/thread-self/net/route";
-        let text = fs::read_to_string(path).map_err(|e| NetError::io(format!("read {path}"), e))?;
-        Ok(parse_routes(&text))
+        host::routes()
     }
+}
 
-    fn link_up_raw(&mut self, name: &CStr) -> Result<(), Errno> {
-        // SAFETY: open handler and a NUL-terminated name outliving the call.
-        check_raw(unsafe { sys::legacy_link_up(self.h(), name.as_ptr()) })
+/// What the container's child sends over netlink after `clone()`, prepared by the parent: here
+/// only the link's name, as a C string in place; the C verbs build their messages on the
+/// stack. The twin of `rtnl::ChildNet`. Allocation-free in the child, also on failure.
+#[derive(Clone, Copy)]
+pub struct ChildNet {
+    ifname: IfName,
+}
+
+impl fmt::Debug for ChildNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChildNet").finish_non_exhaustive()
     }
+}
 
-    fn ipv4_addr_add_raw(
-        &mut self,
-        name: &CStr,
-        addr: Ipv4Addr,
-        prefixlen: u8,
-    ) -> Result<(), Errno> {
-        // SAFETY: open handler and a NUL-terminated name outliving the call.
-        check_raw(unsafe {
-            sys::legacy_ipv4_addr_add(
-                self.h(),
-                name.as_ptr(),
-                in_addr(addr),
-                c_int::from(prefixlen),
-            )
+impl ChildNet {
+    fn name(&self) -> &CStr {
+        // The buffer always holds a NUL (a name is at most 15 bytes of 16).
+        CStr::from_bytes_until_nul(&self.ifname.0).unwrap_or(c"")
+    }
+}
+
+impl ChildNetlink for ChildNet {
+    fn prepare(ifname: &str) -> Result<Self, NetError> {
+        Ok(ChildNet {
+            ifname: IfName::new(ifname)?,
         })
     }
 
-    fn ipv4_default_route_add_raw(
-        &mut self,
-        gateway: Ipv4Addr,
-        ifname: Option<&CStr>,
-    ) -> Result<(), Errno> {
-        let ptr = ifname.map_or(std::ptr::null(), CStr::as_ptr);
-        // SAFETY: open handler and a NUL-terminated name (or NULL) outliving the call.
-        check_raw(unsafe { sys::legacy_ipv4_default_route_add(self.h(), in_addr(gateway), ptr) })
+    fn loopback_up(&self) -> Result<(), Errno> {
+        Netlink::open_raw()?.link_up_raw(c"lo")
+    }
+
+    fn configure(&self, addr: Ipv4Addr, prefixlen: u8, gateway: Ipv4Addr) -> Result<(), Errno> {
+        if prefixlen > 32 || gateway.is_unspecified() {
+            return Err(Errno::EINVAL);
+        }
+        let mut nl = Netlink::open_raw()?;
+        nl.ipv4_addr_add_raw(self.name(), addr, prefixlen)?;
+        nl.link_up_raw(self.name())?;
+        nl.ipv4_default_route_add_raw(gateway, Some(self.name()))
     }
 }
 
@@ -406,45 +409,14 @@ impl Drop for Netlink {
 
 #[cfg(test)]
 mod tests {
-    //! Real kernel tests. Each runs inside a fresh network namespace of its own (a thread that
-    //! unshared CLONE_NEWNET: the namespace is per thread and dies with it, taking every link
-    //! along), so the host's interfaces are never touched and nothing is sent anywhere.
+    //! Tests of what is particular to the C backend: names, messages and the allocation-free
+    //! verbs of the child. The verbs both backends share are tested once for both, in
+    //! `net::conformance`. Each real-kernel test runs in a private network namespace.
 
     use super::*;
     use std::fs;
-    use std::os::fd::AsFd;
 
-    use crate::test_utils::{Sleeper, in_netns_of, in_new_netns, ipv4_ioctl, links_in};
-
-    fn has_link(which: &str, name: &str) -> bool {
-        links_in(which).iter().any(|l| l == name)
-    }
-
-    fn errno_of<T: fmt::Debug>(r: Result<T, NetError>) -> i32 {
-        match r {
-            Err(NetError::Netlink { errno, .. }) => errno,
-            other => panic!("expected a netlink error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn parses_proc_net_route() {
-        let text = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
-                    eth0\t00000000\t0102A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n\
-                    eth0\t0002A8C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0\n\
-                    docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n";
-        let r = parse_routes(text);
-        assert_eq!(r.len(), 3);
-        assert_eq!(
-            r[1],
-            Route {
-                ifname: "eth0".into(),
-                dest: (Ipv4Addr::new(192, 168, 2, 0), 24)
-            }
-        );
-        assert_eq!(r[2].dest, (Ipv4Addr::new(172, 17, 0, 0), 16));
-        assert_eq!(r[0].dest, (Ipv4Addr::UNSPECIFIED, 0));
-    }
+    use crate::test_utils::{in_new_netns, ipv4_ioctl};
 
     #[test]
     fn validate_ifname_rules() {
@@ -487,258 +459,14 @@ mod tests {
 
     #[test]
     #[cfg_attr(not(feature = "test_as_root"), ignore)]
-    fn sixteen_byte_name_is_invalid() {
+    fn raw_verbs_check_names_and_links() {
+        // The allocation-free path has no Rust-side checks: the C refuses bad names itself.
         in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            let long = "0123456789abcdef";
-            for r in [
-                nl.link_up(long),
-                nl.veth_create(long, "eth0", PeerNetns::Current, None, None),
-                nl.veth_create("v0", long, PeerNetns::Current, None, None),
-                nl.bridge_attach("br0", long),
-                nl.link_rename("lo", long),
-            ] {
-                match r {
-                    Err(NetError::Invalid(msg)) => assert!(msg.to_string().contains(long), "{msg}"),
-                    other => panic!("{other:?}"),
-                }
-            }
-            assert!(!has_link("thread-self", "v0"));
-            // The C side refuses it too, for the allocation-free path.
-            assert_eq!(nl.link_up_raw(c"0123456789abcdef"), Err(Errno::EINVAL));
-        });
-    }
-
-    #[test]
-    #[cfg_attr(not(feature = "test_as_root"), ignore)]
-    fn lo_up() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            assert!(!nl.link_info("lo").unwrap().is_up());
-            nl.link_up("lo").unwrap();
-            assert!(nl.link_info("lo").unwrap().is_up());
-            nl.link_down("lo").unwrap();
-            assert!(!nl.link_info("lo").unwrap().is_up());
-
-            // The post-clone path: raw socket and a CStr name.
             let mut raw = Netlink::open_raw().unwrap();
-            raw.link_up_raw(c"lo").unwrap();
-            assert!(nl.link_info("lo").unwrap().is_up());
+            assert_eq!(raw.link_up_raw(c"0123456789abcdef"), Err(Errno::EINVAL));
             assert_eq!(raw.link_up_raw(c"nosuchlink0"), Err(Errno::ENODEV));
-        });
-    }
-
-    #[test]
-    #[cfg_attr(not(feature = "test_as_root"), ignore)]
-    fn veth_create_up_delete() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            nl.veth_create("vt0", "vt1", PeerNetns::Current, None, None)
-                .unwrap();
-            assert!(has_link("thread-self", "vt0") && has_link("thread-self", "vt1"));
-            assert!(nl.link_exists("vt0").unwrap() && nl.link_exists("vt1").unwrap());
-
-            let again = nl.veth_create("vt0", "vt2", PeerNetns::Current, None, None);
-            assert_eq!(errno_of(again), libc::EEXIST);
-
-            nl.link_up("vt0").unwrap();
-            nl.link_up("vt1").unwrap();
-            assert!(nl.link_info("vt0").unwrap().is_up());
-
-            nl.link_delete("vt0").unwrap();
-            assert!(!nl.link_exists("vt0").unwrap());
-            assert!(!nl.link_exists("vt1").unwrap(), "the peer goes with it");
-            assert!(!has_link("thread-self", "vt1"));
-        });
-    }
-
-    #[test]
-    #[cfg_attr(not(feature = "test_as_root"), ignore)]
-    fn veth_peer_created_in_netns_of_pid() {
-        in_new_netns(|| {
-            let child = Sleeper::in_new_netns();
-            let proc_dir = child.pid.to_string();
-            let mut nl = Netlink::open().unwrap();
-            let mac = [0x02, 0x42, 0xac, 0x11, 0x00, 0x02];
-            nl.veth_create(
-                "vh0",
-                "eth0",
-                PeerNetns::Pid(child.pid),
-                Some(mac),
-                Some(1400),
-            )
-            .unwrap();
-
-            assert!(has_link(&proc_dir, "eth0"), "{:?}", links_in(&proc_dir));
-            assert!(!has_link("thread-self", "eth0"));
-            assert!(!has_link(&proc_dir, "vh0"));
-            assert_eq!(nl.link_info("vh0").unwrap().mtu, 1400);
-
-            let peer = in_netns_of(child.pid, || {
-                Netlink::open().unwrap().link_info("eth0").unwrap()
-            });
-            assert_eq!(peer.mac, Some(mac));
-            assert_eq!(peer.mtu, 1400);
-
-            // The same name again in that namespace is taken.
-            let again = nl.veth_create("vh1", "eth0", PeerNetns::Pid(child.pid), None, None);
-            assert_eq!(errno_of(again), libc::EEXIST);
-            assert!(!nl.link_exists("vh1").unwrap());
-        });
-    }
-
-    #[test]
-    #[cfg_attr(not(feature = "test_as_root"), ignore)]
-    fn veth_peer_created_in_netns_of_fd() {
-        in_new_netns(|| {
-            let child = Sleeper::in_new_netns();
-            let ns = fs::File::open(format!("/proc/{}/ns/net", child.pid)).unwrap();
-            let mut nl = Netlink::open().unwrap();
-            nl.veth_create("vf0", "eth0", PeerNetns::Fd(ns.as_fd()), None, None)
-                .unwrap();
-            assert!(has_link(&child.pid.to_string(), "eth0"));
-            assert!(!has_link("thread-self", "eth0"));
-            assert!(nl.link_exists("vf0").unwrap());
-        });
-    }
-
-    #[test]
-    #[cfg_attr(not(feature = "test_as_root"), ignore)]
-    fn move_link_to_netns() {
-        in_new_netns(|| {
-            let child = Sleeper::in_new_netns();
-            let proc_dir = child.pid.to_string();
-            let mut nl = Netlink::open().unwrap();
-            nl.veth_create("mv0", "mv1", PeerNetns::Current, None, None)
-                .unwrap();
-            nl.link_move_to_netns_pid("mv1", child.pid).unwrap();
-            assert!(has_link(&proc_dir, "mv1"));
-            assert!(!has_link("thread-self", "mv1"));
-
-            let ns = fs::File::open(format!("/proc/{}/ns/net", child.pid)).unwrap();
-            nl.link_move_to_netns_fd("mv0", ns.as_fd()).unwrap();
-            assert!(has_link(&proc_dir, "mv0"));
-            assert!(!has_link("thread-self", "mv0"));
-
-            assert_eq!(
-                errno_of(nl.link_move_to_netns_pid("mv0", child.pid)),
-                libc::ENODEV
-            );
-        });
-    }
-
-    #[test]
-    #[cfg_attr(not(feature = "test_as_root"), ignore)]
-    fn bridge_create_and_attach() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            nl.bridge_create("br-t0").unwrap();
-            assert_eq!(errno_of(nl.bridge_create("br-t0")), libc::EEXIST);
-            nl.veth_create("bp0", "bp1", PeerNetns::Current, None, None)
-                .unwrap();
-            nl.bridge_attach("br-t0", "bp0").unwrap();
-
-            let bridge = nl.link_info("br-t0").unwrap();
-            assert_eq!(nl.link_info("bp0").unwrap().master, Some(bridge.index));
-            assert_eq!(nl.link_info("bp1").unwrap().master, None);
-
-            assert_eq!(errno_of(nl.bridge_attach("nosuchbr", "bp1")), libc::ENODEV);
-            assert_eq!(
-                errno_of(nl.bridge_attach("br-t0", "nosuchlink")),
-                libc::ENODEV
-            );
-            assert_eq!(nl.link_info("bp1").unwrap().master, None);
-        });
-    }
-
-    #[test]
-    #[cfg_attr(not(feature = "test_as_root"), ignore)]
-    fn rename_link() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            nl.veth_create("rn0", "rn1", PeerNetns::Current, None, None)
-                .unwrap();
-            let index = nl.link_info("rn0").unwrap().index;
-            nl.link_rename("rn0", "renamed0").unwrap();
-            assert!(!nl.link_exists("rn0").unwrap());
-            assert_eq!(nl.link_info("renamed0").unwrap().index, index);
-            assert!(has_link("thread-self", "renamed0"));
-            assert_eq!(errno_of(nl.link_rename("rn0", "x0")), libc::ENODEV);
-            assert_eq!(errno_of(nl.link_rename("renamed0", "rn1")), libc::EEXIST);
-        });
-    }
-
-    #[test]
-    #[cfg_attr(not(feature = "test_as_root"), ignore)]
-    fn set_mac_and_mtu() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            nl.veth_create("mm0", "mm1", PeerNetns::Current, None, None)
-                .unwrap();
-            let mac = [0x02, 0x11, 0x22, 0x33, 0x44, 0x55];
-            nl.link_set_mac("mm0", mac).unwrap();
-            assert_eq!(nl.link_info("mm0").unwrap().mac, Some(mac));
-
-            let multicast = [0x01, 0x00, 0x5e, 0x00, 0x00, 0x01];
-            let err = nl.link_set_mac("mm0", multicast).unwrap_err();
-            assert!(
-                err.to_string()
-                    .contains("set mac of mm0 to 01:00:5e:00:00:01"),
-                "{err}"
-            );
-            assert_eq!(err.errno(), Some(libc::EADDRNOTAVAIL));
-
-            nl.link_set_mtu("mm0", 1280).unwrap();
-            assert_eq!(nl.link_info("mm0").unwrap().mtu, 1280);
-            assert_eq!(errno_of(nl.link_set_mtu("mm0", 10)), libc::EINVAL);
-            assert!(matches!(
-                nl.link_set_mtu("mm0", 0),
-                Err(NetError::Invalid(_))
-            ));
-            assert_eq!(errno_of(nl.link_set_mtu("nosuchlink", 1500)), libc::ENODEV);
-        });
-    }
-
-    #[test]
-    #[cfg_attr(not(feature = "test_as_root"), ignore)]
-    fn ipv4_address_and_default_route() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            nl.veth_create("ip0", "ip1", PeerNetns::Current, None, None)
-                .unwrap();
-            nl.link_up("ip0").unwrap();
-            nl.link_up("ip1").unwrap();
-            let addr = Ipv4Addr::new(10, 200, 0, 2);
-            nl.ipv4_addr_add("ip0", addr, 24).unwrap();
-            assert_eq!(ipv4_ioctl("ip0", libc::SIOCGIFADDR), Some(addr));
-            assert_eq!(
-                ipv4_ioctl("ip0", libc::SIOCGIFBRDADDR),
-                Some(Ipv4Addr::new(10, 200, 0, 255))
-            );
-            assert_eq!(errno_of(nl.ipv4_addr_add("ip0", addr, 24)), libc::EEXIST);
-            assert!(matches!(
-                nl.ipv4_addr_add("ip0", addr, 33),
-                Err(NetError::Invalid(_))
-            ));
-
-            let gateway = Ipv4Addr::new(10, 200, 0, 1);
-            nl.ipv4_default_route_add(gateway, Some("ip0")).unwrap();
-            let route = fs::read_to_string("/proc/thread-self/net/route").unwrap();
-            let gw_hex = format!("{:08X}", u32::from_ne_bytes(gateway.octets()));
-            let default = route
-                .lines()
-                .map(|l| l.split_whitespace().collect::<Vec<_>>())
-                .find(|f| f.get(1) == Some(&"00000000"))
-                .unwrap_or_else(|| panic!("no default route in\n{route}"));
-            assert_eq!((default[0], default[2]), ("ip0", gw_hex.as_str()));
-
-            let err = nl.ipv4_default_route_add(gateway, Some("ip0")).unwrap_err();
-            assert_eq!(err.errno(), Some(libc::EEXIST));
-            assert!(
-                err.to_string()
-                    .contains("add default route via 10.200.0.1 dev ip0"),
-                "{err}"
-            );
+            raw.link_up_raw(c"lo").unwrap();
+            assert!(Netlink::open().unwrap().link_info("lo").unwrap().is_up());
         });
     }
 
@@ -776,41 +504,6 @@ mod tests {
                     .any(|l| l.starts_with("cr0\t00000000\t0300C90A")),
                 "{route}"
             );
-        });
-    }
-
-    #[test]
-    #[cfg_attr(not(feature = "test_as_root"), ignore)]
-    fn missing_links_give_enodev() {
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            let err = nl.link_delete("nosuchlink").unwrap_err();
-            assert_eq!(err.errno(), Some(libc::ENODEV));
-            assert!(
-                err.to_string()
-                    .starts_with("netlink delete link nosuchlink: "),
-                "{err}"
-            );
-            assert_eq!(errno_of(nl.link_up("nosuchlink")), libc::ENODEV);
-            assert_eq!(errno_of(nl.link_info("nosuchlink")), libc::ENODEV);
-            assert!(!nl.link_exists("nosuchlink").unwrap());
-            let err = nl.ipv4_addr_add("nosuchlink", Ipv4Addr::new(10, 0, 0, 1), 8);
-            assert_eq!(errno_of(err), libc::ENODEV);
-        });
-    }
-
-    #[test]
-    #[cfg_attr(not(feature = "test_as_root"), ignore)]
-    fn many_requests_on_one_socket() {
-        // The handler is reused for a whole start: sequence numbers and ACKs must stay in step,
-        // including after failed requests.
-        in_new_netns(|| {
-            let mut nl = Netlink::open().unwrap();
-            for i in 0..200 {
-                assert!(nl.link_exists("lo").unwrap(), "round {i}");
-                assert_eq!(errno_of(nl.link_up("nosuchlink")), libc::ENODEV);
-                nl.link_up("lo").unwrap();
-            }
         });
     }
 }

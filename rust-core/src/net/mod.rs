@@ -7,22 +7,30 @@ pub mod attach;
 mod bindings;
 pub mod bridge;
 mod client;
+#[cfg(test)]
+mod conformance;
 mod error;
 #[cfg(test)]
 pub(crate) mod fake;
+mod host;
 pub mod ipam;
 pub mod legacy;
 pub mod nat;
+#[cfg(feature = "netlink-rust")]
+pub mod rtnl;
 
 use std::net::Ipv4Addr;
 
-pub use client::{Client, LinkInfo, PeerNetns, Route};
+pub use client::{ChildNetlink, Client, LinkInfo, PeerNetns, Route};
 pub use error::{Cidr, CidrProblem, IfNameProblem, InvalidNet, IpProblem, NetError};
 
 use crate::spec::{NetworkSpec, PortMapping, Protocol};
 
-/// The netlink backend of this build.
+/// The netlink backend of this build (the C one; `rtnl` implements the same traits).
 pub type Backend = legacy::Netlink;
+
+/// The child's side of [`Backend`].
+pub type ChildNet = legacy::ChildNet;
 
 /// Opens a [`Client`] in the calling thread's network namespace: how the container lifecycle
 /// gets its netlink connection, so that tests can hand it a fake.

@@ -12,6 +12,7 @@ use libc::c_char;
 
 use super::sync::{Failure, Step};
 use crate::error::{Error, strerror};
+use crate::net::ChildNet;
 use crate::rootfs::Op;
 use crate::spec::{SpecError, cstring};
 
@@ -57,9 +58,11 @@ pub struct ChildPlan {
     pub readonly_rootfs: bool,
     /// Bring `lo` up (the container has its own network namespace).
     pub loopback: bool,
-    /// The veth peer's name (bridge networking): configured with the address the parent
-    /// sends along with the go-ahead.
-    pub eth0: Option<CString>,
+    /// Configure the veth peer, eth0 (bridge networking), with the address the parent sends
+    /// along with the go-ahead.
+    pub eth0: bool,
+    /// The netlink work of `loopback` and `eth0`, prepared for the build's backend.
+    pub net: Option<ChildNet>,
     pub terminal: bool,
     /// Bind the terminal to /dev/console (a container's first process, not an exec).
     pub console: bool,
@@ -107,7 +110,8 @@ impl ChildPlan {
             no_pivot: false,
             readonly_rootfs: false,
             loopback: true,
-            eth0: None,
+            eth0: false,
+            net: None,
             terminal: cmd.terminal,
             console: true,
             cgroup_namespace: true,

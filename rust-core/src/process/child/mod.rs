@@ -112,8 +112,8 @@ pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
         });
     }
     mounts::setup_rootfs(plan, sock);
-    if plan.loopback {
-        check(sock, Step::Loopback, 0, network::loopback_up());
+    if let (true, Some(net)) = (plan.loopback, &plan.net) {
+        check(sock, Step::Loopback, 0, network::loopback_up(net));
     }
     // The rootfs is ready; until here the parent worked in parallel (joining the cgroup can
     // wait for an RCU grace period, plugging the network takes a few netlink round trips).
@@ -129,8 +129,8 @@ pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
             libc::unshare(libc::CLONE_NEWCGROUP)
         });
     }
-    if let Some(eth0) = &plan.eth0 {
-        check(sock, Step::Network, 0, network::configure_eth0(eth0, &go));
+    if let (true, Some(net)) = (plan.eth0, &plan.net) {
+        check(sock, Step::Network, 0, network::configure_eth0(net, &go));
     }
     become_process(plan, sock)
 }

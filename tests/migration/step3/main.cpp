@@ -16,7 +16,7 @@ int main(int argc, char **argv) {
         rt::Config shell;
         shell.rootfs(argv[1]).hostname("shiyanlou").name("migration-step3-shell");
         shell.limit("memory", "64m").limit("pids-limit", "64");
-        shell.network(RT_NETWORK_MODE_BRIDGE).bridge(argv[2], argv[3]).argv({"/bin/sh"});
+        shell.network(rt::NetworkMode::Bridge).bridge(argv[2], argv[3]).argv({"/bin/sh"});
         rt::Container first(shell);
         first.start();
         std::cout << "ip " << first.ip() << std::endl;
@@ -24,12 +24,12 @@ int main(int argc, char **argv) {
 
         // A second container on the same bridge while the first runs: another lease.
         rt::Config other;
-        other.rootfs(argv[1]).name("migration-step3-other").network(RT_NETWORK_MODE_BRIDGE);
+        other.rootfs(argv[1]).name("migration-step3-other").network(rt::NetworkMode::Bridge);
         other.bridge(argv[2], argv[3]).argv({"/bin/true"});
         rt::Container second(other);
         second.start();
         std::cout << "second ip " << second.ip() << std::endl;
-        second.wait();
+        (void)second.wait(); // only its lease matters here
 
         rt::ExitStatus status = first.wait();
         std::cout << "exit " << status.code << std::endl;

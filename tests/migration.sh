@@ -198,8 +198,9 @@ fi
 
 echo "=== step 4: the Rust netlink backend (cargo feature netlink-rust)"
 # The runtime's callers switch to it with `make NETLINK=rust` once it is wired in (see
-# docs/MIGRATION.md); here its own tests run, the same bodies as the C backend's.
-if cargo test --release -q -p container-runtime --features netlink-rust -- net:: \
+# docs/MIGRATION.md); here its own tests run, the same bodies as the C backend's, the root
+# tier included (test_as_root: this suite runs as root).
+if cargo test --release -q -p container-runtime --features netlink-rust,test_as_root -- net:: \
     >"$WORK/step4.log" 2>&1; then
     pass "step 4: cargo test --features netlink-rust net:: ($(grep -o '[0-9]* passed' "$WORK/step4.log" | head -1))"
 else

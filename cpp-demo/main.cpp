@@ -78,7 +78,7 @@ Options:
                            block device bandwidth (e.g. /dev/vda:1mb)
       --no-pivot           use chroot instead of pivot_root (escapable; avoid)
       --help               print this help
-      --version            print the version
+      --version            print the version and the netlink backend (c or rust)
 )";
 
 std::string default_rootfs() {
@@ -181,7 +181,9 @@ int main(int argc, char **argv) {
         cli::Options o;
         switch (cli::parse(run_args, o)) {
         case cli::Action::Help: std::cout << USAGE; return 0;
-        case cli::Action::Version: std::cout << "docker-run " << rt::version() << "\n"; return 0;
+        case cli::Action::Version:
+            std::cout << "docker-run " << rt::version() << " (netlink: " << rt::netlink_backend() << ")\n";
+            return 0;
         case cli::Action::Run: break;
         }
         std::string rootfs = o.rootfs.empty() ? default_rootfs() : o.rootfs;

@@ -175,6 +175,15 @@ extern "C" {
  */
 const char *runtime_version(void);
 
+/*
+ The netlink backend the library was built with: "c" (the C code of c-legacy/, the default)
+ or "rust" (netlink-packet-route; `make NETLINK=rust`). It does the runtime's networking:
+ bridges, veth pairs, the container's eth0, and veth_create() and the other network
+ functions of this header. The network.h functions are C in either build. A static string,
+ never NULL.
+ */
+const char *runtime_netlink_backend(void);
+
 #if defined(CONTAINER_RUNTIME_TEST_PANIC)
 /*
  Test hook: panics inside the FFI guard, to prove a panic becomes RT_STATUS_PANIC.

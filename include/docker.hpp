@@ -319,6 +319,9 @@ struct ContainerInfo {
 
 [[nodiscard]] inline std::string version() { return runtime_version(); }
 
+// The netlink backend the library was built with: "c" or "rust" (make NETLINK=rust).
+[[nodiscard]] inline std::string netlink_backend() { return runtime_netlink_backend(); }
+
 } // namespace rt
 
 // The original project's API. Its main.cpp compiles unchanged against this.

@@ -123,10 +123,12 @@ fi
 
 echo "=== build"
 built_c=false built_cpp=false built_main=false built_net=false built_net_so=false built_net_cpp=false
-run_logged "build tests/c/abi_test.bin" "$CC" -std=c11 "${WARN[@]}" -g -Iinclude -o tests/c/abi_test.bin \
-    tests/c/abi_test.c "$STATICLIB" "${LINKLIBS[@]}" && built_c=true
-run_logged "build tests/cpp/abi_test.bin" "$CXX" -std=c++17 "${WARN[@]}" -g -Iinclude -o tests/cpp/abi_test.bin \
-    tests/cpp/abi_test.cpp "$STATICLIB" "${LINKLIBS[@]}" && built_cpp=true
+# The library built above has the default netlink backend, the C one.
+EXPECT_BACKEND=(-DEXPECTED_NETLINK_BACKEND='"c"')
+run_logged "build tests/c/abi_test.bin" "$CC" -std=c11 "${WARN[@]}" -g -Iinclude "${EXPECT_BACKEND[@]}" \
+    -o tests/c/abi_test.bin tests/c/abi_test.c "$STATICLIB" "${LINKLIBS[@]}" && built_c=true
+run_logged "build tests/cpp/abi_test.bin" "$CXX" -std=c++17 "${WARN[@]}" -g -Iinclude "${EXPECT_BACKEND[@]}" \
+    -o tests/cpp/abi_test.bin tests/cpp/abi_test.cpp "$STATICLIB" "${LINKLIBS[@]}" && built_cpp=true
 run_logged "build tests/c/network_test.bin (static)" "$CC" -std=c11 "${WARN[@]}" -g -Iinclude \
     -o tests/c/network_test.bin tests/c/network_test.c "$STATICLIB" "${LINKLIBS[@]}" && built_net=true
 # The shared library under its SONAME, as an installed copy would be found.

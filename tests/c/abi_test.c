@@ -4,9 +4,10 @@
  *   abi_test ROOTFS [--no-containers]
  *
  * Part 1 needs no privileges: NULL arguments, argument validation, states, error_message(),
- * runtime_version(). Part 2 runs real containers and needs root; without root it is skipped
- * visibly, and when CI=true a skip counts as a failure. --no-containers skips part 2 on purpose
- * (used under valgrind, where cloning containers is too slow).
+ * runtime_version(), runtime_netlink_backend(). Part 2 runs real containers and needs root;
+ * without root it is skipped visibly, and when CI=true a skip counts as a failure.
+ * --no-containers skips part 2 on purpose (used under valgrind, where cloning containers is too
+ * slow).
  *
  * The last line is "N passed, N failed"; the exit status is non-zero if anything failed.
  */
@@ -132,6 +133,18 @@ static void test_version(void)
 	snprintf(expect, sizeof expect, "%d.%d.%d", CONTAINER_RUNTIME_VERSION_MAJOR,
 		 CONTAINER_RUNTIME_VERSION_MINOR, CONTAINER_RUNTIME_VERSION_PATCH);
 	CHECK(strcmp(expect, CONTAINER_RUNTIME_VERSION) == 0);
+}
+
+/* tests/abi.sh says which backend the library it builds has (EXPECTED_NETLINK_BACKEND). */
+static void test_netlink_backend(void)
+{
+	const char *b = runtime_netlink_backend();
+	CHECK(b != NULL);
+	CHECK(b != NULL && (strcmp(b, "c") == 0 || strcmp(b, "rust") == 0));
+#ifdef EXPECTED_NETLINK_BACKEND
+	CHECK(b != NULL && strcmp(b, EXPECTED_NETLINK_BACKEND) == 0);
+#endif
+	CHECK(runtime_netlink_backend() == b);
 }
 
 static void test_free_null(void)
@@ -970,6 +983,7 @@ int main(int argc, char **argv)
 	}
 
 	test_version();
+	test_netlink_backend();
 	test_free_null();
 	test_config_null_args();
 	test_container_null_args();

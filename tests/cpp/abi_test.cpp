@@ -111,6 +111,10 @@ static_assert(std::is_base_of<std::runtime_error, rt::Error>::value, "rt::Error 
 
 void test_version() {
     CHECK(rt::version() == CONTAINER_RUNTIME_VERSION);
+    CHECK(rt::netlink_backend() == "c" || rt::netlink_backend() == "rust");
+#ifdef EXPECTED_NETLINK_BACKEND
+    CHECK(rt::netlink_backend() == EXPECTED_NETLINK_BACKEND);
+#endif
 }
 
 void test_config_errors() {

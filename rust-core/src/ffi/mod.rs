@@ -198,6 +198,16 @@ pub extern "C" fn runtime_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
+/// The netlink backend the library was built with: "c" (the C code of c-legacy/, the default)
+/// or "rust" (netlink-packet-route; `make NETLINK=rust`). It does the runtime's networking:
+/// bridges, veth pairs, the container's eth0, and veth_create() and the other network
+/// functions of this header. The network.h functions are C in either build. A static string,
+/// never NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn runtime_netlink_backend() -> *const c_char {
+    crate::net::BACKEND_NAME.as_ptr()
+}
+
 /// Test hook: panics inside the FFI guard, to prove a panic becomes RT_STATUS_PANIC.
 /// Only built with the `test-panic` feature.
 #[cfg(feature = "test-panic")]

@@ -1,7 +1,10 @@
 //! Container networking: veth pairs, bridges, addresses, leases and NAT.
 //!
-//! Netlink goes through the [`Client`] trait: [`legacy::Netlink`] (the C code in c-legacy/) is
-//! the backend, [`Backend`] names the one chosen at build time, and tests use a fake.
+//! Netlink goes through the [`Client`] trait (the child's part through [`ChildNetlink`]). Two
+//! backends implement them: [`legacy::Netlink`] (the C code in c-legacy/, in every build: the
+//! network.h API of `ffi::lxc` is C by design) and, with the cargo feature `netlink-rust`,
+//! `rtnl::Rtnl` (netlink-packet-route). [`Backend`] and [`ChildNet`] name the one the build
+//! chose; tests use a fake.
 
 pub mod attach;
 mod bindings;
@@ -26,11 +29,26 @@ pub use error::{Cidr, CidrProblem, IfNameProblem, InvalidNet, IpProblem, NetErro
 
 use crate::spec::{NetworkSpec, PortMapping, Protocol};
 
-/// The netlink backend of this build (the C one; `rtnl` implements the same traits).
+/// The netlink backend of this build: the C one by default, the Rust one with `netlink-rust`
+/// (`make NETLINK=rust`).
+#[cfg(not(feature = "netlink-rust"))]
 pub type Backend = legacy::Netlink;
+#[cfg(feature = "netlink-rust")]
+pub type Backend = rtnl::Rtnl;
 
 /// The child's side of [`Backend`].
+#[cfg(not(feature = "netlink-rust"))]
 pub type ChildNet = legacy::ChildNet;
+#[cfg(feature = "netlink-rust")]
+pub type ChildNet = rtnl::ChildNet;
+
+/// The name of [`Backend`], as `make NETLINK=...` spells it: "c" or "rust" (a C string: the
+/// C API returns it).
+pub const BACKEND_NAME: &std::ffi::CStr = if cfg!(feature = "netlink-rust") {
+    c"rust"
+} else {
+    c"c"
+};
 
 /// Opens a [`Client`] in the calling thread's network namespace: how the container lifecycle
 /// gets its netlink connection, so that tests can hand it a fake.

@@ -188,19 +188,6 @@ impl std::fmt::Debug for Rtnl {
 }
 
 impl Rtnl {
-    /// Opens a socket in the calling thread's network namespace.
-    pub fn open() -> Result<Self, NetError> {
-        let sock = open_socket().map_err(|errno| NetError::Netlink {
-            op: "open socket".to_owned(),
-            errno: errno as i32,
-        })?;
-        Ok(Rtnl {
-            sock,
-            seq: 0,
-            rx: vec![0; RECV_SIZE],
-        })
-    }
-
     /// Sends one request and returns the replies before its ACK; `op` describes it on failure.
     fn request(
         &mut self,
@@ -297,9 +284,25 @@ impl Rtnl {
         self.request(RouteNetlinkMessage::SetLink(m), 0, op)
             .map(drop)
     }
+}
+
+/// The verbs (the routes and a link's address are read as the C backend reads them, from /proc
+/// and by ioctl).
+impl Client for Rtnl {
+    fn open() -> Result<Self, NetError> {
+        let sock = open_socket().map_err(|errno| NetError::Netlink {
+            op: "open socket".to_owned(),
+            errno: errno as i32,
+        })?;
+        Ok(Rtnl {
+            sock,
+            seq: 0,
+            rx: vec![0; RECV_SIZE],
+        })
+    }
 
     /// Looks a link up by name.
-    pub fn link_info(&mut self, name: &str) -> Result<LinkInfo, NetError> {
+    fn link_info(&mut self, name: &str) -> Result<LinkInfo, NetError> {
         validate_ifname(name)?;
         let mut m = link_by_name(name);
         // Statistics are most of a reply and we never read them.
@@ -342,7 +345,7 @@ impl Rtnl {
     }
 
     /// Tells whether a link of that name exists.
-    pub fn link_exists(&mut self, name: &str) -> Result<bool, NetError> {
+    fn link_exists(&mut self, name: &str) -> Result<bool, NetError> {
         match self.link_info(name) {
             Ok(_) => Ok(true),
             Err(NetError::Netlink { errno, .. }) if errno == libc::ENODEV => Ok(false),
@@ -351,21 +354,21 @@ impl Rtnl {
     }
 
     /// Sets a link up.
-    pub fn link_up(&mut self, name: &str) -> Result<(), NetError> {
+    fn link_up(&mut self, name: &str) -> Result<(), NetError> {
         self.set_link(name, Some(true), Vec::new(), || {
             format!("set link {name} up")
         })
     }
 
     /// Sets a link down.
-    pub fn link_down(&mut self, name: &str) -> Result<(), NetError> {
+    fn link_down(&mut self, name: &str) -> Result<(), NetError> {
         self.set_link(name, Some(false), Vec::new(), || {
             format!("set link {name} down")
         })
     }
 
     /// Deletes a link (both ends of a veth). Costs a grace period (tens of ms).
-    pub fn link_delete(&mut self, name: &str) -> Result<(), NetError> {
+    fn link_delete(&mut self, name: &str) -> Result<(), NetError> {
         validate_ifname(name)?;
         self.request(RouteNetlinkMessage::DelLink(link_by_name(name)), 0, || {
             format!("delete link {name}")
@@ -375,7 +378,7 @@ impl Rtnl {
 
     /// Creates the veth pair `name`/`peer`, the peer directly inside `peer_netns`. `peer_mac`
     /// `None` lets the kernel choose; `mtu` applies to both ends. Both ends are down.
-    pub fn veth_create(
+    fn veth_create(
         &mut self,
         name: &str,
         peer: &str,
@@ -427,7 +430,7 @@ impl Rtnl {
     }
 
     /// Creates a bridge (down). An existing link of that name gives errno `EEXIST`.
-    pub fn bridge_create(&mut self, name: &str) -> Result<(), NetError> {
+    fn bridge_create(&mut self, name: &str) -> Result<(), NetError> {
         validate_ifname(name)?;
         let mut m = link_by_name(name);
         m.attributes
@@ -443,7 +446,7 @@ impl Rtnl {
     }
 
     /// Makes `ifname` a port of `bridge`.
-    pub fn bridge_attach(&mut self, bridge: &str, ifname: &str) -> Result<(), NetError> {
+    fn bridge_attach(&mut self, bridge: &str, ifname: &str) -> Result<(), NetError> {
         validate_ifname(bridge)?;
         validate_ifname(ifname)?;
         let op = || format!("attach {ifname} to bridge {bridge}");
@@ -452,7 +455,7 @@ impl Rtnl {
     }
 
     /// Moves a link into the network namespace of `pid` (costs a grace period).
-    pub fn link_move_to_netns_pid(&mut self, name: &str, pid: libc::pid_t) -> Result<(), NetError> {
+    fn link_move_to_netns_pid(&mut self, name: &str, pid: libc::pid_t) -> Result<(), NetError> {
         validate_ifname(name)?;
         client::check_netns_pid(pid, || format!("link {name}"))?;
         self.set_link(
@@ -464,11 +467,7 @@ impl Rtnl {
     }
 
     /// Moves a link into the network namespace behind `fd` (`/proc/PID/ns/net`).
-    pub fn link_move_to_netns_fd(
-        &mut self,
-        name: &str,
-        fd: BorrowedFd<'_>,
-    ) -> Result<(), NetError> {
+    fn link_move_to_netns_fd(&mut self, name: &str, fd: BorrowedFd<'_>) -> Result<(), NetError> {
         let raw = fd.as_raw_fd();
         self.set_link(name, None, vec![LinkAttribute::NetNsFd(raw)], || {
             format!("move link {name} to netns fd {raw}")
@@ -476,7 +475,7 @@ impl Rtnl {
     }
 
     /// Renames a link; the kernel refuses for most links while they are up (`EBUSY`).
-    pub fn link_rename(&mut self, name: &str, new_name: &str) -> Result<(), NetError> {
+    fn link_rename(&mut self, name: &str, new_name: &str) -> Result<(), NetError> {
         validate_ifname(name)?;
         validate_ifname(new_name)?;
         let op = || format!("rename link {name} to {new_name}");
@@ -489,7 +488,7 @@ impl Rtnl {
     }
 
     /// Sets a link's Ethernet address.
-    pub fn link_set_mac(&mut self, name: &str, mac: [u8; 6]) -> Result<(), NetError> {
+    fn link_set_mac(&mut self, name: &str, mac: [u8; 6]) -> Result<(), NetError> {
         self.set_link(
             name,
             None,
@@ -504,7 +503,7 @@ impl Rtnl {
     }
 
     /// Sets a link's MTU.
-    pub fn link_set_mtu(&mut self, name: &str, mtu: u32) -> Result<(), NetError> {
+    fn link_set_mtu(&mut self, name: &str, mtu: u32) -> Result<(), NetError> {
         validate_ifname(name)?;
         client::check_mtu(mtu, || format!("link {name}"))?;
         self.set_link(name, None, vec![LinkAttribute::Mtu(mtu)], || {
@@ -513,12 +512,7 @@ impl Rtnl {
     }
 
     /// Adds `addr/prefixlen` to a link (with its broadcast address up to /30).
-    pub fn ipv4_addr_add(
-        &mut self,
-        name: &str,
-        addr: Ipv4Addr,
-        prefixlen: u8,
-    ) -> Result<(), NetError> {
+    fn ipv4_addr_add(&mut self, name: &str, addr: Ipv4Addr, prefixlen: u8) -> Result<(), NetError> {
         validate_ifname(name)?;
         client::check_prefixlen(prefixlen)?;
         let op = || format!("add address {addr}/{prefixlen} to {name}");
@@ -533,7 +527,7 @@ impl Rtnl {
     }
 
     /// Adds the default route via `gateway`, out of `ifname` if given.
-    pub fn ipv4_default_route_add(
+    fn ipv4_default_route_add(
         &mut self,
         gateway: Ipv4Addr,
         ifname: Option<&str>,
@@ -557,6 +551,15 @@ impl Rtnl {
             op,
         )
         .map(drop)
+    }
+
+    fn ipv4_primary_addr(&mut self, name: &str) -> Result<Option<Ipv4Addr>, NetError> {
+        validate_ifname(name)?;
+        host::primary_ipv4(name)
+    }
+
+    fn ipv4_routes(&mut self) -> Result<Vec<Route>, NetError> {
+        host::routes()
     }
 }
 
@@ -688,9 +691,9 @@ impl std::fmt::Debug for ChildNet {
     }
 }
 
-impl ChildNet {
+impl ChildNetlink for ChildNet {
     /// Serializes the child's messages for the link `ifname` (in the parent: allocates).
-    pub fn prepare(ifname: &str) -> Result<Self, NetError> {
+    fn prepare(ifname: &str) -> Result<Self, NetError> {
         validate_ifname(ifname)?;
         let up = |name: &str| {
             let mut m = link_by_name(name);
@@ -730,7 +733,7 @@ impl ChildNet {
 
     /// In the child: `lo` up, on a socket opened here (so that it talks to this namespace).
     /// Allocation-free.
-    pub fn loopback_up(&self) -> Result<(), Errno> {
+    fn loopback_up(&self) -> Result<(), Errno> {
         let sock = open_socket()?;
         let mut rx = [0u8; CHILD_RECV_SIZE];
         let mut msg = self.lo_up;
@@ -741,7 +744,7 @@ impl ChildNet {
     /// up, and the default route via `gateway` goes out of it. Allocation-free; the first
     /// failure is returned (EINVAL for a prefix length above 32 or a 0.0.0.0 gateway, ENODEV if
     /// the link is not here).
-    pub fn configure(&self, addr: Ipv4Addr, prefixlen: u8, gateway: Ipv4Addr) -> Result<(), Errno> {
+    fn configure(&self, addr: Ipv4Addr, prefixlen: u8, gateway: Ipv4Addr) -> Result<(), Errno> {
         if prefixlen > 32 || gateway.is_unspecified() {
             return Err(Errno::EINVAL);
         }
@@ -774,108 +777,6 @@ impl ChildNet {
         route.put_ipv4(self.gateway_at, gateway);
         route.put_u32(self.oif_at, index);
         transact(&sock, 4, &mut route.buf[..route.len], &mut rx, |_| Ok(()))
-    }
-}
-
-/// The runtime's client trait over the verbs above (the routes and a link's address are read
-/// as the C backend reads them, from /proc and by ioctl).
-impl Client for Rtnl {
-    fn open() -> Result<Self, NetError> {
-        Rtnl::open()
-    }
-
-    fn link_info(&mut self, name: &str) -> Result<LinkInfo, NetError> {
-        Rtnl::link_info(self, name)
-    }
-
-    fn link_exists(&mut self, name: &str) -> Result<bool, NetError> {
-        Rtnl::link_exists(self, name)
-    }
-
-    fn link_up(&mut self, name: &str) -> Result<(), NetError> {
-        Rtnl::link_up(self, name)
-    }
-
-    fn link_down(&mut self, name: &str) -> Result<(), NetError> {
-        Rtnl::link_down(self, name)
-    }
-
-    fn link_delete(&mut self, name: &str) -> Result<(), NetError> {
-        Rtnl::link_delete(self, name)
-    }
-
-    fn veth_create(
-        &mut self,
-        name: &str,
-        peer: &str,
-        peer_netns: PeerNetns<'_>,
-        peer_mac: Option<[u8; 6]>,
-        mtu: Option<u32>,
-    ) -> Result<(), NetError> {
-        Rtnl::veth_create(self, name, peer, peer_netns, peer_mac, mtu)
-    }
-
-    fn bridge_create(&mut self, name: &str) -> Result<(), NetError> {
-        Rtnl::bridge_create(self, name)
-    }
-
-    fn bridge_attach(&mut self, bridge: &str, ifname: &str) -> Result<(), NetError> {
-        Rtnl::bridge_attach(self, bridge, ifname)
-    }
-
-    fn link_move_to_netns_pid(&mut self, name: &str, pid: libc::pid_t) -> Result<(), NetError> {
-        Rtnl::link_move_to_netns_pid(self, name, pid)
-    }
-
-    fn link_move_to_netns_fd(&mut self, name: &str, fd: BorrowedFd<'_>) -> Result<(), NetError> {
-        Rtnl::link_move_to_netns_fd(self, name, fd)
-    }
-
-    fn link_rename(&mut self, name: &str, new_name: &str) -> Result<(), NetError> {
-        Rtnl::link_rename(self, name, new_name)
-    }
-
-    fn link_set_mac(&mut self, name: &str, mac: [u8; 6]) -> Result<(), NetError> {
-        Rtnl::link_set_mac(self, name, mac)
-    }
-
-    fn link_set_mtu(&mut self, name: &str, mtu: u32) -> Result<(), NetError> {
-        Rtnl::link_set_mtu(self, name, mtu)
-    }
-
-    fn ipv4_addr_add(&mut self, name: &str, addr: Ipv4Addr, prefixlen: u8) -> Result<(), NetError> {
-        Rtnl::ipv4_addr_add(self, name, addr, prefixlen)
-    }
-
-    fn ipv4_default_route_add(
-        &mut self,
-        gateway: Ipv4Addr,
-        ifname: Option<&str>,
-    ) -> Result<(), NetError> {
-        Rtnl::ipv4_default_route_add(self, gateway, ifname)
-    }
-
-    fn ipv4_primary_addr(&mut self, name: &str) -> Result<Option<Ipv4Addr>, NetError> {
-        validate_ifname(name)?;
-        host::primary_ipv4(name)
-    }
-
-    fn ipv4_routes(&mut self) -> Result<Vec<Route>, NetError> {
-        host::routes()
-    }
-}
-
-impl ChildNetlink for ChildNet {
-    fn prepare(ifname: &str) -> Result<Self, NetError> {
-        ChildNet::prepare(ifname)
-    }
-
-    fn loopback_up(&self) -> Result<(), Errno> {
-        ChildNet::loopback_up(self)
-    }
-
-    fn configure(&self, addr: Ipv4Addr, prefixlen: u8, gateway: Ipv4Addr) -> Result<(), Errno> {
-        ChildNet::configure(self, addr, prefixlen, gateway)
     }
 }
 

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # End-to-end tests of ./docker-run: real namespaces, pivot_root, mounts, exit statuses, leaks.
-# Usage: tests/e2e.sh   (from anywhere; needs root and a built ./docker-run and ./rootfs)
+# Usage: tests/e2e.sh [--only network]   (from anywhere; needs root, a built ./docker-run and
+#   ./rootfs). --only network runs the setup, the isolation checks, bridge networking and the
+#   leak checks: what the netlink backend does. DR=PATH tests another binary next to
+#   ./rootfs (e.g. DR=./docker-run-rust, make container-rust); NETLINK=c|rust is the backend
+#   its --version must name (without it, either).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib.sh
+case "${1:-}/${2:-}" in
+    /) ONLY= ;;
+    --only/network) ONLY=network ;;
+    *) echo "usage: tests/e2e.sh [--only network]" >&2; exit 2 ;;
+esac
 require_root "the docker-run end-to-end suite"
 
-DR=./docker-run
+DR=${DR:-./docker-run}
+BACKEND_RE=${NETLINK:-(c|rust)}
 ROOTFS=$PWD/rootfs
-[ -x $DR ] && [ -d "$ROOTFS/bin" ] || { echo "build first: make container"; exit 1; }
+[ -x "$DR" ] && [ -d "$ROOTFS/bin" ] || { echo "build first: make container (no $DR)"; exit 1; }
 WORK=$(mktemp -d /tmp/e2e.XXXXXX)
 MARKER=$WORK/host-marker-$$
 echo secret >"$MARKER"
@@ -60,6 +70,8 @@ expect "mount table holds only container mounts" \
     "/ /dev /dev/mqueue /dev/pts /dev/shm /etc/hosts /etc/resolv.conf /proc /proc/acpi /proc/bus /proc/fs /proc/interrupts /proc/irq /proc/keys /proc/sys /proc/timer_list /sys /sys/firmware " "$mp"
 if echo "$mp" | grep -q "$WORK\|/work\|/run/"; then fail "no host mount visible" "$mp"; else pass "no host mount visible"; fi
 
+# Sections that --only network skips are inside `if [ -z "$ONLY" ]` blocks, left unindented.
+if [ -z "$ONLY" ]; then
 # --- filesystem -------------------------------------------------------------------------
 expect "host file outside the rootfs is unreachable" "no" \
     "$(run sh -c "cat $MARKER 2>/dev/null || echo no")"
@@ -267,7 +279,11 @@ $DR cleanup >/dev/null
 expect "cleanup removes its cgroup" "" "$(ls -d /sys/fs/cgroup/*$cid 2>/dev/null)"
 expect "cleanup removes its record and name" "" "$(ls /run/docker-run/names/$name /run/docker-run/containers/${cid##*/} 2>/dev/null)"
 
+fi # [ -z "$ONLY" ]
+
 # --- bridge networking ----------------------------------------------------------------------------
+expect_match "--version names the netlink backend" "^docker-run [0-9]+\.[0-9]+\.[0-9]+ \(netlink: $BACKEND_RE\)$" \
+    "$($DR --version)"
 # A fake "outside host": its own network namespace, joined to the host by a veth pair on a /30.
 OUT=drout$$; OUTH=droh$$; OUTN=dron$$
 ip netns add $OUT
@@ -343,12 +359,17 @@ for bad in "--subnet 10.88.0.0/33@invalid CIDR" "--ip 10.99.0.5@not in subnet|ou
     if [ $rc = 125 ] && echo "$out" | grep -Eq "$want"; then pass "bad network input ($flags): 125, clear error"; else fail "bad network input ($flags)" "rc=$rc: $out"; fi
 done
 expect "the refused bridge was not created" "" "$(ip -o link show drbad$$ 2>/dev/null)"
+# A bridge and subnet of one's own.
+out=$(run --bridge drt$$ --subnet 10.198.0.0/24 $PROBE sh -c 'ip -4 -o addr show eth0; /run/probe ping 10.198.0.1 >/dev/null && echo PING-OK')
+expect_match "--bridge/--subnet: an address on the new bridge" "inet 10\.198\.0\.2/24" "$out"
+expect_match "  and its gateway answers" "PING-OK" "$out"
+ip link del drt$$ 2>/dev/null
 
+if [ -z "$ONLY" ]; then
 # --- the rest of the command line ------------------------------------------------------------------
 out=$($DR --help); rc=$?
 expect "--help exits 0" 0 $rc
 expect_match "--help lists the flags" "--pids-limit" "$out"
-expect_match "--version" "^docker-run [0-9]+\.[0-9]+\.[0-9]+$" "$($DR --version)"
 expect "-i and --rm are accepted" "hi" "$(echo hi | $DR -i --rm --network none sh -c 'cat' 2>&1)"
 expect "docker-run run CMD" "ok" "$(run run echo ok)"
 expect "-e KEY copies the caller's value" "from-host" "$(DRTEST=from-host $DR -e DRTEST --network none sh -c 'echo $DRTEST' </dev/null 2>&1)"
@@ -365,11 +386,6 @@ expect "--memory-swap" $((96 * 1024 * 1024)) "$(cat /sys/fs/cgroup/memory$cg/mem
 bw=$(cat /sys/fs/cgroup/blkio$cg/blkio.bfq.weight /sys/fs/cgroup/blkio$cg/blkio.weight 2>/dev/null | awk '{print $NF}' | head -1)
 expect "--blkio-weight" 300 "$bw"
 $DR kill lim-$$ >/dev/null; wait $lim
-# A bridge and subnet of one's own.
-out=$(run --bridge drt$$ --subnet 10.198.0.0/24 $PROBE sh -c 'ip -4 -o addr show eth0; /run/probe ping 10.198.0.1 >/dev/null && echo PING-OK')
-expect_match "--bridge/--subnet: an address on the new bridge" "inet 10\.198\.0\.2/24" "$out"
-expect_match "  and its gateway answers" "PING-OK" "$out"
-ip link del drt$$ 2>/dev/null
 # exec -it through a real pty.
 $DR --name tty-$$ --network none sleep 20 </dev/null >/dev/null 2>&1 &
 ttyc=$!
@@ -378,6 +394,8 @@ out=$(printf 'tty\nexit 3\n' | timeout 20 script -qec "$DR exec -it tty-$$ sh" /
 expect_match "exec -it gets a terminal" "/dev/pts/[0-9]" "$out"
 expect "exec -it passes the exit status" 3 $rc
 $DR kill tty-$$ >/dev/null; wait $ttyc
+
+fi # [ -z "$ONLY" ]
 
 # --- nothing leaked ---------------------------------------------------------------------------
 fds_before=$(ls /proc/$$/fd | wc -l)

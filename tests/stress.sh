@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Faults, SIGKILL and load: whatever happens to a start, nothing is left behind.
-#   tests/stress.sh   (root; a built ./docker-run, ./rootfs and static library; ~2.5 minutes)
+#   tests/stress.sh [--only load]   (root; a built ./docker-run, ./rootfs and static library;
+#   ~2.5 minutes). --only load runs (c) alone; DR=PATH loads another binary (e.g.
+#   DR=./docker-run-rust, the Rust netlink backend's: make container-rust).
 # (a) faults: a setup step fails (mount, hostname, exec, netlink, address, subnet, cgroup): the
 #     error names the step and its cause, docker-run exits 125/126/127 and leaves nothing.
 # (b) docker-run killed with SIGKILL at a random moment of its start, 50 times (bridge
@@ -16,13 +18,19 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib.sh
+case "${1:-}/${2:-}" in
+    /) ONLY= ;;
+    --only/load) ONLY=load ;;
+    *) echo "usage: tests/stress.sh [--only load]" >&2; exit 2 ;;
+esac
 require_root "the stress suite"
 
 ROOTFS=$PWD/rootfs
-[ -x ./docker-run ] && [ -d "$ROOTFS/bin" ] || { echo "build first: make container"; exit 1; }
+SRC_DR=${DR:-./docker-run}
+[ -x "$SRC_DR" ] && [ -d "$ROOTFS/bin" ] || { echo "build first: make container (no $SRC_DR)"; exit 1; }
 WORK=$(mktemp -d /tmp/stress.XXXXXX)
 # A private copy: a concurrent `make container` rewriting ./docker-run cannot break the run.
-cp ./docker-run "$WORK/docker-run"
+cp "$SRC_DR" "$WORK/docker-run"
 DR=$WORK/docker-run
 export DOCKER_RUN_ROOTFS=$ROOTFS
 STATE=/run/docker-run
@@ -169,6 +177,8 @@ fault() {
     no_leftovers "$name"
 }
 
+# (a), (b) and (d) are inside `if [ -z "$ONLY" ]` blocks (--only load skips them), unindented.
+if [ -z "$ONLY" ]; then
 # --- (a) faults --------------------------------------------------------------------------------
 echo "=== (a) a setup step fails: the error names it, nothing is left"
 # /run exists in every rootfs: no mount point is created in the shared ./rootfs.
@@ -281,6 +291,8 @@ no_leftovers "after 50 SIGKILLs and cleanup"
 expect "a start after the SIGKILLs pings the gateway" "ok" \
     "$(run --name "sk1-$TAG" "${PROBE[@]}" sh -c "/run/probe ping $GW >/dev/null && echo ok; : $TAG")"
 
+fi # [ -z "$ONLY" ]
+
 # --- (c) load ------------------------------------------------------------------------------------
 echo "=== (c) 200 containers on the bridge, 20 at a time, each pinging the gateway"
 snapshot | sort -u >"$WORK/before-load"   # the load is judged on its own
@@ -301,6 +313,7 @@ wait_gone 10
 no_leftovers "after the load" "$WORK/before-load"
 expect "the test shell's fd count is back where it started" "$fds_before" "$(ls /proc/$$/fd | wc -l)"
 
+if [ -z "$ONLY" ]; then
 # --- (d) the C boundary, 1000 containers, under valgrind and AddressSanitizer --------------------
 echo "=== (d) tests/c/stress_test.c: $STRESS_N containers under valgrind and under ASan"
 CFLAGS_T=(-std=c11 -Wall -Wextra -Werror -pedantic -g -Iinclude)
@@ -346,5 +359,6 @@ else
     cat "$WORK/cc.log"; fail "build tests/c/stress_test.c with -fsanitize=address"
 fi
 no_leftovers "after the C stress test" "$WORK/before-load"
+fi # [ -z "$ONLY" ]
 
 summary

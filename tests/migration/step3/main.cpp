@@ -21,6 +21,7 @@ int main(int argc, char **argv) {
         first.start();
         std::cout << "ip " << first.ip() << std::endl;
         std::cout << "memory " << first.limit("memory") << std::endl;
+        std::cout << "netlink " << rt::netlink_backend() << std::endl;
 
         // A second container on the same bridge while the first runs: another lease.
         rt::Config other;

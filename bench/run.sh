@@ -17,6 +17,8 @@
 #   runc         runc run, same bundle as crun
 #   dr-none      ./docker-run --network none /bin/true
 #   dr-bridge    ./docker-run /bin/true            (bridge networking, docker-run's default)
+#   dr-bridge-rust  the same with ./docker-run-rust, built with the Rust netlink backend
+#                (make container-rust); reported against dr-bridge (C backend)
 #   dr-limits    ./docker-run --network none -m 64m --pids-limit 128 /bin/true
 #   cabi         bench/c_loop.c: ONE long-lived process that starts and waits a container
 #                through the C ABI for every iteration (network none) and times it inside
@@ -77,6 +79,7 @@ CONC_REPS=${CONC_REPS:-3}
 RSS_N=${RSS_N:-5}
 OUT=${OUT:-$HERE/out}
 DOCKER_RUN=$TOP/docker-run
+DOCKER_RUN_RUST=$TOP/docker-run-rust
 STATE_DIR=/run/docker-run-bench
 CG_NAME=docker-run-bench
 if [[ -z ${PUBLISH:-} ]]; then PUBLISH=0; [[ $N -ge 50 ]] && PUBLISH=1; fi
@@ -99,7 +102,7 @@ ROOTFS=$(readlink -f "$ROOTFS")
 [[ -x $DOCKER_RUN ]] || die "no $DOCKER_RUN: run 'make container' first"
 
 skipped() { [[ ,$SKIP, == *,$1,* ]]; }
-ALL_ROWS=(unshare bwrap crun crun-cg runc dr-none dr-bridge dr-limits cabi cabi-bridge)
+ALL_ROWS=(unshare bwrap crun crun-cg runc dr-none dr-bridge dr-bridge-rust dr-limits cabi cabi-bridge)
 ROWS=()
 for row in "${ALL_ROWS[@]}"; do
     skipped "$row" && continue
@@ -111,6 +114,8 @@ for row in "${ALL_ROWS[@]}"; do
         cabi*) tools=(gcc) ;;
         *) tools=() ;;
     esac
+    [[ $row != dr-bridge-rust || -x $DOCKER_RUN_RUST ]] ||
+        die "no $DOCKER_RUN_RUST: run 'make container-rust' first (or SKIP=dr-bridge-rust)"
     for t in "${tools[@]}"; do
         command -v "$t" >/dev/null || die "'$t' not found (needed by row $row; install it or SKIP=$row)"
     done
@@ -148,6 +153,10 @@ mkdir -p "$OUT"
 # A private copy: a concurrent `make container` must not swap the binary mid-run.
 cp "$DOCKER_RUN" "$OUT/docker-run.tmp" && mv -f "$OUT/docker-run.tmp" "$OUT/docker-run"
 DOCKER_RUN=$OUT/docker-run
+if [[ " ${ROWS[*]} " == *" dr-bridge-rust "* ]]; then
+    cp "$DOCKER_RUN_RUST" "$OUT/docker-run-rust.tmp" && mv -f "$OUT/docker-run-rust.tmp" "$OUT/docker-run-rust"
+    DOCKER_RUN_RUST=$OUT/docker-run-rust
+fi
 SAMPLES=$OUT/samples.csv
 ERR=$OUT/last-stderr.txt
 BUNDLE=$OUT/bundle
@@ -244,6 +253,7 @@ CMD[crun-cg]="crun --root $STATE_DIR/crun run --bundle $(q "$BUNDLE_CG") {id}"
 CMD[runc]="runc --root $STATE_DIR/runc run --bundle $(q "$BUNDLE") {id}"
 CMD[dr-none]="$(q "$DOCKER_RUN") --rootfs $(q "$ROOTFS") --network none /bin/true"
 CMD[dr-bridge]="$(q "$DOCKER_RUN") --rootfs $(q "$ROOTFS") /bin/true"
+CMD[dr-bridge-rust]="$(q "$DOCKER_RUN_RUST") --rootfs $(q "$ROOTFS") /bin/true"
 CMD[dr-limits]="$(q "$DOCKER_RUN") --rootfs $(q "$ROOTFS") --network none -m 64m --pids-limit 128 /bin/true"
 
 declare -A CL_IN CL_OUT
@@ -312,6 +322,7 @@ DR_CG_BEFORE=$(dr_cgroups)
         command -v $t >/dev/null && echo "#   $t: $($t --version 2>&1 | head -1)"
     done
     echo "#   docker-run: $("$DOCKER_RUN" --version 2>&1 | head -1) (git $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo "?"))  rootfs: $ROOTFS"
+    [[ " ${ROWS[*]} " != *" dr-bridge-rust "* ]] || echo "#   docker-run-rust: $("$DOCKER_RUN_RUST" --version 2>&1 | head -1)"
     echo "# N=$N per row and pass, warmup $WARMUP, shuffled round-robin (SEED=$SEED), passes GAP_MS=$GAP_MS; load avg $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/results.txt"
 
@@ -362,15 +373,16 @@ for gap in "${GAPS[@]}"; do
     {
         echo
         echo "## pass GAP_MS=$gap ($([[ $gap -eq 0 ]] && echo back to back || echo "${gap} ms idle before each run")), N=$N"
-        printf '%-12s %10s %10s %10s %8s\n' row median_ms p90_ms x_unshare x_crun
+        printf '%-15s %10s %10s %10s %8s\n' row median_ms p90_ms x_unshare x_crun
         for row in "${ROWS[@]}"; do
-            printf '%-12s %10s %10s %10s %8s\n' "$row" "${MED[$gap,$row]}" "${P90[$gap,$row]}" \
+            printf '%-15s %10s %10s %10s %8s\n' "$row" "${MED[$gap,$row]}" "${P90[$gap,$row]}" \
                 "$(div "${MED[$gap,$row]}" "${MED[$gap,unshare]:-}")" "$(div "${MED[$gap,$row]}" "${MED[$gap,crun]:-}")"
         done
         r1=$(div "${MED[$gap,dr-none]:-}" "${MED[$gap,crun]:-}")
         r2=$(div "${MED[$gap,dr-bridge]:-}" "${MED[$gap,crun]:-}")
         r3=$(div "${MED[$gap,cabi]:-}" "${MED[$gap,unshare]:-}")
         echo "targets: dr-none/crun $r1 (<= 0.80: $(verdict "$r1" 0.8)); dr-bridge/crun $r2 (<= 1.00: $(verdict "$r2" 1.0)); cabi/unshare $r3 (<= 1.50: $(verdict "$r3" 1.5))"
+        echo "netlink backends: dr-bridge-rust/dr-bridge $(div "${MED[$gap,dr-bridge-rust]:-}" "${MED[$gap,dr-bridge]:-}") (Rust over C)"
     } | tee -a "$OUT/results.txt"
     {
         echo
@@ -389,7 +401,7 @@ median_of() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 
 if ! skipped rss; then
     declare -A RSS
     RSS_ROWS=()
-    for row in dr-none dr-bridge crun runc; do skipped "$row" || RSS_ROWS+=("$row"); done
+    for row in dr-none dr-bridge dr-bridge-rust crun runc; do skipped "$row" || RSS_ROWS+=("$row"); done
     declare -A RSS_SAMPLES
     for ((i = 0; i < RSS_N; i++)); do
         for row in "${RSS_ROWS[@]}"; do
@@ -404,7 +416,7 @@ if ! skipped rss; then
         echo "## peak RSS (GNU time %M: max RSS of the command or its largest descendant; median of $RSS_N)"
         for row in "${RSS_ROWS[@]}"; do
             RSS[$row]=$(tr ' ' '\n' <<<"${RSS_SAMPLES[$row]}" | grep . | median_of)
-            printf '%-12s %8s KB   (%s)\n' "$row" "${RSS[$row]}" "${RSS_SAMPLES[$row]% }"
+            printf '%-15s %8s KB   (%s)\n' "$row" "${RSS[$row]}" "${RSS_SAMPLES[$row]% }"
         done
         [[ -n ${RSS[dr-none]:-} && -n ${RSS[crun]:-} ]] &&
             echo "target: docker-run peak RSS / crun $(div "${RSS[dr-none]}" "${RSS[crun]}") (<= 1.00: $(verdict "$(div "${RSS[dr-none]}" "${RSS[crun]}")" 1.0))"

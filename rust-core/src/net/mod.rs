@@ -246,6 +246,23 @@ mod tests {
     }
 
     #[test]
+    fn the_backend_reported_is_the_one_in_use() {
+        let (parent, child) = (
+            std::any::type_name::<Backend>(),
+            std::any::type_name::<ChildNet>(),
+        );
+        let module = if BACKEND_NAME == c"rust" {
+            "::rtnl::"
+        } else {
+            "::legacy::"
+        };
+        assert!(
+            parent.contains(module) && child.contains(module),
+            "{BACKEND_NAME:?}: {parent}, {child}"
+        );
+    }
+
+    #[test]
     fn parse_cidr_accepts_and_rejects() {
         assert_eq!(
             parse_cidr("10.88.0.0/16").unwrap(),

@@ -145,6 +145,10 @@ pub enum IfNameProblem {
     Colon,
     #[error("contains whitespace")]
     Whitespace,
+    /// A bridge name goes into iptables rules, where `+` is a wildcard (`-i br+` matches every
+    /// interface starting with `br`) and `!` a negation: only letters, digits, `-`, `_` and `.`.
+    #[error("{0:?} is not allowed in a bridge name (letters, digits, '-', '_' and '.' only)")]
+    BridgeChar(char),
 }
 
 /// Why a CIDR does not parse.

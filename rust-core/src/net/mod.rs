@@ -144,9 +144,16 @@ pub fn validate_subnet(subnet: (Ipv4Addr, u8)) -> Result<(), NetError> {
     Ok(())
 }
 
-/// Checks a bridge's name.
+/// Checks a bridge's name: an interface name that iptables also takes literally (its rules name
+/// the bridge, and there `+` is a wildcard and `!` a negation), so only `[A-Za-z0-9_.-]`.
 pub fn validate_bridge_name(name: &str) -> Result<(), NetError> {
-    match ifname_problem(name) {
+    let literal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let why = ifname_problem(name).or_else(|| {
+        name.chars()
+            .find(|&c| !literal(c))
+            .map(IfNameProblem::BridgeChar)
+    });
+    match why {
         Some(why) => Err(InvalidNet::BridgeName {
             name: name.to_string(),
             why,
@@ -331,6 +338,14 @@ mod tests {
         n.bridge = String::new();
         assert!(validate(&n).is_err());
         n.bridge = "0123456789abcde".into();
+        validate(&n).unwrap();
+        // iptables would read these as a wildcard or a negation in the bridge's rules.
+        for bad in ["br+", "+", "br!x", "br*", "bré"] {
+            n.bridge = bad.into();
+            let msg = invalid_msg(validate(&n));
+            assert!(msg.contains("not allowed in a bridge name"), "{bad}: {msg}");
+        }
+        n.bridge = "br-a_b.1".into();
         validate(&n).unwrap();
     }
 

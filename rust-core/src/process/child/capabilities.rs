@@ -1,5 +1,6 @@
 //! Credentials and capabilities: Docker's capability set in the bounding, effective and
-//! permitted sets, empty ambient and inheritable sets, then the user and groups.
+//! permitted sets (for root; a user other than root keeps none), empty ambient and inheritable
+//! sets, then the user and groups.
 
 use std::os::fd::RawFd;
 
@@ -41,11 +42,13 @@ fn drop_bounding_caps(plan: &ChildPlan) -> i32 {
     unsafe { libc::prctl(libc::PR_CAP_AMBIENT, clear_all, 0, 0, 0) }
 }
 
-/// Sets effective and permitted to the kept set, inheritable empty (root only: setuid to
-/// another user has already emptied them).
-fn capset(plan: &ChildPlan) -> i32 {
-    let lo = plan.caps as u32;
-    let hi = (plan.caps >> 32) as u32;
+/// Sets effective and permitted to `caps`, inheritable empty. For a user other than root, setuid
+/// has emptied effective and permitted but not inheritable (capabilities(7)): the host's
+/// inheritable set would stay, and an exec of a file with inheritable file capabilities would
+/// gain them. So this runs for every user, with `caps` 0 for one that is not root.
+fn capset(caps: u64) -> i32 {
+    let lo = caps as u32;
+    let hi = (caps >> 32) as u32;
     let data = [
         CapData {
             effective: lo,
@@ -86,7 +89,6 @@ pub(super) fn drop_privileges(plan: &ChildPlan, sock: RawFd) {
     // SAFETY: plain syscall with integer arguments.
     let rc = unsafe { libc::syscall(libc::SYS_setresuid, uid, uid, uid) };
     check(sock, Step::Setuid, 0, rc as i32);
-    if plan.uid == 0 {
-        check(sock, Step::Capabilities, 0, capset(plan));
-    }
+    let caps = if plan.uid == 0 { plan.caps } else { 0 };
+    check(sock, Step::Capabilities, 0, capset(caps));
 }

@@ -90,6 +90,10 @@ fn remove_orphan_files(store: &Store, live: &BTreeSet<String>) -> usize {
         .flatten()
     {
         let id = entry.file_name().to_string_lossy().into_owned();
+        // Only what the runtime makes there: a directory named by an id.
+        if !crate::state::valid_id(&id) {
+            continue;
+        }
         if !live.contains(&id)
             && store.load(&id).is_none_or(|r| !r.is_alive())
             && std::fs::remove_dir_all(entry.path()).is_ok()
@@ -103,7 +107,11 @@ fn remove_orphan_files(store: &Store, live: &BTreeSet<String>) -> usize {
         .flatten()
     {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(id) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        let Some(id) = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .filter(|id| crate::state::valid_id(id))
+        else {
             continue;
         };
         if !live.contains(id) && std::fs::remove_file(entry.path()).is_ok() {
@@ -208,5 +216,31 @@ mod tests {
         assert!(!state.0.join("containers/.ffff6666.tmp").exists());
         // Nothing left to do the second time.
         assert_eq!(cleanup(&store, &root), Report::default());
+    }
+
+    /// A forged record whose id names a directory outside the state root, and a forged files
+    /// entry that is a symlink: cleanup deletes neither target.
+    #[test]
+    fn never_deletes_outside_its_roots() {
+        let state = TempDir::new("cleanup-forged");
+        let cg = TempDir::new("cleanup-forged-cg");
+        let root = Root::fake(&cg.0, Layout::Legacy, populate);
+        let store = Store::new(state.0.join("state"));
+        let victim = state.0.join("victim");
+        std::fs::create_dir_all(victim.join("inside")).unwrap();
+        store.create_files_dir("0a0a").unwrap();
+        crate::private_fs::create_dir_all(&state.0.join("state/containers")).unwrap();
+        crate::private_fs::write(
+            &state.0.join("state/containers/0a0a"),
+            b"id=../../victim\npid=99999999\n",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(&victim, state.0.join("state/files/0b0b")).unwrap();
+        std::os::unix::fs::symlink(&victim, state.0.join("state/files/..victim")).unwrap();
+        cleanup(&store, &root);
+        assert!(
+            victim.join("inside").is_dir(),
+            "the victim directory is intact"
+        );
     }
 }

@@ -6,10 +6,21 @@
 //! `<root>/leases/<bridge>/` (address leases, see `net::ipam`). A record whose process is gone
 //! (or whose pid was reused: the start time differs) is stale; `cleanup` removes it together
 //! with the container's cgroup.
+//!
+//! Everything here is root's alone: the root is 0700 and ours (reset if an older version made it
+//! 0755, refused if someone else owns it), directories below 0700 and files 0600 whatever the
+//! umask (`private_fs`). Nothing read back is trusted as is: a record must be a regular file of
+//! ours that no one else can write, its id hex and the same as its file name, its pid positive,
+//! its name, address and bridge well-formed; a name must link to such an id. Anything else is
+//! ignored, as if absent: `kill`, `exec` and `cleanup` act only on valid records (and `kill` and
+//! `exec` then prove the process is the container's: container/state.rs).
 
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+use crate::private_fs;
 
 use crate::errno::os_message;
 use crate::procfs::process_start_time;
@@ -45,6 +56,21 @@ impl StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Whether `id` can be a container id: 1 to 64 hex digits (a full id is 64), so never a path.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A bridge name as the runtime makes them (`net::validate_bridge_name` checks what users give).
+fn valid_bridge(name: &str) -> bool {
+    (1..16).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && name != "."
+        && name != ".."
+}
 
 /// The 12-digit form of an id that Docker shows.
 pub fn short_id(id: &str) -> &str {
@@ -104,6 +130,7 @@ impl Record {
         s
     }
 
+    /// Parses and validates a record; None for anything malformed.
     fn from_text(text: &str) -> Option<Record> {
         let mut r = Record::default();
         for line in text.lines() {
@@ -122,7 +149,15 @@ impl Record {
                 _ => {}
             }
         }
-        (!r.id.is_empty()).then_some(r)
+        let name_ok = r
+            .name
+            .as_deref()
+            .is_none_or(|n| crate::spec::validate_name(n).is_ok());
+        let ip_ok =
+            r.ip.as_deref()
+                .is_none_or(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok());
+        let bridge_ok = r.bridge.as_deref().is_none_or(valid_bridge);
+        (valid_id(&r.id) && r.pid > 0 && name_ok && ip_ok && bridge_ok).then_some(r)
     }
 }
 
@@ -152,6 +187,22 @@ impl Store {
         self.root.join("files").join(id)
     }
 
+    /// Makes the state root (0700, ours; see the module doc) if needed, and checks it.
+    pub fn secure(&self) -> Result<()> {
+        private_fs::secure_root(&self.root).map_err(io_err(&self.root))
+    }
+
+    /// Creates [`Store::files_dir`] (0700) for a valid id.
+    pub fn create_files_dir(&self, id: &str) -> Result<PathBuf> {
+        self.secure()?;
+        let dir = self.files_dir(id);
+        if !valid_id(id) {
+            return Err(StoreError::NoSuchContainer(id.to_string()));
+        }
+        private_fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        Ok(dir)
+    }
+
     /// Where address leases live, one directory per bridge.
     pub fn leases_root(&self) -> PathBuf {
         self.root.join("leases")
@@ -167,8 +218,9 @@ impl Store {
 
     /// Claims `name` for `id`: fails when a live container holds it; takes over a stale one.
     pub fn claim_name(&self, name: &str, id: &str) -> Result<()> {
+        self.secure()?;
         let dir = self.names();
-        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        private_fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let link = dir.join(name);
         loop {
             match std::os::unix::fs::symlink(id, &link) {
@@ -195,21 +247,37 @@ impl Store {
 
     /// Writes a record atomically (temp file + rename).
     pub fn save(&self, rec: &Record) -> Result<()> {
+        self.secure()?;
         let dir = self.containers();
-        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        private_fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let path = dir.join(&rec.id);
+        if !valid_id(&rec.id) {
+            return Err(StoreError::NoSuchContainer(rec.id.clone()));
+        }
         let tmp = dir.join(format!(".{}.tmp", rec.id));
-        let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+        let mut f = private_fs::create(&tmp).map_err(io_err(&tmp))?;
         f.write_all(rec.to_text().as_bytes())
             .map_err(io_err(&tmp))?;
         fs::rename(&tmp, &path).map_err(io_err(&path))
     }
 
+    /// The record of `id`, if there is a valid one: a trusted file (ours, 0600 or stricter, not
+    /// a symlink) whose content validates and names the same id.
     pub fn load(&self, id: &str) -> Option<Record> {
-        if id.is_empty() || id.contains('/') || id.starts_with('.') {
+        if !valid_id(id) {
             return None;
         }
-        Record::from_text(&fs::read_to_string(self.containers().join(id)).ok()?)
+        let mut f = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(self.containers().join(id))
+            .ok()?;
+        if !private_fs::is_trusted(&f.metadata().ok()?) {
+            return None;
+        }
+        let mut text = String::new();
+        f.read_to_string(&mut text).ok()?;
+        Record::from_text(&text).filter(|r| r.id == id)
     }
 
     /// Removes a record and its name.
@@ -245,7 +313,10 @@ impl Store {
     }
 
     fn find_any(&self, key: &str) -> Result<Record> {
-        if let Ok(target) = fs::read_link(self.names().join(key)) {
+        let by_name = crate::spec::validate_name(key).is_ok();
+        let link = by_name.then(|| fs::read_link(self.names().join(key)).ok());
+        if let Some(target) = link.flatten() {
+            // load() checks that the target is an id, not a path.
             if let Some(rec) = target.to_str().and_then(|id| self.load(id)) {
                 return Ok(rec);
             }
@@ -333,5 +404,56 @@ mod tests {
         s.save(&rec).unwrap();
         s.claim_name("db", &rec.id).unwrap();
         s.claim_name("db", "fedcba987654").unwrap();
+    }
+
+    /// Records someone else wrote, or malformed ones, are not records: ids that are paths,
+    /// pids that are not positive, files others can write, names that link to paths.
+    #[test]
+    fn forged_records_are_ignored() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = TempDir::new("state-forged");
+        let s = store(&tmp);
+        let me = std::process::id() as i32;
+        let good = Record {
+            id: "abc123".into(),
+            pid: me,
+            start_time: process_start_time(me).unwrap(),
+            ..Default::default()
+        };
+        s.save(&good).unwrap();
+        let dir = tmp.0.join("state/containers");
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&tmp.0.join("state")), 0o700);
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("abc123")), 0o600);
+        assert_eq!(s.find("abc123").unwrap(), good);
+        let forge = |file: &str, text: &str| {
+            private_fs::write(&dir.join(file), text.as_bytes()).unwrap();
+            s.load(file)
+        };
+        assert!(
+            forge("def456", "id=../../victim\npid=1\n").is_none(),
+            "id names a path"
+        );
+        assert!(
+            forge("def457", "id=abc123\npid=1\n").is_none(),
+            "id is not the file's"
+        );
+        assert!(forge("def458", "id=def458\npid=0\n").is_none());
+        assert!(forge("def459", "id=def459\npid=-5\n").is_none());
+        assert!(forge("def45a", "id=def45a\npid=1\nbridge=br+\n").is_none());
+        assert!(forge("def45b", "id=def45b\npid=1\nname=../x\n").is_none());
+        assert!(forge("def45c", "id=def45c\npid=1\nip=10.0.0.300\n").is_none());
+        assert!(
+            forge("def45d", "id=def45d\npid=1\n").is_some(),
+            "a valid one"
+        );
+        fs::set_permissions(dir.join("def45d"), fs::Permissions::from_mode(0o646)).unwrap();
+        assert!(s.load("def45d").is_none(), "others could write it");
+        assert!(s.load("../containers/abc123").is_none());
+        s.claim_name("web", "abc123").unwrap();
+        std::os::unix::fs::symlink("../containers/abc123", tmp.0.join("state/names/evil")).unwrap();
+        assert!(s.find("evil").is_err(), "a name must link to an id");
+        assert_eq!(s.find("web").unwrap().id, "abc123");
     }
 }

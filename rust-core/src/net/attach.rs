@@ -101,7 +101,7 @@ fn choose_and_record(
     let choice = bridge::choose_subnet(bridge, None, recorded, routes)?;
     if recorded != Some(choice.subnet) {
         let text = format!("{}\n", Cidr::from(choice.subnet));
-        std::fs::write(&record, text)
+        crate::private_fs::write(&record, text.as_bytes())
             .map_err(|e| NetError::io(format!("write {}", record.display()), e))?;
     }
     Ok(choice)
@@ -190,7 +190,7 @@ fn ensure_nat(
         }
         nat::ensure_masquerade(bridge, subnet)?;
         // The subnet, so that a cleanup after killed containers can remove the rules.
-        std::fs::write(&marker, Cidr::from(subnet).to_string())
+        crate::private_fs::write(&marker, Cidr::from(subnet).to_string().as_bytes())
             .map_err(|e| NetError::io(format!("write {}", marker.display()), e))
     })?;
     match nat {
@@ -263,6 +263,10 @@ pub fn cleanup_stale(leases_root: &Path) -> usize {
         ) else {
             continue;
         };
+        // The name goes into iptables rules: only a name a bridge can have.
+        if super::validate_bridge_name(&bridge).is_err() {
+            continue;
+        }
         let Ok(subnet) = super::parse_cidr(text.trim()) else {
             continue;
         };

@@ -12,6 +12,7 @@ use std::fs;
 use std::io::Write;
 use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{InvalidNet, NetError};
@@ -95,13 +96,15 @@ struct DirLock {
 
 impl DirLock {
     fn take(dir: &Path) -> Result<Self, NetError> {
-        fs::create_dir_all(dir)
+        crate::private_fs::create_dir_all(dir)
             .map_err(|e| NetError::io(format!("create lease directory {}", dir.display()), e))?;
         let path = dir.join(".lock");
         let file = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(crate::private_fs::FILE_MODE)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
             .map_err(|e| NetError::io(format!("open {}", path.display()), e))?;
         loop {
@@ -174,7 +177,7 @@ fn write_lease(dir: &Path, ip: Ipv4Addr, owner: Owner) -> Result<PathBuf, NetErr
     let path = lease_path(dir, ip);
     let tmp = dir.join(format!(".{ip}.tmp"));
     let write = || -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
+        let mut f = crate::private_fs::create(&tmp)?;
         writeln!(f, "{} {}", owner.pid, owner.start)?;
         fs::rename(&tmp, &path)
     };

@@ -237,6 +237,20 @@ inline void read_env_file(rt::Config &cfg, const std::string &path) {
 }
 
 // The flags of `run`.
+// --security-opt as Docker takes it: seccomp=unconfined|PROFILE.json (also "seccomp:..."), and
+// no-new-privileges, which every container has anyway.
+inline void parse_security_opt(rt::Config &config, const std::string &v) {
+    for (const char *nnp : {"no-new-privileges", "no-new-privileges=true", "no-new-privileges:true"})
+        if (v == nnp) return;
+    if (v.rfind("seccomp=", 0) == 0 || v.rfind("seccomp:", 0) == 0) {
+        std::string profile = v.substr(8);
+        if (profile.empty()) usage_error("invalid --security-opt " + v + ": seccomp needs unconfined or a profile file");
+        config.seccomp(profile);
+        return;
+    }
+    usage_error("unsupported --security-opt " + v + ": use seccomp=unconfined, seccomp=PROFILE.json or no-new-privileges");
+}
+
 inline const std::vector<Flag<Options>> &run_flags() {
     using F = Flag<Options>;
     static const std::vector<F> table = [] {
@@ -264,6 +278,7 @@ inline const std::vector<Flag<Options>> &run_flags() {
             {{"--read-only"}, false, [](Options &o, const std::string &) { o.config.readonly_rootfs(true); }},
             {{"--init"}, false, [](Options &o, const std::string &) { o.config.init(true); }},
             {{"--no-pivot"}, false, [](Options &o, const std::string &) { o.config.no_pivot(true); }},
+            {{"--security-opt"}, true, [](Options &o, const std::string &v) { parse_security_opt(o.config, v); }},
             {{"--network", "--net"}, true, [](Options &o, const std::string &v) { parse_network(o.config, v); }},
             {{"--bridge"}, true, [](Options &o, const std::string &v) { o.bridge = v; }},
             {{"--subnet"}, true, [](Options &o, const std::string &v) { o.subnet = v; }},

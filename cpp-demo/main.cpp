@@ -77,6 +77,8 @@ Options:
       --device-read-bps DEV:RATE, --device-write-bps DEV:RATE
                            block device bandwidth (e.g. /dev/vda:1mb)
       --no-pivot           use chroot instead of pivot_root (escapable; avoid)
+      --security-opt seccomp=unconfined|FILE.json
+                           no seccomp filter, or a profile file (default: Docker's profile)
       --help               print this help
       --version            print the version and the netlink backend (c or rust)
 )";

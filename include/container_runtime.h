@@ -302,6 +302,16 @@ int container_config_set_tty(struct container_config *cfg, bool tty);
 int container_config_set_init(struct container_config *cfg, bool init);
 
 /*
+ Chooses the seccomp filter, as docker run --security-opt seccomp=PROFILE does. NULL (the
+ default): Docker's default profile, which refuses io_uring, userfaultfd, perf_event_open,
+ keyctl, add_key, request_key, new user namespaces and more. "unconfined": no filter at all.
+ Anything else is the path of a profile in Docker's JSON format (or the OCI one), read and
+ checked now (RT_STATUS_SYSCALL if it cannot be read, RT_STATUS_INVALID_ARG if it is not a
+ valid profile) and resolved for the container's capabilities at start.
+ */
+int container_config_set_seccomp(struct container_config *cfg, const char *profile);
+
+/*
  Uses chroot instead of pivot_root. chroot can be escaped by root inside the container: only
  for roots where pivot_root is impossible (e.g. the initramfs).
  */

@@ -143,6 +143,9 @@ public:
     Config &tty(bool on) { return set(container_config_set_tty(get(), on)); }
     Config &init(bool on) { return set(container_config_set_init(get(), on)); }
     Config &no_pivot(bool on) { return set(container_config_set_no_pivot(get(), on)); }
+    // "unconfined", or the path of a JSON profile; seccomp_default() goes back to Docker's.
+    Config &seccomp(const std::string &profile) { return set(container_config_set_seccomp(get(), profile.c_str())); }
+    Config &seccomp_default() { return set(container_config_set_seccomp(get(), nullptr)); }
     Config &bind(const BindMount &m) {
         return set(container_config_add_bind_mount(get(), m.source.c_str(), m.destination.c_str(), m.readonly));
     }

@@ -22,6 +22,10 @@ pub enum Error {
     #[error(transparent)]
     Net(#[from] crate::net::NetError),
 
+    /// A seccomp profile that does not load or compile.
+    #[error(transparent)]
+    Seccomp(#[from] crate::seccomp::Error),
+
     /// Finding or claiming a container in the state directory.
     #[error(transparent)]
     Store(#[from] crate::state::StoreError),
@@ -84,6 +88,12 @@ pub enum StateError {
     /// A container opened from the state directory whose process is gone (short id).
     #[error("container {0} is not running")]
     Gone(String),
+    /// A record whose process is not in the container's cgroup: not the container's (a forged
+    /// or corrupt record); nothing is signalled or joined.
+    #[error(
+        "container {id}: its recorded process {pid} is not in the container's cgroup; refusing it"
+    )]
+    NotContainer { id: String, pid: i32 },
     #[error("container has exited: its cgroup is gone")]
     Exited,
     #[error("container has not exited (call container_wait first)")]
@@ -129,7 +139,9 @@ impl Error {
             Error::Cgroup(e) => e.errno(),
             Error::Net(e) => e.errno(),
             Error::Store(e) => e.errno(),
-            Error::State(_) | Error::Signal(_) | Error::NeedsRoot { .. } => None,
+            Error::State(_) | Error::Signal(_) | Error::NeedsRoot { .. } | Error::Seccomp(_) => {
+                None
+            }
         }
     }
 }

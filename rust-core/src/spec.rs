@@ -119,6 +119,35 @@ pub struct ContainerSpec {
     pub no_pivot: bool,
     pub network: NetworkSpec,
     pub resources: Resources,
+    /// The seccomp filter of the container's processes (Docker's default profile by default).
+    pub seccomp: Seccomp,
+}
+
+/// Which seccomp filter a container's processes get (`--security-opt seccomp=...`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Seccomp {
+    /// Docker's default profile (moby's default.json), resolved for the container's capabilities.
+    #[default]
+    DockerDefault,
+    /// No filter at all (`seccomp=unconfined`), as in Docker.
+    Unconfined,
+    /// A profile in Docker's JSON format (or the OCI one), resolved for the container's
+    /// capabilities and compiled at start; checked when set.
+    DockerJson(std::sync::Arc<[u8]>),
+}
+
+impl Seccomp {
+    /// The value of `--security-opt seccomp=VALUE`, as Docker reads it: `unconfined`, or the
+    /// path of a JSON profile (read now; its content is checked when the container is built).
+    pub fn from_option(value: &std::ffi::OsStr) -> Result<Seccomp, SpecError> {
+        if value == "unconfined" {
+            return Ok(Seccomp::Unconfined);
+        }
+        let path = PathBuf::from(value);
+        std::fs::read(&path)
+            .map(|bytes| Seccomp::DockerJson(bytes.into()))
+            .map_err(|source| SpecError::SeccompFile { path, source })
+    }
 }
 
 impl Default for ContainerSpec {
@@ -141,6 +170,7 @@ impl Default for ContainerSpec {
             no_pivot: false,
             network: NetworkSpec::default(),
             resources: Resources::default(),
+            seccomp: Seccomp::default(),
         }
     }
 }
@@ -187,6 +217,11 @@ pub enum SpecError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("seccomp profile {}: {}", path.display(), os_message(source))]
+    SeccompFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("network mode none/bridge needs a network namespace (or use network mode host)")]
     NetworkNeedsNamespace,
     #[error("published ports (-p) need bridge networking")]
@@ -197,9 +232,9 @@ impl SpecError {
     /// The errno behind the mistake, when the filesystem reported it.
     pub fn errno(&self) -> Option<i32> {
         match self {
-            SpecError::Rootfs { source, .. } | SpecError::BindSource { source, .. } => {
-                source.raw_os_error()
-            }
+            SpecError::Rootfs { source, .. }
+            | SpecError::BindSource { source, .. }
+            | SpecError::SeccompFile { source, .. } => source.raw_os_error(),
             _ => None,
         }
     }

@@ -7,7 +7,8 @@ use super::{Container, Status};
 use crate::cgroups;
 use crate::error::Result;
 use crate::net::{self, Connector};
-use crate::spec::{ContainerSpec, NetworkMode};
+use crate::process::plan::{default_caps, seccomp_program};
+use crate::spec::{ContainerSpec, NetworkMode, Seccomp};
 use crate::state::{self, Store};
 use crate::syscall::{LinuxSyscall, Syscall};
 
@@ -96,6 +97,11 @@ impl ContainerBuilder {
             net::validate(&spec.network)?;
         }
         spec.resources.validate()?;
+        // A profile file's mistakes are reported now, not at start (compiled again then, for the
+        // container's final capability set).
+        if let Seccomp::DockerJson(_) = &spec.seccomp {
+            seccomp_program(&spec.seccomp, default_caps())?;
+        }
         Ok(Container {
             spec,
             id: random_id(),
@@ -103,6 +109,7 @@ impl ContainerBuilder {
             store: self.host.store(),
             host: self.host,
             pty_master: None,
+            pidfd: None,
             cgroup: None,
             network: None,
             files_dir: None,

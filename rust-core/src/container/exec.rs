@@ -3,12 +3,12 @@
 //! asked.
 
 use std::ffi::OsString;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::{Container, ExitStatus};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StateError};
 use crate::process::plan::{ChildPlan, Command, Join};
 use crate::process::sync::{self, ParentEnd, Report};
 use crate::process::{exec_main, tty};
@@ -44,12 +44,13 @@ impl Container {
     pub fn exec(&self, exec: &ExecSpec) -> Result<ExitStatus> {
         exec.validate()?;
         let pid = self.live_pid()?;
-        let plan = self.exec_plan(exec)?;
+        let mut plan = self.exec_plan(exec)?;
         let join = self.join_handles(pid)?;
         let (parent, child) = sync::channel()?;
         let child_fd = child.as_raw_fd();
+        plan.prepare_exec(child_fd)?;
         let sys = &self.host.syscall;
-        let exec_pid = sys.clone_child(0, &child, &|| {
+        let (exec_pid, exec_pidfd) = sys.clone_child(0, &child, &|| {
             parent.close_in_child();
             exec_main(&plan, &join, child_fd)
         })?;
@@ -59,15 +60,15 @@ impl Container {
             Ok(master) => master,
             Err(e) => {
                 // Our own unreaped child.
-                let _ = sys.kill(exec_pid, libc::SIGKILL);
-                let _ = sys.waitpid(exec_pid);
+                let _ = sys.kill(exec_pid, exec_pidfd.as_fd(), libc::SIGKILL);
+                let _ = sys.waitpid(exec_pid, exec_pidfd.as_fd());
                 return Err(e);
             }
         };
         if let Some(master) = master {
             tty::relay(&master)?;
         }
-        sys.waitpid(exec_pid)
+        sys.waitpid(exec_pid, exec_pidfd.as_fd())
     }
 
     fn exec_plan(&self, exec: &ExecSpec) -> Result<ChildPlan> {
@@ -100,6 +101,8 @@ impl Container {
         {
             plan.drop_mknod();
         }
+        // The container's own filter, as Docker gives an exec.
+        plan.compile_seccomp(&self.spec.seccomp)?;
         Ok(plan)
     }
 
@@ -116,6 +119,14 @@ impl Container {
             }
         }
         join.namespaces = self.host.syscall.namespace_fds(pid)?;
+        // The namespaces were opened by pid: they are the container's only if its first process
+        // still exists now (signal 0 through its pidfd; its pid cannot have been reused while it
+        // exists, and a zombie has no namespaces left to open).
+        let pidfd = self.pidfd.as_ref().ok_or(StateError::NotRunning)?;
+        self.host
+            .syscall
+            .pidfd_send_signal(pidfd.as_fd(), 0)
+            .map_err(|_| StateError::NotRunning)?;
         Ok(join)
     }
 }

@@ -46,6 +46,10 @@ pub struct Container {
     host: Host,
     store: Store,
     pty_master: Option<OwnedFd>,
+    /// A pidfd of the container's first process while it runs: taken with the clone for our own
+    /// child, or opened and then proven for a container opened from the state directory. Every
+    /// signal and wait goes through it, never through the pid.
+    pidfd: Option<OwnedFd>,
     cgroup: Option<Cgroup>,
     network: Option<Attachment>,
     /// Per-container files bound into the rootfs (/etc/hosts, /etc/resolv.conf).

@@ -7,7 +7,7 @@
 //! A failure anywhere undoes everything done so far in reverse order (`abort`), so nothing is
 //! left: no record, name, cgroup, lease, veth, published port, file or process.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::path::Path;
 
 use super::{Container, Status};
@@ -59,12 +59,11 @@ impl Container {
     fn prepare(&mut self, rootfs: &Path) -> Result<ChildPlan> {
         let mut fs = rootfs::plan(&self.spec, rootfs)?;
         if self.spec.network.mode == NetworkMode::Bridge {
-            let dir = self.store.files_dir(&self.id);
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            let dir = self.store.create_files_dir(&self.id)?;
             self.files_dir = Some(dir.clone());
             for name in ["hosts", "resolv.conf"] {
                 let source = dir.join(name);
-                std::fs::write(&source, b"").map_err(|e| Error::io(&source, e))?;
+                crate::private_fs::write(&source, b"").map_err(|e| Error::io(&source, e))?;
                 fs.bind_file(rootfs, &source, &Path::new("/etc").join(name))?;
             }
         }
@@ -115,6 +114,7 @@ impl Container {
         if !cgroup.restricts_devices() {
             plan.drop_mknod();
         }
+        plan.compile_seccomp(&self.spec.seccomp)?;
         self.cgroup = Some(cgroup);
         let mut netlink = None;
         if self.spec.network.mode == NetworkMode::Bridge {
@@ -126,13 +126,15 @@ impl Container {
         let (parent, child) = sync::channel()?;
         let flags = clone_flags(self.spec.effective_namespaces());
         let child_fd = child.as_raw_fd();
+        plan.prepare_exec(child_fd)?;
         let plan_ref: &ChildPlan = plan;
-        let pid = self.host.syscall.clone_child(flags, &child, &|| {
+        let (pid, pidfd) = self.host.syscall.clone_child(flags, &child, &|| {
             parent.close_in_child();
             child_main(plan_ref, child_fd)
         })?;
         drop(child);
         self.status = Status::Running { pid };
+        self.pidfd = Some(pidfd);
         let netlink = netlink
             .as_mut()
             .map(|(nl, p)| (&mut **nl as &mut dyn Client, &*p));
@@ -204,7 +206,7 @@ impl Container {
         let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
         for (name, text) in [("hosts", hosts.as_str()), ("resolv.conf", resolv.as_str())] {
             let path = dir.join(name);
-            std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+            crate::private_fs::write(&path, text.as_bytes()).map_err(|e| Error::io(&path, e))?;
         }
         Ok(())
     }
@@ -232,11 +234,13 @@ impl Container {
             let mut nl = kill.and_then(|_| (self.host.net)().ok());
             att.unplug(nl.as_mut().map(|nl| &mut **nl as &mut dyn Client));
         }
-        if let Some(pid) = kill {
-            // Our own unreaped child: the pid cannot have been reused.
-            let _ = self.host.syscall.kill(pid, libc::SIGKILL);
-            let _ = self.host.syscall.waitpid(pid);
+        if let (Some(pid), Some(pidfd)) = (kill, self.pidfd.take()) {
+            // Our own child, through the pidfd of its clone: if a C host reaped it already
+            // (waitpid(-1)), the pid may be someone else's now, and this reaches nobody.
+            let _ = self.host.syscall.kill(pid, pidfd.as_fd(), libc::SIGKILL);
+            let _ = self.host.syscall.waitpid(pid, pidfd.as_fd());
         }
+        self.pidfd = None;
         if let Some(cg) = self.cgroup.take() {
             // Drop removes it best-effort as well; remove() only adds error reporting we cannot
             // act on here.

@@ -8,6 +8,14 @@ use crate::procfs::process_start_time;
 use crate::spec::ContainerSpec;
 use crate::state::{Record, short_id};
 
+/// Whether `pid` is listed in one of the cgroup's cgroup.procs files.
+fn in_cgroup(cg: &Cgroup, pid: libc::pid_t) -> bool {
+    let want = pid.to_string();
+    cg.procs_files()
+        .iter()
+        .any(|f| std::fs::read_to_string(f).is_ok_and(|t| t.lines().any(|l| l.trim() == want)))
+}
+
 /// Where a container is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -38,10 +46,24 @@ impl Container {
         host.require_root("opening a running container")?;
         let store = host.store();
         let rec = store.find(key)?;
+        let gone = || StateError::Gone(short_id(&rec.id).to_string());
+        // First the pidfd, then the proof that it is the container's first process: the
+        // recorded start time (not a reused pid), and membership of the container's cgroup
+        // (not an unrelated process named by a forged record: only root moves processes into
+        // it). A process checked after its pidfd was opened is the one the pidfd holds: its pid
+        // cannot be reused while it lives.
+        let pidfd = host.syscall.pidfd_open(rec.pid).map_err(|_| gone())?;
         if !rec.is_alive() {
-            return Err(StateError::Gone(short_id(&rec.id).to_string()).into());
+            return Err(gone().into());
         }
         let cgroup = Cgroup::open(&host.cgroup_root, &rec.id).ok();
+        if !cgroup.as_ref().is_some_and(|cg| in_cgroup(cg, rec.pid)) {
+            return Err(StateError::NotContainer {
+                id: short_id(&rec.id).to_string(),
+                pid: rec.pid,
+            }
+            .into());
+        }
         let spec = ContainerSpec {
             name: rec.name.clone(),
             hostname: rec.hostname.clone(),
@@ -54,6 +76,7 @@ impl Container {
             host,
             store,
             pty_master: None,
+            pidfd: Some(pidfd),
             cgroup,
             network: None,
             files_dir: None,

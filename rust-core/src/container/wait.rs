@@ -1,5 +1,7 @@
 //! Waiting for a container's first process, and the teardown after it.
 
+use std::os::fd::AsFd;
+
 use super::{Container, ExitStatus, Status};
 use crate::error::{Result, StateError};
 use crate::process::tty;
@@ -20,7 +22,8 @@ impl Container {
         if let Some(master) = self.pty_master.take() {
             tty::relay(&master)?;
         }
-        let mut status = self.host.syscall.waitpid(pid)?;
+        let pidfd = self.pidfd.as_ref().ok_or(StateError::NotRunning)?;
+        let mut status = self.host.syscall.waitpid(pid, pidfd.as_fd())?;
         if status.signal == Some(libc::SIGKILL) {
             status.oom_killed = self.cgroup.as_ref().is_some_and(|cg| cg.oom_killed());
         }

@@ -213,6 +213,32 @@ pub extern "C" fn container_config_set_init(cfg: *mut container_config, init: bo
     })
 }
 
+/// Chooses the seccomp filter, as docker run --security-opt seccomp=PROFILE does. NULL (the
+/// default): Docker's default profile, which refuses io_uring, userfaultfd, perf_event_open,
+/// keyctl, add_key, request_key, new user namespaces and more. "unconfined": no filter at all.
+/// Anything else is the path of a profile in Docker's JSON format (or the OCI one), read and
+/// checked now (RT_STATUS_SYSCALL if it cannot be read, RT_STATUS_INVALID_ARG if it is not a
+/// valid profile) and resolved for the container's capabilities at start.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_seccomp(
+    cfg: *mut container_config,
+    profile: *const c_char,
+) -> c_int {
+    guard(|| {
+        let spec = try_mut_from_ptr!(cfg);
+        let policy = if profile.is_null() {
+            spec::Seccomp::DockerDefault
+        } else {
+            let policy = spec::Seccomp::from_option(c_path(profile, "profile")?.as_os_str())?;
+            crate::process::plan::seccomp_program(&policy, crate::process::plan::default_caps())
+                .map_err(crate::Error::from)?;
+            policy
+        };
+        spec.seccomp = policy;
+        Ok(())
+    })
+}
+
 /// Uses chroot instead of pivot_root. chroot can be escaped by root inside the container: only
 /// for roots where pivot_root is impossible (e.g. the initramfs).
 #[unsafe(no_mangle)]

@@ -52,10 +52,12 @@ pub enum rt_status {
 impl rt_status {
     pub fn from_error(e: &Error) -> rt_status {
         match e {
-            Error::Spec(SpecError::Rootfs { .. } | SpecError::BindSource { .. }) => {
-                rt_status::SYSCALL
-            }
-            Error::Spec(_) | Error::Signal(_) => rt_status::INVALID_ARG,
+            Error::Spec(
+                SpecError::Rootfs { .. }
+                | SpecError::BindSource { .. }
+                | SpecError::SeccompFile { .. },
+            ) => rt_status::SYSCALL,
+            Error::Spec(_) | Error::Signal(_) | Error::Seccomp(_) => rt_status::INVALID_ARG,
             Error::Rootfs(RootfsError::Io { .. }) => rt_status::SYSCALL,
             Error::Rootfs(_) => rt_status::INVALID_ARG,
             Error::Syscall { .. } | Error::Io { .. } => rt_status::SYSCALL,

@@ -5,7 +5,7 @@
 mod child;
 pub mod clone;
 pub mod plan;
-mod seccomp;
+pub mod stub;
 pub mod sync;
 pub mod tty;
 

@@ -14,7 +14,8 @@ use super::sync::{Failure, Step};
 use crate::error::{Error, strerror};
 use crate::net::ChildNet;
 use crate::rootfs::Op;
-use crate::spec::{SpecError, cstring};
+use crate::seccomp::Program;
+use crate::spec::{Seccomp, SpecError, cstring};
 
 /// Docker's default capability set.
 pub const DEFAULT_CAPS: &[u32] = &[
@@ -72,6 +73,9 @@ pub struct ChildPlan {
     pub groups: Vec<libc::gid_t>,
     /// Capabilities kept, as a bit mask.
     pub caps: u64,
+    /// The seccomp filter, compiled by the parent ([`ChildPlan::compile_seccomp`]); None:
+    /// unconfined.
+    pub seccomp: Option<Program>,
     pub last_cap: u32,
     pub cwd: CString,
     pub init: bool,
@@ -82,6 +86,10 @@ pub struct ChildPlan {
     // NULL-terminated pointer arrays into argv/env, built once in the parent.
     argv_ptrs: Vec<*const c_char>,
     env_ptrs: Vec<*const c_char>,
+    /// The sealed memfd of the exec stub, and its argv ([`ChildPlan::prepare_exec`]).
+    stub_fd: libc::c_int,
+    stub_args: Vec<CString>,
+    stub_ptrs: Vec<*const c_char>,
 }
 
 fn strings(what: &'static str, list: &[OsString]) -> Result<Vec<CString>, SpecError> {
@@ -118,7 +126,8 @@ impl ChildPlan {
             uid: cmd.uid,
             gid: cmd.gid,
             groups: cmd.groups.clone(),
-            caps: DEFAULT_CAPS.iter().fold(0, |m, c| m | (1u64 << c)),
+            caps: default_caps(),
+            seccomp: None,
             last_cap: last_cap(),
             cwd: cstring("the working directory", &cmd.cwd)?,
             init: false,
@@ -127,6 +136,9 @@ impl ChildPlan {
             env_ptrs: null_terminated(&env),
             argv,
             env,
+            stub_fd: -1,
+            stub_args: Vec::new(),
+            stub_ptrs: Vec::new(),
         })
     }
 
@@ -134,6 +146,56 @@ impl ChildPlan {
     /// load), a node made inside could open a host device.
     pub fn drop_mknod(&mut self) {
         self.caps &= !(1u64 << CAP_MKNOD);
+    }
+
+    /// Compiles the seccomp filter for the capabilities the process ends with (Docker's
+    /// profile and profile files have entries that depend on them), so set `caps` first. In the
+    /// parent, before clone: the child only installs it.
+    pub fn compile_seccomp(&mut self, policy: &Seccomp) -> Result<(), crate::seccomp::Error> {
+        let caps = if self.uid == 0 { self.caps } else { 0 };
+        self.seccomp = seccomp_program(policy, caps)?;
+        Ok(())
+    }
+
+    /// Gets the exec stub's memfd and writes its command line: the mode (init or plain exec),
+    /// the child's end of the sync socket `sock` (for the command's exec errors), the terminal
+    /// flag, the step numbers it reports, the candidates and the argv (stub/init.c reads them).
+    /// In the parent, after every other setting and before clone.
+    pub fn prepare_exec(&mut self, sock: libc::c_int) -> crate::Result<()> {
+        self.stub_fd = super::stub::memfd()?;
+        let mode = if self.init {
+            "docker-run-init"
+        } else {
+            "docker-run-exec"
+        };
+        let numbers = [
+            sock as u32,
+            u32::from(self.terminal),
+            Step::Exec.as_u32(),
+            Step::InitFork.as_u32(),
+            self.exec_candidates.len() as u32,
+        ];
+        let mut args = vec![CString::new(mode).expect("no NUL")];
+        args.extend(
+            numbers
+                .iter()
+                .map(|n| CString::new(n.to_string()).expect("digits")),
+        );
+        args.extend(self.exec_candidates.iter().cloned());
+        args.extend(self.argv.iter().cloned());
+        self.stub_ptrs = null_terminated(&args);
+        self.stub_args = args;
+        Ok(())
+    }
+
+    /// The stub's memfd (-1 before [`ChildPlan::prepare_exec`]).
+    pub fn stub_fd(&self) -> libc::c_int {
+        self.stub_fd
+    }
+
+    /// The stub's NULL-terminated argv.
+    pub fn stub_argv_ptr(&self) -> *const *const c_char {
+        self.stub_ptrs.as_ptr()
     }
 
     /// The NULL-terminated argv for execve.
@@ -182,6 +244,8 @@ impl ChildPlan {
             Some(Step::JoinCgroup) => "join the container's cgroup".into(),
             Some(Step::Setns) => "join the container's namespaces (setns)".into(),
             Some(Step::Seccomp) => "install the seccomp filter".into(),
+            Some(Step::Keyring) => "join a new session keyring".into(),
+            Some(Step::ExecStub) => "exec the runtime's stub (docker-run-init)".into(),
             Some(Step::WaitGo) | None => format!("container setup step {}", f.step),
         };
         Error::ChildSetup {
@@ -212,6 +276,25 @@ impl ChildPlan {
             errno,
         }
     }
+}
+
+/// Docker's default capability set as a bit mask.
+pub fn default_caps() -> u64 {
+    DEFAULT_CAPS.iter().fold(0, |m, c| m | (1u64 << c))
+}
+
+/// The filter of `policy` for a process with the capabilities `caps`; None for unconfined.
+pub fn seccomp_program(
+    policy: &Seccomp,
+    caps: u64,
+) -> Result<Option<Program>, crate::seccomp::Error> {
+    Ok(match policy {
+        Seccomp::DockerDefault => Some(crate::seccomp::docker_default_program(caps)),
+        Seccomp::Unconfined => None,
+        Seccomp::DockerJson(bytes) => Some(crate::seccomp::compile(
+            &crate::seccomp::load_docker_json(bytes, caps)?,
+        )?),
+    })
 }
 
 /// The highest capability number this kernel knows.

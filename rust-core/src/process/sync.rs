@@ -118,6 +118,9 @@ steps! {
     /// `index` is the position in the exec's namespace list.
     Setns,
     Seccomp,
+    Keyring,
+    /// The exec of the stub (process/stub.rs) that then execs the command.
+    ExecStub,
 }
 
 /// A child's record on the wire.

@@ -143,7 +143,7 @@ impl Syscall for FakeSyscall {
         ns_flags: libc::c_ulong,
         channel: &ChildEnd,
         _child: &dyn Fn() -> Infallible,
-    ) -> Result<libc::pid_t> {
+    ) -> Result<(libc::pid_t, OwnedFd)> {
         self.call("clone", format!("clone {}", ns_names(ns_flags)))?;
         let sock = channel.try_clone().expect("dup the child's end");
         let script = *self.script.lock().unwrap();
@@ -161,14 +161,14 @@ impl Syscall for FakeSyscall {
             // the parent sees it deterministically, as when the real child is fast.
             play(script, waits_for_go, sock, log);
         }
-        Ok(self.pid)
+        Ok((self.pid, Self::null_fd()))
     }
 
-    fn kill(&self, pid: libc::pid_t, signal: i32) -> Result<()> {
+    fn kill(&self, pid: libc::pid_t, _pidfd: BorrowedFd<'_>, signal: i32) -> Result<()> {
         self.call("kill", format!("kill {pid} {signal}"))
     }
 
-    fn waitpid(&self, pid: libc::pid_t) -> Result<ExitStatus> {
+    fn waitpid(&self, pid: libc::pid_t, _pidfd: BorrowedFd<'_>) -> Result<ExitStatus> {
         self.call("waitpid", format!("waitpid {pid}"))?;
         Ok(*self.exit.lock().unwrap())
     }

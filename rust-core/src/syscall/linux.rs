@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::Syscall;
 use crate::error::{Error, Result};
 use crate::process::ExitStatus;
-use crate::process::clone::{Forked, clone};
+use crate::process::clone::{Forked, clone_with_pidfd};
 use crate::process::sync::ChildEnd;
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -26,38 +26,67 @@ const JOIN_ORDER: [(&str, libc::c_int); 6] = [
     ("mnt", libc::CLONE_NEWNS),
 ];
 
+/// pidfd_send_signal(2) without a siginfo.
+fn send_signal(pidfd: BorrowedFd<'_>, signal: i32) -> std::io::Result<()> {
+    let no_info = std::ptr::null::<libc::siginfo_t>();
+    // SAFETY: plain syscall on a pidfd we hold, without a siginfo.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signal,
+            no_info,
+            0,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 impl Syscall for LinuxSyscall {
     fn clone_child(
         &self,
         ns_flags: libc::c_ulong,
         _channel: &ChildEnd,
         child: &dyn Fn() -> Infallible,
-    ) -> Result<libc::pid_t> {
-        match clone(ns_flags) {
+    ) -> Result<(libc::pid_t, OwnedFd)> {
+        match clone_with_pidfd(ns_flags) {
             // child() returns only in the type system: it ends in exec or _exit.
             #[allow(unreachable_code)]
-            Ok(Forked::Child) => match child() {},
-            Ok(Forked::Parent(pid)) => Ok(pid),
+            Ok((Forked::Child, _)) => match child() {},
+            Ok((Forked::Parent(pid), Some(pidfd))) => Ok((pid, pidfd)),
+            Ok((Forked::Parent(_), None)) => unreachable!("the parent always gets a pidfd"),
             Err(e) => Err(Error::syscall("clone", std::io::Error::from(e))),
         }
     }
 
-    fn kill(&self, pid: libc::pid_t, signal: i32) -> Result<()> {
-        // SAFETY: plain syscall; the callers pass their own child or a pid checked against its
-        // start time.
-        if unsafe { libc::kill(pid, signal) } != 0 {
-            return Err(Error::last_os(format!("kill({pid}, {signal})")));
-        }
-        Ok(())
+    fn kill(&self, pid: libc::pid_t, pidfd: BorrowedFd<'_>, signal: i32) -> Result<()> {
+        send_signal(pidfd, signal).map_err(|e| Error::syscall(format!("kill({pid}, {signal})"), e))
     }
 
-    fn waitpid(&self, pid: libc::pid_t) -> Result<ExitStatus> {
-        let mut status = 0;
+    fn waitpid(&self, pid: libc::pid_t, pidfd: BorrowedFd<'_>) -> Result<ExitStatus> {
         loop {
-            // SAFETY: waiting for our own child into a stack int.
-            let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-            if r == pid {
-                return Ok(ExitStatus::from_wait_status(status));
+            // SAFETY: siginfo_t is plain data.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: waitid on a pidfd we hold, into a stack siginfo.
+            let r = unsafe {
+                libc::waitid(
+                    libc::P_PIDFD,
+                    pidfd.as_raw_fd() as libc::id_t,
+                    &mut info,
+                    libc::WEXITED,
+                )
+            };
+            if r == 0 {
+                // SAFETY: waitid filled a SIGCHLD siginfo.
+                let status = unsafe { info.si_status() };
+                return Ok(if info.si_code == libc::CLD_EXITED {
+                    ExitStatus::exited(status)
+                } else {
+                    ExitStatus::from_wait_status(status & 0x7f)
+                });
             }
             let e = std::io::Error::last_os_error();
             if e.kind() != std::io::ErrorKind::Interrupted {
@@ -77,21 +106,8 @@ impl Syscall for LinuxSyscall {
     }
 
     fn pidfd_send_signal(&self, pidfd: BorrowedFd<'_>, signal: i32) -> Result<()> {
-        let no_info = std::ptr::null::<libc::siginfo_t>();
-        // SAFETY: plain syscall on a pidfd we hold, without a siginfo.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                pidfd.as_raw_fd(),
-                signal,
-                no_info,
-                0,
-            )
-        };
-        if rc != 0 {
-            return Err(Error::last_os(format!("pidfd_send_signal({signal})")));
-        }
-        Ok(())
+        send_signal(pidfd, signal)
+            .map_err(|e| Error::syscall(format!("pidfd_send_signal({signal})"), e))
     }
 
     fn pidfd_wait(&self, pidfd: BorrowedFd<'_>, timeout: Option<Duration>) -> Result<bool> {

@@ -31,19 +31,23 @@ pub trait Syscall: fmt::Debug + Send + Sync {
     /// Clones a child, fork-like, into the namespaces of `ns_flags` (CLONE_NEW*); the child
     /// runs `child`, which never returns (it ends in exec or `_exit`: `Infallible` says so in
     /// stable Rust), and talks to the caller on `channel`, the child's end of the sync channel.
-    /// Returns the child's pid.
+    /// Returns the child's pid and a pidfd of it, taken with the clone (CLONE_PIDFD).
     fn clone_child(
         &self,
         ns_flags: libc::c_ulong,
         channel: &ChildEnd,
         child: &dyn Fn() -> Infallible,
-    ) -> Result<libc::pid_t>;
+    ) -> Result<(libc::pid_t, OwnedFd)>;
 
-    /// kill(2). ESRCH included: the caller decides whether a gone process is an error.
-    fn kill(&self, pid: libc::pid_t, signal: i32) -> Result<()>;
+    /// Signals the process `pidfd` refers to (`pid` names it in messages). Never by pid: once
+    /// that process is gone (reaped by anyone), its pid may be someone else's; its pidfd stays
+    /// its own and gives ESRCH. ESRCH included: the caller decides whether a gone process is an
+    /// error.
+    fn kill(&self, pid: libc::pid_t, pidfd: BorrowedFd<'_>, signal: i32) -> Result<()>;
 
-    /// Waits for a child of ours to exit and reaps it.
-    fn waitpid(&self, pid: libc::pid_t) -> Result<ExitStatus>;
+    /// Waits for our child behind `pidfd` to exit and reaps it (waitid P_PIDFD: never another
+    /// child of the host that reuses the pid; ECHILD when the host reaped it first).
+    fn waitpid(&self, pid: libc::pid_t, pidfd: BorrowedFd<'_>) -> Result<ExitStatus>;
 
     /// A pidfd: signals through it cannot hit a reused pid.
     fn pidfd_open(&self, pid: libc::pid_t) -> Result<OwnedFd>;

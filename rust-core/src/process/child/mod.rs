@@ -7,11 +7,11 @@
 //! `_exit`. Test builds enforce the allocation rule: their allocator aborts in a cloned child.
 //!
 //! The steps, by file: [`mounts`] (the rootfs and pivot_root), [`network`] (lo and eth0),
-//! [`terminal`], [`capabilities`] (and credentials), [`init`] (the optional PID 1); the order
-//! and the two entry points ([`child_main`], [`exec_main`]) are here.
+//! [`terminal`], [`capabilities`] (and credentials); the order, the two entry points
+//! ([`child_main`], [`exec_main`]) and the exec of the stub (the command, or the init that
+//! forks it: `process/stub.rs`, `stub/init.c`) are here.
 
 mod capabilities;
-mod init;
 mod mounts;
 mod network;
 mod terminal;
@@ -70,34 +70,48 @@ fn reset_signals() {
     }
 }
 
-fn unblock_signals() {
-    // SAFETY: sigemptyset/sigprocmask on a stack sigset.
-    unsafe {
-        let mut none: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut none);
-        libc::sigprocmask(libc::SIG_SETMASK, &none, ptr::null_mut());
+/// A new, empty, anonymous session keyring (as runc does): the keys in the session keyring of
+/// whoever ran the runtime (an ssh-agent-like login's, a CI job's) stay out of the container's
+/// reach. A kernel without keys (ENOSYS) has nothing to hide. Root's user keyring (`@u`) stays
+/// reachable by uid 0 whatever the session; the seccomp profile refuses keyctl, add_key and
+/// request_key for that reason.
+fn join_session_keyring() -> i32 {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    let no_name = ptr::null::<libc::c_char>();
+    // SAFETY: keyctl with a NULL name: the kernel creates and joins an anonymous keyring.
+    let rc = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, no_name) };
+    if rc < 0 && errno() != libc::ENOSYS {
+        return -1;
     }
+    0
 }
 
-/// execve over the candidates like execvp: the first error other than ENOENT wins.
+/// Execs the stub (process/stub.rs), which execs the command (or forks it and stays its init):
+/// the command's execve then happens with the sealed memfd as /proc/self/exe, never the host's
+/// binary. The sync socket stays open across this exec for the command's exec errors (the stub
+/// marks it close-on-exec again before it execs the command). Signals stay blocked: the stub
+/// unblocks them for the command.
 fn exec(plan: &ChildPlan, sock: RawFd) -> ! {
-    unblock_signals();
-    let mut failed = (0, libc::ENOENT);
-    for (i, path) in plan.exec_candidates.iter().enumerate() {
-        // SAFETY: a NUL-terminated path and NULL-terminated arrays of pointers into the plan's
-        // CStrings, all alive until exec replaces this image.
-        unsafe { libc::execve(path.as_ptr(), plan.argv_ptr(), plan.env_ptr()) };
-        let e = errno();
-        if e != libc::ENOENT && e != libc::ENOTDIR {
-            if failed.1 == libc::ENOENT {
-                failed = (i, e);
-            }
-            if e != libc::EACCES {
-                break;
-            }
-        }
+    if plan.stub_fd() < 0 {
+        fail(sock, Step::ExecStub, 0, libc::EBADF);
     }
-    fail(sock, Step::Exec, failed.0, failed.1)
+    // SAFETY: fcntl on our own descriptor.
+    check(sock, Step::ExecStub, 0, unsafe {
+        libc::fcntl(sock, libc::F_SETFD, 0)
+    });
+    // SAFETY: an fd, an empty NUL-terminated path, and NULL-terminated arrays of pointers into
+    // the plan's CStrings, all alive until exec replaces this image.
+    unsafe {
+        libc::syscall(
+            libc::SYS_execveat,
+            plan.stub_fd(),
+            c"".as_ptr(),
+            plan.stub_argv_ptr(),
+            plan.env_ptr(),
+            libc::AT_EMPTY_PATH,
+        )
+    };
+    fail(sock, Step::ExecStub, 0, errno())
 }
 
 /// The container's first process: hostname, rootfs, loopback; then, once the parent has put
@@ -105,6 +119,9 @@ fn exec(plan: &ChildPlan, sock: RawFd) -> ! {
 /// the process itself. Never returns.
 pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
     reset_signals();
+    // Not dumpable until the stub's exec: this is a copy of the host's program.
+    // SAFETY: plain prctl.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
     if let Some(h) = &plan.hostname {
         // SAFETY: a NUL-terminated name and its length, owned by the plan.
         check(sock, Step::Sethostname, 0, unsafe {
@@ -139,6 +156,7 @@ pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
 /// session, credentials, capabilities, no_new_privs, seccomp, working directory, then exec
 /// (through the init when asked).
 fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
+    check(sock, Step::Keyring, 0, join_session_keyring());
     if plan.terminal {
         check(sock, Step::Terminal, 0, terminal::setup(sock, plan.console));
     } else {
@@ -152,7 +170,9 @@ fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
     check(sock, Step::NoNewPrivs, 0, unsafe {
         libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     });
-    check(sock, Step::Seccomp, 0, super::seccomp::install());
+    if let Some(filter) = &plan.seccomp {
+        check(sock, Step::Seccomp, 0, filter.install());
+    }
     // SAFETY: a NUL-terminated path owned by the plan.
     check(sock, Step::Chdir, 0, unsafe {
         libc::chdir(plan.cwd.as_ptr())
@@ -167,9 +187,6 @@ fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
             libc::CLOSE_RANGE_CLOEXEC,
         )
     };
-    if plan.init {
-        init::run(plan, sock);
-    }
     exec(plan, sock)
 }
 

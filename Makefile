@@ -86,6 +86,7 @@ stress: container
 
 escape: container
 	tests/escape.sh
+	tests/escape-process.sh
 
 install: lib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR)

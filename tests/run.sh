@@ -10,7 +10,7 @@
 #      original project's migration, step by step, against the installed library
 #      (tests/migration.sh, docs/MIGRATION.md)
 #   5. docker-run end to end (tests/e2e.sh), and its network part with ./docker-run-rust
-#   6. escape attempts (tests/escape.sh); faults, SIGKILL during start, load, 1000 containers
+#   6. escape attempts (tests/escape.sh, tests/escape-process.sh); faults, SIGKILL during start, load, 1000 containers
 #      under valgrind and ASan (tests/stress.sh), and the load with ./docker-run-rust; the fuzz
 #      corpus replayed (tests/fuzz/run.sh 0)
 #   7. a smoke run of the benchmark (bench/run.sh with N=3)
@@ -78,6 +78,7 @@ suite "docker-run end to end" env NETLINK="${NETLINK:-c}" tests/e2e.sh
 suite "docker-run end to end, network part, NETLINK=rust" env DR=./docker-run-rust NETLINK=rust \
     tests/e2e.sh --only network
 suite "escape attempts" tests/escape.sh
+suite "escape attempts: processes (seccomp, keyrings, host binary, state, pids)" tests/escape-process.sh
 suite "faults, SIGKILL, load, C API under valgrind/ASan" tests/stress.sh
 suite "load, NETLINK=rust" env DR=./docker-run-rust tests/stress.sh --only load
 suite "fuzz corpus replay" tests/fuzz/run.sh 0

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int passed;
@@ -192,6 +193,7 @@ static void test_config_null_args(void)
 	CHECK_NULL_ARG(container_config_set_tty(NULL, false), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_set_init(NULL, false), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_set_no_pivot(NULL, false), "cfg is NULL");
+	CHECK_NULL_ARG(container_config_set_seccomp(NULL, NULL), "cfg is NULL");
 
 	CHECK_NULL_ARG(container_config_add_bind_mount(NULL, "/tmp", "/mnt", true), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_add_bind_mount(cfg, NULL, "/mnt", true), "source");
@@ -415,6 +417,14 @@ static void test_validation(void)
 	long_name[64] = '\0';
 	CHECK_STATUS(container_config_set_hostname(cfg, long_name), RT_STATUS_OK);
 	CHECK_STATUS(container_config_set_hostname(cfg, "abi-test.example"), RT_STATUS_OK);
+
+	/* seccomp: Docker's profile (NULL), unconfined, or a profile file checked when set */
+	CHECK_STATUS(container_config_set_seccomp(cfg, "unconfined"), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_seccomp(cfg, NULL), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_seccomp(cfg, "/nonexistent/profile.json"), RT_STATUS_SYSCALL);
+	CHECK_MESSAGE("/nonexistent/profile.json");
+	CHECK_STATUS(container_config_set_seccomp(cfg, "/etc/hostname"), RT_STATUS_INVALID_ARG);
+	CHECK_MESSAGE("seccomp profile");
 
 	/* name */
 	CHECK_STATUS(container_config_set_name(cfg, "bad name"), RT_STATUS_INVALID_ARG);
@@ -887,6 +897,61 @@ static void test_free_running(void)
 	CHECK(pid > 0 && stat(proc, &st) != 0 && errno == ENOENT);
 }
 
+/* A C host that reaps the container's process itself (waitpid(-1), as SIGCHLD handlers do)
+ * must not have container_kill or container_free signal whoever gets that pid next: a decoy
+ * child of ours is given the same pid (through ns_last_pid) and must survive both. */
+static void test_reaped_pid_is_never_signalled(void)
+{
+	const char *sleep30[] = {"/bin/sleep", "30"};
+	container_config *cfg = new_config();
+	container *c = NULL;
+	int pid = 0, status = 0, i;
+	pid_t decoy = -1;
+	FILE *f;
+
+	if (cfg == NULL)
+		return;
+	CHECK_STATUS(container_config_set_argv(cfg, sleep30, 2), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_OK);
+	container_config_free(cfg);
+	if (c == NULL)
+		return;
+	CHECK_STATUS(container_start(c), RT_STATUS_OK);
+	CHECK_STATUS(container_pid(c, &pid), RT_STATUS_OK);
+	kill(pid, SIGKILL);
+	CHECK(waitpid(pid, &status, 0) == pid); /* the host reaps it, not the library */
+	for (i = 0; i < 100 && decoy != pid; i++) {
+		if (decoy > 0) {
+			kill(decoy, SIGKILL);
+			waitpid(decoy, NULL, 0);
+		}
+		f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+		if (f == NULL)
+			break;
+		fprintf(f, "%d", pid - 1);
+		fclose(f);
+		decoy = fork();
+		if (decoy == 0) {
+			pause();
+			_exit(0);
+		}
+	}
+	if (decoy != pid) {
+		if (decoy > 0) {
+			kill(decoy, SIGKILL);
+			waitpid(decoy, NULL, 0);
+		}
+		container_free(c);
+		skip("no process could be given the reaped pid (ns_last_pid)");
+		return;
+	}
+	CHECK(container_kill(c, SIGKILL) != RT_STATUS_OK);
+	container_free(c);
+	CHECK(waitpid(decoy, &status, WNOHANG) == 0); /* the decoy is alive */
+	kill(decoy, SIGKILL);
+	waitpid(decoy, NULL, 0);
+}
+
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -1004,6 +1069,7 @@ int main(int argc, char **argv)
 		test_kill_and_pid();
 		test_normal_exit_signal();
 		test_free_running();
+		test_reaped_pid_is_never_signalled();
 		test_running_container_api();
 		test_fd_hygiene();
 		test_host_fds_not_inherited(false);

@@ -8,6 +8,16 @@
  *   probe connect ADDR PORT [MS]    TCP client: prints what the server sends until EOF
  *   probe sethostname NAME          sethostname(2)
  *   probe VERB ...                  the escape attempts of tests/escape.sh (see main)
+ *   probe sleep SECONDS
+ *   probe surface                   io_uring_setup, userfaultfd, perf_event_open, keyctl,
+ *                                   add_key, request_key with harmless bad arguments: one
+ *                                   "NAME: ERRNO" line each (EPERM: refused by seccomp)
+ *   probe keyring_add TEXT FILE CMD...   (host side) a new session keyring holding a user key
+ *                                   with TEXT, its serial written to FILE, then exec CMD
+ *   probe keyring_read SERIAL       read that key (keyctl KEYCTL_READ)
+ *   probe keyring_user              reach the user keyring of our uid (KEY_SPEC_USER_KEYRING)
+ *   probe with_inheritable CMD...   (host side) CAP_NET_RAW in the inheritable set, then exec CMD
+ *   probe capinh                    this process's inheritable set (CapInh of /proc/self/status)
  *
  * Each verb prints one line: "<verb>: OK ..." when the attempt worked, "<verb>: <ERRNO-NAME>"
  * when it failed, and exits 0 only when it worked (ping, serve and connect print their data). */
@@ -135,6 +145,29 @@ static int connect_to(const char *addr, int port, int ms) {
 
 struct handle { unsigned int bytes; int type; unsigned char data[128]; };
 
+/* Each call with arguments the kernel rejects before doing anything (EINVAL, EFAULT, ...), so
+ * that EPERM can only come from a seccomp filter. */
+static int surface(void) {
+    struct { const char *name; long nr; long a, b, c, d, e; } calls[] = {
+        { "io_uring_setup", SYS_io_uring_setup, 0, 0, 0, 0, 0 },
+        { "userfaultfd", SYS_userfaultfd, -1, 0, 0, 0, 0 },
+        { "perf_event_open", SYS_perf_event_open, 0, 0, -1, -1, 0 },
+        { "keyctl", SYS_keyctl, 9999, 0, 0, 0, 0 },
+        { "add_key", SYS_add_key, 0, 0, 0, 0, 0 },
+        { "request_key", SYS_request_key, 0, 0, 0, 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        errno = 0;
+        long r = syscall(calls[i].nr, calls[i].a, calls[i].b, calls[i].c, calls[i].d, calls[i].e);
+        if (r >= 0) { printf("%s: OK\n", calls[i].name); close((int)r); continue; }
+        printf("%s: %s\n", calls[i].name, strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+    }
+    return 0;
+}
+
+struct cap_header { uint32_t version; int pid; };
+struct cap_data { uint32_t effective, permitted, inheritable; };
+
 int main(int argc, char **argv) {
     if (argc < 2) return 2;
     const char *v = argv[1];
@@ -146,6 +179,50 @@ int main(int argc, char **argv) {
         if (sethostname(argv[2], strlen(argv[2])) != 0) return failed(v);
         printf("%s: OK\n", v);
         return 0;
+    }
+    if (!strcmp(v, "surface")) return surface();
+    if (!strcmp(v, "sleep") && argc > 2) { sleep((unsigned)atoi(argv[2])); return 0; }
+    if (!strcmp(v, "keyring_add") && argc > 4) {
+        long ring = syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, "dr-test-session");
+        if (ring < 0) return failed(v);
+        long key = syscall(SYS_add_key, "user", "dr-test-secret", argv[2], strlen(argv[2]),
+                           -3 /* KEY_SPEC_SESSION_KEYRING */);
+        if (key < 0) return failed(v);
+        FILE *f = fopen(argv[3], "w");
+        if (!f) return failed(v);
+        fprintf(f, "%ld\n", key);
+        fclose(f);
+        execvp(argv[4], argv + 4);
+        return failed(v);
+    }
+    if (!strcmp(v, "keyring_read") && argc > 2) {
+        char buf[256] = {0};
+        long n = syscall(SYS_keyctl, 11 /* KEYCTL_READ */, atol(argv[2]), buf, sizeof buf - 1);
+        if (n < 0) return failed(v);
+        printf("%s: OK, read %s\n", v, buf);
+        return 0;
+    }
+    if (!strcmp(v, "keyring_user")) {
+        long id = syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -4 /* KEY_SPEC_USER_KEYRING */, 0);
+        if (id < 0) return failed(v);
+        printf("%s: OK, keyring %ld\n", v, id);
+        return 0;
+    }
+    if (!strcmp(v, "with_inheritable") && argc > 2) {
+        struct cap_header h = { 0x20080522, 0 };
+        struct cap_data d[2];
+        if (syscall(SYS_capget, &h, d) != 0) return failed(v);
+        d[0].inheritable |= 1u << 13; /* CAP_NET_RAW */
+        if (syscall(SYS_capset, &h, d) != 0) return failed(v);
+        execvp(argv[2], argv + 2);
+        return failed(v);
+    }
+    if (!strcmp(v, "capinh")) {
+        FILE *f = fopen("/proc/self/status", "r");
+        char line[256];
+        while (f && fgets(line, sizeof line, f))
+            if (!strncmp(line, "CapInh:", 7)) { printf("capinh: %s", line + 7 + strspn(line + 7, " \t")); return 0; }
+        return failed(v);
     }
     if (!strcmp(v, "kill") && argc > 2) {            /* signal 0 a pid */
         if (kill(atoi(argv[2]), 0) != 0) return failed(v);
@@ -233,7 +310,17 @@ int main(int argc, char **argv) {
                 if (fd < 0) continue;
                 ssize_t n = readlink(path, link, sizeof link - 1);
                 link[n > 0 ? n : 0] = 0;
-                if (n > 0 && strncmp(link, "/bin/", 5) && strncmp(link, "/usr/", 5) &&
+                if (n > 0 && !strncmp(link, "/memfd:", 7)) {
+                    /* The runtime's exec stub, sealed: writing must fail whatever the open did. */
+                    char fdpath[64];
+                    snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+                    int w = open(fdpath, O_WRONLY);
+                    if (w >= 0 && write(w, "ESCAPED", 7) > 0) {
+                        printf("%s: WRITABLE %s\n", v, link);
+                        return 0;
+                    }
+                    if (w >= 0) close(w);
+                } else if (n > 0 && strncmp(link, "/bin/", 5) && strncmp(link, "/usr/", 5) &&
                     strncmp(link, "/sbin/", 6) && strncmp(link, "/run/", 5)) {
                     printf("%s: OK, got %s\n", v, link);
                     fflush(stdout);

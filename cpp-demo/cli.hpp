@@ -264,6 +264,7 @@ inline const std::vector<Flag<Options>> &run_flags() {
             {{"--read-only"}, false, [](Options &o, const std::string &) { o.config.readonly_rootfs(true); }},
             {{"--init"}, false, [](Options &o, const std::string &) { o.config.init(true); }},
             {{"--no-pivot"}, false, [](Options &o, const std::string &) { o.config.no_pivot(true); }},
+            {{"--rootfs-shared"}, false, [](Options &o, const std::string &) { o.config.rootfs_shared(true); }},
             {{"--network", "--net"}, true, [](Options &o, const std::string &v) { parse_network(o.config, v); }},
             {{"--bridge"}, true, [](Options &o, const std::string &v) { o.bridge = v; }},
             {{"--subnet"}, true, [](Options &o, const std::string &v) { o.subnet = v; }},

@@ -143,6 +143,10 @@ public:
     Config &tty(bool on) { return set(container_config_set_tty(get(), on)); }
     Config &init(bool on) { return set(container_config_set_init(get(), on)); }
     Config &no_pivot(bool on) { return set(container_config_set_no_pivot(get(), on)); }
+    // The rootfs directory itself as the root, no copy-on-write layer: unsafe for more than one container.
+    Config &rootfs_shared(bool on) { return set(container_config_set_rootfs_shared(get(), on)); }
+    // A read-only layer above the rootfs (and the layers added before), as an image's layers stack.
+    Config &layer(const std::string &dir) { return set(container_config_add_layer(get(), dir.c_str())); }
     Config &bind(const BindMount &m) {
         return set(container_config_add_bind_mount(get(), m.source.c_str(), m.destination.c_str(), m.readonly));
     }

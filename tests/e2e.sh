@@ -278,6 +278,7 @@ for _ in $(seq 50); do [ -e /proc/$cpid ] || break; sleep 0.1; done
 $DR cleanup >/dev/null
 expect "cleanup removes its cgroup" "" "$(ls -d /sys/fs/cgroup/*$cid 2>/dev/null)"
 expect "cleanup removes its record and name" "" "$(ls /run/docker-run/names/$name /run/docker-run/containers/${cid##*/} 2>/dev/null)"
+expect "cleanup removes its copy-on-write layer" "" "$(ls -d /var/lib/docker-run/containers/${cid##*/} 2>/dev/null)"
 
 fi # [ -z "$ONLY" ]
 

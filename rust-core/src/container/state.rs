@@ -57,6 +57,7 @@ impl Container {
             cgroup,
             network: None,
             files_dir: None,
+            layer: None,
             record: Some(rec),
             owned: false,
         })

@@ -279,6 +279,7 @@ inline const std::vector<Flag<Options>> &run_flags() {
             {{"--init"}, false, [](Options &o, const std::string &) { o.config.init(true); }},
             {{"--no-pivot"}, false, [](Options &o, const std::string &) { o.config.no_pivot(true); }},
             {{"--security-opt"}, true, [](Options &o, const std::string &v) { parse_security_opt(o.config, v); }},
+            {{"--rootfs-shared"}, false, [](Options &o, const std::string &) { o.config.rootfs_shared(true); }},
             {{"--network", "--net"}, true, [](Options &o, const std::string &v) { parse_network(o.config, v); }},
             {{"--bridge"}, true, [](Options &o, const std::string &v) { o.bridge = v; }},
             {{"--subnet"}, true, [](Options &o, const std::string &v) { o.subnet = v; }},

@@ -47,7 +47,10 @@ Options:
       --rm                 remove the container when it exits (always done)
       --name NAME          name the container
   -h, --hostname NAME      container hostname (default: container)
-      --rootfs DIR         root filesystem (default: the rootfs built by make container)
+      --rootfs DIR         root filesystem (default: the rootfs built by make container); the
+                           container gets a copy-on-write layer of its own over it
+      --rootfs-shared      run on the rootfs directory itself, no layer of its own: its writes
+                           change DIR for every later container (unsafe for more than one)
   -e, --env KEY=VAL        set an environment variable (KEY alone copies the host's value)
       --env-file FILE      read KEY=VAL lines from FILE
   -v, --volume SRC:DST[:ro|:rw]

@@ -243,7 +243,10 @@ int container_config_new(struct container_config **out);
 void container_config_free(struct container_config *cfg);
 
 /*
- Sets the root filesystem directory (a host path; copied). Checked by container_new.
+ Sets the root filesystem directory (a host path; copied). Checked by container_new. The
+ container runs on a copy-on-write overlay of it of its own (its writes go to
+ /var/lib/docker-run/containers/ID/upper and are removed with it) unless
+ container_config_set_rootfs_shared asks for the directory itself.
  */
 int container_config_set_rootfs(struct container_config *cfg, const char *path);
 
@@ -310,6 +313,21 @@ int container_config_set_init(struct container_config *cfg, bool init);
  valid profile) and resolved for the container's capabilities at start.
  */
 int container_config_set_seccomp(struct container_config *cfg, const char *profile);
+
+/*
+ Runs the container on the rootfs directory itself instead of a copy-on-write overlay of its
+ own (the default). UNSAFE for more than one container: whatever one writes lands in the
+ rootfs directory, where every later (and every concurrent) container sees it, e.g. a
+ replaced /bin/sh. Only for a rootfs that overlayfs cannot use, or one meant to be changed.
+ */
+int container_config_set_rootfs_shared(struct container_config *cfg, bool shared);
+
+/*
+ Adds a read-only layer above the rootfs (and above the layers added before) to the
+ container's copy-on-write root, as an image's layers stack. `dir` is an absolute path to a
+ directory (checked at container_new); it is copied. Not with container_config_set_rootfs_shared.
+ */
+int container_config_add_layer(struct container_config *cfg, const char *dir);
 
 /*
  Uses chroot instead of pivot_root. chroot can be escaped by root inside the container: only
@@ -464,8 +482,8 @@ int container_exec(struct container *c,
 int container_stop(struct container *c, uint32_t timeout_ms);
 
 /*
- Removes what containers whose docker-run was killed left behind: stale state records and
- their cgroups. Running containers are not touched. Writes the number of items removed to
+ Removes what containers whose docker-run was killed left behind: stale state records, their
+ cgroups and their copy-on-write layers (under /var/lib/docker-run/containers). Running containers are not touched. Writes the number of items removed to
  *out_removed (may be NULL).
  */
 int runtime_cleanup(size_t *out_removed);

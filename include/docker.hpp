@@ -146,6 +146,10 @@ public:
     // "unconfined", or the path of a JSON profile; seccomp_default() goes back to Docker's.
     Config &seccomp(const std::string &profile) { return set(container_config_set_seccomp(get(), profile.c_str())); }
     Config &seccomp_default() { return set(container_config_set_seccomp(get(), nullptr)); }
+    // The rootfs directory itself as the root, no copy-on-write layer: unsafe for more than one container.
+    Config &rootfs_shared(bool on) { return set(container_config_set_rootfs_shared(get(), on)); }
+    // A read-only layer above the rootfs (and the layers added before), as an image's layers stack.
+    Config &layer(const std::string &dir) { return set(container_config_add_layer(get(), dir.c_str())); }
     Config &bind(const BindMount &m) {
         return set(container_config_add_bind_mount(get(), m.source.c_str(), m.destination.c_str(), m.readonly));
     }

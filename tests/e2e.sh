@@ -278,6 +278,7 @@ for _ in $(seq 50); do [ -e /proc/$cpid ] || break; sleep 0.1; done
 $DR cleanup >/dev/null
 expect "cleanup removes its cgroup" "" "$(ls -d /sys/fs/cgroup/*$cid 2>/dev/null)"
 expect "cleanup removes its record and name" "" "$(ls /run/docker-run/names/$name /run/docker-run/containers/${cid##*/} 2>/dev/null)"
+expect "cleanup removes its copy-on-write layer" "" "$(ls -d /var/lib/docker-run/containers/${cid##*/} 2>/dev/null)"
 
 fi # [ -z "$ONLY" ]
 
@@ -344,9 +345,7 @@ expect "20 concurrent containers get distinct addresses" 20 "$(echo "$ips" | gre
 reach=0; for ip in $ips; do "$H/probe" ping "$ip" >/dev/null 2>&1 && reach=$((reach + 1)); done
 expect "  and all are reachable from the host" 20 $reach
 wait
-# The kernel destroys a dead network namespace (and the veth pair in it) asynchronously.
-for _ in $(seq 300); do ip -o link show type veth | grep -q 'veth[0-9a-f]\{11\}' || break; sleep 0.1; done
-expect "no veth left" "" "$(ip -o link show type veth | grep -o 'veth[0-9a-f]\{11\}')"
+expect "no veth left" "" "$(container_veths_left 120)"
 expect "no lease left" "" "$(ls /run/docker-run/leases/docker-run0/ 2>/dev/null)"
 expect_match "NAT rules stay for the next container on the bridge" "docker-run:docker-run0" "$(iptables -t nat -S)"
 $DR cleanup >/dev/null

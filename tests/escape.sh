@@ -48,7 +48,7 @@ attempt() {
     local name=$1 want=$2; shift 2
     local out
     out=$(run sh -c "$*")
-    if printf '%s' "$out" | grep -q ': OK\|ESCAPED\|WRITABLE'; then
+    if printf '%s' "$out" | grep -q ': OK\|ESCAPED\|WRITABLE\|PLANTED_SEEN'; then
         fail "$name" "the attempt worked: $out"
     else
         expect_match "$name" "$want" "$out"
@@ -142,6 +142,37 @@ attempt "open a /dev/fuse node made inside (c 10 229, devices cgroup)" "^denied$
     "mknod /dev/xfuse c 10 229 && { (exec 3<>/dev/xfuse) 2>/dev/null && echo OPENED || echo denied; }"
 attempt "mount a fresh proc in a user+pid namespace of its own" "userns_proc: (EPERM|EACCES)|userns: " \
     "/run/probe userns_proc"
+
+# --- the container's own root file system --------------------------------------------------------
+echo "=== a root file system of its own"
+# One container plants files for the next one (a /bin entry, a file in /) and keeps running;
+# a second container, started meanwhile, must not see them, nor may the rootfs directory.
+PLANT=escape-planted-$$
+cname=esc-$$-plant
+NAMES+=("$cname")
+"$DR" --name "$cname" --network none sh -c \
+    "echo evil > /$PLANT && echo evil > /bin/$PLANT && echo evil >> /etc/passwd && touch /dev/planted && sleep 30" \
+    </dev/null >/dev/null 2>&1 &
+HOSTPIDS+=($!)
+if wait_running "$cname"; then
+    for _ in $(seq 50); do "$DR" exec "$cname" test -f /dev/planted 2>/dev/null && break; sleep 0.1; done
+    attempt "a file planted by a running container is invisible to a second one" "^clean$" \
+        "if [ -e /$PLANT ] || [ -e /bin/$PLANT ] || grep -q '^evil' /etc/passwd; then echo PLANTED_SEEN; else echo clean; fi"
+    if [ -e "$ROOTFS/$PLANT" ] || [ -e "$ROOTFS/bin/$PLANT" ] || grep -q '^evil' "$ROOTFS/etc/passwd"; then
+        fail "the rootfs directory is unchanged by a container's writes" "planted: $(ls "$ROOTFS/$PLANT" "$ROOTFS/bin/$PLANT" 2>/dev/null)"
+    else
+        pass "the rootfs directory is unchanged by a container's writes"
+    fi
+    "$DR" kill "$cname" >/dev/null 2>&1
+else
+    fail "a file planted by a running container" "the container did not start"
+fi
+# A container started after it is gone does not see its files either.
+attempt "a file planted by an earlier container is gone for the next one" "^clean$" \
+    "if [ -e /$PLANT ] || [ -e /bin/$PLANT ]; then echo PLANTED_SEEN; else echo clean; fi"
+# On an old build the plant reached the shared rootfs: undo it so later suites run clean.
+rm -f "$ROOTFS/$PLANT" "$ROOTFS/bin/$PLANT"
+sed -i '/^evil$/d' "$ROOTFS/etc/passwd"
 
 # --- kernel interfaces ---------------------------------------------------------------------
 echo "=== kernel interfaces"

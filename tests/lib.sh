@@ -37,6 +37,28 @@ summary() {
     exit $?
 }
 
+# container_veths_left SECONDS: the host ends of container veths still there after waiting up to
+# SECONDS. A dead container's veth goes with its network namespace, which the kernel tears down
+# asynchronously, on one work queue for all namespaces: many at once can take a while on a busy
+# machine. When some are left, also names the processes outside the host's network namespace
+# (a container process that lives on would hold its veth).
+container_veths_left() {
+    local left i
+    for i in $(seq $(( $1 * 10 ))); do
+        left=$(ip -o link show type veth | grep -o 'veth[0-9a-f]\{11\}' | sort -u)
+        [ -z "$left" ] && return 0
+        sleep 0.1
+    done
+    echo $left
+    local host p ns
+    host=$(readlink /proc/self/ns/net)
+    for p in /proc/[0-9]*; do
+        ns=$(readlink "$p/ns/net" 2>/dev/null)
+        [ -n "$ns" ] && [ "$ns" != "$host" ] && printf '(pid %s %s in %s) ' "${p#/proc/}" "$(cat "$p/comm" 2>/dev/null)" "$ns"
+    done
+    dmesg 2>/dev/null | grep -i 'unregister_netdevice' | tail -2
+}
+
 # build_probe DIR: the static helper tests/helpers/probe.c as DIR/probe (bind-mount DIR into a
 # container to use it there: every rootfs flavor has /run).
 build_probe() {

@@ -2,7 +2,9 @@
 //! chance to clean up): stale state records, their cgroups and published ports, cgroups that
 //! never got a record, and the NAT rules of bridges with no live container. Leases of dead
 //! owners need nothing: the next lease reclaims them. The veth pairs die with the containers'
-//! network namespaces.
+//! network namespaces. The copy-on-write layers of dead containers go too (unmounted first if
+//! the host still has one mounted), and only directories named like an id, under the layer
+//! root.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -15,6 +17,8 @@ use crate::state::Store;
 pub struct Report {
     pub records: usize,
     pub cgroups: usize,
+    /// Copy-on-write layers of containers that are gone.
+    pub layers: usize,
     /// Bridges whose NAT rules were removed (no live container left on them).
     pub nat: usize,
 }
@@ -42,6 +46,20 @@ fn cgroup_names(root: &Path) -> BTreeSet<String> {
         }
     }
     names
+}
+
+/// [`cleanup`] on a host's state, cgroup and layer roots.
+pub fn cleanup_host(host: &crate::container::Host) -> Report {
+    let mut report = cleanup(&host.store(), &host.cgroup_root);
+    let live: BTreeSet<String> = host
+        .store()
+        .list()
+        .into_iter()
+        .filter(|r| r.is_alive())
+        .map(|r| r.id)
+        .collect();
+    report.layers = crate::rootfs::overlay::cleanup(&*host.syscall, &host.layer_root, &live);
+    report
 }
 
 /// Removes stale records (in `store`) and the cgroups (under `cgroup_root`) of containers that
@@ -193,6 +211,7 @@ mod tests {
             Report {
                 records: 4,
                 cgroups: 3,
+                layers: 0,
                 nat: 0
             }
         );

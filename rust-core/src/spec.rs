@@ -98,7 +98,14 @@ impl Default for NetworkSpec {
 pub struct ContainerSpec {
     /// `--name`; also the container id's alias in the state directory.
     pub name: Option<String>,
+    /// The bottom (or only) lower layer of the container's copy-on-write root.
     pub rootfs: PathBuf,
+    /// More read-only lower layers stacked above `rootfs`, bottom first (an image's layers).
+    pub layers: Vec<PathBuf>,
+    /// Use `rootfs` itself as the root instead of a copy-on-write overlay of its own: whatever
+    /// the container writes lands in `rootfs`, seen by every later container. Unsafe for more
+    /// than one container (the original tutorial's behaviour).
+    pub rootfs_shared: bool,
     pub readonly_rootfs: bool,
     pub hostname: String,
     /// argv[0] is looked up in the container's PATH when it has no '/'.
@@ -155,6 +162,8 @@ impl Default for ContainerSpec {
         ContainerSpec {
             name: None,
             rootfs: PathBuf::new(),
+            layers: Vec::new(),
+            rootfs_shared: false,
             readonly_rootfs: false,
             hostname: DEFAULT_HOSTNAME.to_string(),
             args: vec!["/bin/sh".into()],
@@ -182,6 +191,17 @@ pub enum SpecError {
     NoRootfs,
     #[error("rootfs {}: not a directory", .0.display())]
     RootfsNotDirectory(PathBuf),
+    #[error("layer {}: not a directory", .0.display())]
+    LayerNotDirectory(PathBuf),
+    #[error("layer {}: {}", path.display(), os_message(source))]
+    Layer {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "rootfs layers need the copy-on-write root: they cannot be combined with a shared rootfs"
+    )]
+    LayersNeedOverlay,
     #[error("rootfs {}: {}", path.display(), os_message(source))]
     Rootfs {
         path: PathBuf,
@@ -234,7 +254,8 @@ impl SpecError {
         match self {
             SpecError::Rootfs { source, .. }
             | SpecError::BindSource { source, .. }
-            | SpecError::SeccompFile { source, .. } => source.raw_os_error(),
+            | SpecError::SeccompFile { source, .. }
+            | SpecError::Layer { source, .. } => source.raw_os_error(),
             _ => None,
         }
     }
@@ -445,13 +466,37 @@ impl ContainerSpec {
             return Err(SpecError::NoRootfs);
         }
         match std::fs::metadata(&self.rootfs) {
-            Ok(m) if m.is_dir() => Ok(()),
-            Ok(_) => Err(SpecError::RootfsNotDirectory(self.rootfs.clone())),
-            Err(e) => Err(SpecError::Rootfs {
-                path: self.rootfs.clone(),
-                source: e,
-            }),
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => return Err(SpecError::RootfsNotDirectory(self.rootfs.clone())),
+            Err(e) => {
+                return Err(SpecError::Rootfs {
+                    path: self.rootfs.clone(),
+                    source: e,
+                });
+            }
         }
+        if self.rootfs_shared && !self.layers.is_empty() {
+            return Err(SpecError::LayersNeedOverlay);
+        }
+        for layer in &self.layers {
+            if !layer.is_absolute() {
+                return Err(SpecError::NotAbsolute {
+                    what: "layer",
+                    path: layer.clone(),
+                });
+            }
+            match std::fs::metadata(layer) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(SpecError::LayerNotDirectory(layer.clone())),
+                Err(e) => {
+                    return Err(SpecError::Layer {
+                        path: layer.clone(),
+                        source: e,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     fn validate_process(&self) -> Result<()> {

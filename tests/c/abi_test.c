@@ -194,6 +194,9 @@ static void test_config_null_args(void)
 	CHECK_NULL_ARG(container_config_set_init(NULL, false), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_set_no_pivot(NULL, false), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_set_seccomp(NULL, NULL), "cfg is NULL");
+	CHECK_NULL_ARG(container_config_set_rootfs_shared(NULL, true), "cfg is NULL");
+	CHECK_NULL_ARG(container_config_add_layer(NULL, "/tmp"), "cfg is NULL");
+	CHECK_NULL_ARG(container_config_add_layer(cfg, NULL), "dir");
 
 	CHECK_NULL_ARG(container_config_add_bind_mount(NULL, "/tmp", "/mnt", true), "cfg is NULL");
 	CHECK_NULL_ARG(container_config_add_bind_mount(cfg, NULL, "/mnt", true), "source");
@@ -337,6 +340,29 @@ static void test_net_args(void)
 	CHECK(strstr(error_message(), "sixteen-bytes-xx") != NULL);
 	CHECK_STATUS(bridge_create("abi-br0", "10.99.0.1/33"), RT_STATUS_INVALID_ARG);
 	CHECK_STATUS(veth_create("v0", "p0", -5), RT_STATUS_INVALID_ARG);
+}
+
+/* The copy-on-write root's layers: absolute directories, never with a shared rootfs. */
+static void test_layer_config(void)
+{
+	container_config *cfg = new_config();
+	container *c = NULL;
+
+	if (cfg == NULL)
+		return;
+	CHECK_STATUS(container_config_add_layer(cfg, "/tmp"), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_rootfs_shared(cfg, true), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_INVALID_ARG);
+	CHECK(strstr(error_message(), "shared rootfs") != NULL);
+	CHECK_STATUS(container_config_set_rootfs_shared(cfg, false), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_OK);
+	container_free(c);
+	c = NULL;
+	CHECK_STATUS(container_config_add_layer(cfg, "relative/dir"), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_INVALID_ARG);
+	CHECK(strstr(error_message(), "layer relative/dir") != NULL);
+	CHECK(c == NULL);
+	container_config_free(cfg);
 }
 
 /* Network settings of a configuration: argument and value checks. */
@@ -1054,6 +1080,7 @@ int main(int argc, char **argv)
 	test_container_null_args();
 	test_net_args();
 	test_network_config();
+	test_layer_config();
 	test_error_message_lifecycle();
 	test_validation();
 	test_states();

@@ -13,13 +13,16 @@ use crate::state::{self, Store};
 use crate::syscall::{LinuxSyscall, Syscall};
 
 /// What a container runs on: the kernel's operations, the netlink connection, and the roots of
-/// the state directory and of the cgroups. The default is this machine: the Linux calls, the
-/// build's netlink backend, /run/docker-run and /sys/fs/cgroup.
+/// the state directory, the containers' layers and the cgroups. The default is this machine:
+/// the Linux calls, the build's netlink backend, /run/docker-run, /var/lib/docker-run and
+/// /sys/fs/cgroup.
 #[derive(Clone)]
 pub struct Host {
     pub syscall: Arc<dyn Syscall>,
     pub net: Connector,
     pub state_root: PathBuf,
+    /// Where each container's copy-on-write layer lives (`containers/<id>/`).
+    pub layer_root: PathBuf,
     pub cgroup_root: cgroups::Root,
 }
 
@@ -29,6 +32,7 @@ impl Default for Host {
             syscall: Arc::new(LinuxSyscall),
             net: net::connector(),
             state_root: PathBuf::from(state::DEFAULT_ROOT),
+            layer_root: PathBuf::from(crate::rootfs::overlay::DEFAULT_ROOT),
             cgroup_root: cgroups::Root::default(),
         }
     }
@@ -39,6 +43,7 @@ impl std::fmt::Debug for Host {
         f.debug_struct("Host")
             .field("syscall", &self.syscall)
             .field("state_root", &self.state_root)
+            .field("layer_root", &self.layer_root)
             .field("cgroup_root", &self.cgroup_root)
             .finish_non_exhaustive()
     }
@@ -83,6 +88,11 @@ impl ContainerBuilder {
         self
     }
 
+    pub fn layer_root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.host.layer_root = root.into();
+        self
+    }
+
     pub fn cgroup_root(mut self, root: cgroups::Root) -> Self {
         self.host.cgroup_root = root;
         self
@@ -113,6 +123,7 @@ impl ContainerBuilder {
             cgroup: None,
             network: None,
             files_dir: None,
+            layer: None,
             record: None,
             owned: true,
         })

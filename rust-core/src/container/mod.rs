@@ -34,6 +34,7 @@ pub use state::Status;
 use crate::cgroups::Cgroup;
 use crate::net::attach::Attachment;
 pub use crate::process::ExitStatus;
+use crate::rootfs::overlay::Overlay;
 use crate::spec::ContainerSpec;
 use crate::state::{Record, Store};
 
@@ -54,6 +55,8 @@ pub struct Container {
     network: Option<Attachment>,
     /// Per-container files bound into the rootfs (/etc/hosts, /etc/resolv.conf).
     files_dir: Option<PathBuf>,
+    /// The copy-on-write root (absent with a shared rootfs).
+    layer: Option<Overlay>,
     /// The state record while the container exists (written at start, removed at teardown).
     record: Option<Record>,
     /// False for a container opened from the state directory: another process started it, so

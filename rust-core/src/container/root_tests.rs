@@ -44,10 +44,7 @@ fn spec(script: &str) -> ContainerSpec {
 /// is left after the wait.
 fn run(spec: ContainerSpec) -> ExitStatus {
     let state = TempDir::new("root-state");
-    let mut c = ContainerBuilder::new(spec)
-        .state_root(&state.0)
-        .build()
-        .unwrap();
+    let mut c = container(spec, &state);
     c.start().unwrap();
     let pid = c.pid().unwrap();
     let status = c.wait().unwrap();
@@ -56,7 +53,20 @@ fn run(spec: ContainerSpec) -> ExitStatus {
     status
 }
 
+/// A container with its state and its layer under `state`.
+fn container(spec: ContainerSpec, state: &TempDir) -> Container {
+    ContainerBuilder::new(spec)
+        .state_root(&state.0)
+        .layer_root(state.0.join("layers"))
+        .build()
+        .unwrap()
+}
+
 fn assert_no_leftovers(state: &TempDir, id: &str) {
+    let layer = state.0.join("layers/containers").join(id);
+    assert!(!layer.exists(), "{} is left", layer.display());
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(id), "a mount of {id} is left: {mounts}");
     let records = std::fs::read_dir(state.0.join("containers"))
         .into_iter()
         .flatten()
@@ -105,6 +115,13 @@ fn mounts_and_a_read_only_root() {
             },
         },
         Mount {
+            destination: "/fs-test-mount-point".into(),
+            kind: MountKind::Bind {
+                source: data.0.clone(),
+                readonly: true,
+            },
+        },
+        Mount {
             destination: "/scratch".into(),
             kind: MountKind::Tmpfs {
                 options: "size=1m".into(),
@@ -113,6 +130,37 @@ fn mounts_and_a_read_only_root() {
     ];
     assert_code(run(s), 7);
     assert!(!data.0.join("new").exists());
+    assert!(
+        !rootfs().join("fs-test-mount-point").exists(),
+        "a mount point was made in the rootfs directory, not in the container's layer"
+    );
+}
+
+/// What one container writes stays in its own layer: absent from the rootfs directory and
+/// from a second container running at the same time; it goes with the container.
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn each_container_writes_to_a_layer_of_its_own() {
+    let state = TempDir::new("root-state");
+    let planted = format!("fs-test-planted-{}", std::process::id());
+    let script = format!("echo x > /{planted} && echo x > /bin/fs-test-sh && exec sleep 30");
+    let mut a = container(spec(&script), &state);
+    a.start().unwrap();
+    let seen = ExecSpec {
+        args: sh(&format!(
+            "while ! test -f /bin/fs-test-sh; do sleep 0.05; done; test -f /{planted} && exit 5"
+        )),
+        cwd: "/".into(),
+        ..Default::default()
+    };
+    assert_code(a.exec(&seen).unwrap(), 5);
+    let b = format!("test ! -e /{planted} && test ! -e /bin/fs-test-sh && exit 7");
+    assert_code(run(spec(&b)), 7);
+    assert!(!rootfs().join(&planted).exists(), "written into the rootfs");
+    assert!(!rootfs().join("bin/fs-test-sh").exists());
+    a.kill(libc::SIGKILL).unwrap();
+    a.wait().unwrap();
+    assert_no_leftovers(&state, a.id());
 }
 
 #[test]
@@ -136,10 +184,7 @@ fn with_a_terminal() {
 #[cfg_attr(not(feature = "test_as_root"), ignore)]
 fn exec_joins_the_container() {
     let state = TempDir::new("root-state");
-    let mut c = ContainerBuilder::new(spec("echo ready > /tmp/ready; exec sleep 30"))
-        .state_root(&state.0)
-        .build()
-        .unwrap();
+    let mut c = container(spec("echo ready > /tmp/ready; exec sleep 30"), &state);
     c.start().unwrap();
     let exec = |script: &str, tty: bool| {
         let e = ExecSpec {

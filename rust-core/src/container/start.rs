@@ -1,14 +1,15 @@
 //! Starting a container, and undoing a start.
 //!
-//! In order: the plan (rootfs steps, the child's strings), the host-side mount points and the
-//! per-container files; the record (owned by us while starting) and the name; the cgroup; the
-//! bridge; the clone; then, while the child sets up its rootfs, the parent joins it to its cgroup,
+//! In order: the record (owned by us while starting, so that a concurrent cleanup leaves what
+//! follows alone) and the name; the container's copy-on-write root (an overlay of the rootfs),
+//! the plan (rootfs steps, the child's strings), the mount points and the per-container files;
+//! the cgroup; the bridge; the clone; then, while the child sets up its rootfs, the parent joins it to its cgroup,
 //! plugs its network and sends the go-ahead; the child's reports until exec; the final record.
 //! A failure anywhere undoes everything done so far in reverse order (`abort`), so nothing is
 //! left: no record, name, cgroup, lease, veth, published port, file or process.
 
 use std::os::fd::{AsFd, AsRawFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Container, Status};
 use crate::error::{Error, Result, StateError};
@@ -45,12 +46,46 @@ impl Container {
         let rootfs = std::fs::canonicalize(&self.spec.rootfs)
             .map_err(|e| Error::io(&self.spec.rootfs, e))?;
         let result = self
-            .prepare(&rootfs)
+            .claim()
+            .and_then(|()| self.root(&rootfs))
+            .and_then(|root| self.prepare(&root))
             .and_then(|mut plan| self.launch(&mut plan));
         if result.is_err() {
             self.abort();
         }
         result
+    }
+
+    /// Saves the starting record and claims the name. Until the command runs, the record names
+    /// this process as the owner, so that a concurrent cleanup leaves a container that is
+    /// still starting alone (its layer and files among them).
+    fn claim(&mut self) -> Result<()> {
+        let record = self.starting_record(std::process::id() as libc::pid_t);
+        if let Some(name) = &self.spec.name {
+            self.store.claim_name(name, &self.id)?;
+        }
+        self.record = Some(record.clone());
+        Ok(self.store.save(&record)?)
+    }
+
+    /// The directory the container's root is built from: by default a fresh overlay of the
+    /// rootfs (and the spec's layers) of this container's own; the rootfs itself only when the
+    /// spec asks for sharing it.
+    fn root(&mut self, rootfs: &Path) -> Result<PathBuf> {
+        if self.spec.rootfs_shared {
+            return Ok(rootfs.to_path_buf());
+        }
+        let mut lowers = vec![rootfs.to_path_buf()];
+        for layer in &self.spec.layers {
+            lowers.push(std::fs::canonicalize(layer).map_err(|e| Error::io(layer, e))?);
+        }
+        let root = std::fs::canonicalize(&self.host.layer_root)
+            .unwrap_or_else(|_| self.host.layer_root.clone());
+        let overlay =
+            rootfs::overlay::Overlay::create(&*self.host.syscall, &root, &self.id, &lowers)?;
+        let merged = overlay.merged().to_path_buf();
+        self.layer = Some(overlay);
+        Ok(merged)
     }
 
     /// The child's plan, and what the host needs for it: mount points, and with bridge
@@ -101,14 +136,6 @@ impl Container {
     }
 
     fn launch(&mut self, plan: &mut ChildPlan) -> Result<()> {
-        // Until the command runs, the record names this process as the owner, so that a
-        // concurrent cleanup leaves a container that is still starting alone.
-        let record = self.starting_record(std::process::id() as libc::pid_t);
-        if let Some(name) = &self.spec.name {
-            self.store.claim_name(name, &self.id)?;
-        }
-        self.record = Some(record.clone());
-        self.store.save(&record)?;
         let cgroup =
             crate::cgroups::Cgroup::create(&self.host.cgroup_root, &self.id, &self.spec.resources)?;
         if !cgroup.restricts_devices() {
@@ -139,7 +166,13 @@ impl Container {
             .as_mut()
             .map(|(nl, p)| (&mut **nl as &mut dyn Client, &*p));
         self.finish_start(plan, &parent, netlink)?;
-        let record = self.running_record(record, pid);
+        // The child made its mounts private and pivoted into its own copy of the overlay: the
+        // host's copy can go (earlier, its unmount would have propagated into the child's).
+        if let Some(layer) = &mut self.layer {
+            layer.detach(&*self.host.syscall);
+        }
+        let starting = self.record.clone().ok_or(StateError::NotRunning)?;
+        let record = self.running_record(starting, pid);
         self.store.save(&record)?;
         self.record = Some(record);
         Ok(())
@@ -248,6 +281,9 @@ impl Container {
         }
         if let Some(dir) = self.files_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some(layer) = self.layer.take() {
+            layer.remove(&*self.host.syscall);
         }
         if let Some(rec) = self.record.take() {
             self.store.remove(&rec);

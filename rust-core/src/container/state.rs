@@ -80,6 +80,7 @@ impl Container {
             cgroup,
             network: None,
             files_dir: None,
+            layer: None,
             record: Some(rec),
             owned: false,
         })

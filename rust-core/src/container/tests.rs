@@ -74,6 +74,7 @@ impl Fixture {
             syscall: self.sys.clone(),
             net: self.net.connector(),
             state_root: self.state.0.clone(),
+            layer_root: self.state.0.join("layers"),
             cgroup_root: Root::fake(&self.cgroups.0, Layout::Legacy, populate_v1),
         }
     }
@@ -164,6 +165,8 @@ impl Fixture {
         assert!(!state.join("containers").join(id).exists(), "record left");
         assert!(!state.join("names/web").exists(), "name left");
         assert!(!state.join("files").join(id).exists(), "files left");
+        let layer = state.join("layers/containers").join(id);
+        assert!(!layer.exists(), "{} left", layer.display());
         for d in self.cgroup_dirs(id) {
             assert!(!d.exists(), "{} left", d.display());
         }
@@ -268,6 +271,65 @@ fn start_and_wait_with_a_bridge() {
         c.start(),
         Err(Error::State(StateError::AlreadyStarted))
     ));
+}
+
+/// The root is an overlay of the rootfs of the container's own, mounted on the host only until
+/// the child runs on its copy; its directory is root-only and goes with the container. A shared
+/// rootfs mounts nothing.
+#[test]
+fn the_root_is_a_layer_of_its_own() {
+    use std::os::unix::fs::PermissionsExt;
+    let fx = Fixture::new();
+    let mut c = fx.container(fx.spec());
+    c.start().unwrap();
+    let id = c.id().to_string();
+    let dir = fx.state.0.join("layers/containers").join(&id);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&fx.state.0.join("layers/containers")), 0o700);
+    let rootfs = std::fs::canonicalize(&fx.rootfs.0).unwrap();
+    let dir = std::fs::canonicalize(&dir).unwrap();
+    let mounts = fx.log.only(&["mount", "umount", "clone"]);
+    assert_eq!(
+        mounts,
+        [
+            format!(
+                "mount overlay lowerdir={},upperdir={d}/upper,workdir={d}/work on {d}/merged",
+                rootfs.display(),
+                d = dir.display()
+            ),
+            "clone uts,mnt,pid,net,ipc".to_string(),
+            format!("umount {}/merged", dir.display()),
+        ]
+    );
+    c.wait().unwrap();
+    fx.assert_nothing_left(&id);
+
+    let fx = Fixture::new();
+    let mut c = fx.container(ContainerSpec {
+        rootfs_shared: true,
+        ..fx.spec()
+    });
+    c.start().unwrap();
+    assert_eq!(fx.log.only(&["mount", "umount"]), Vec::<String>::new());
+    c.wait().unwrap();
+}
+
+/// An overlay the kernel refuses stops the start with a message naming the way out, and leaves
+/// nothing.
+#[test]
+fn a_refused_overlay_names_the_shared_switch() {
+    let fx = Fixture::new();
+    fx.sys.fail("mount_overlay", libc::ENODEV);
+    let mut c = fx.container(fx.bridge_spec());
+    let id = c.id().to_string();
+    let err = c.start().unwrap_err().to_string();
+    assert!(
+        err.contains("no overlayfs") && err.contains("--rootfs-shared"),
+        "{err}"
+    );
+    fx.assert_nothing_left(&id);
+    assert_eq!(fx.log.only(&["clone"]), Vec::<String>::new());
 }
 
 /// A failure after the veth exists: everything done so far is undone, in reverse order — the
@@ -534,7 +596,7 @@ fn exec_child(
         .log
         .entries()
         .into_iter()
-        .skip_while(|e| !e.starts_with("child: go"))
+        .skip_while(|e| !e.starts_with("umount"))
         .skip(1);
     (result, calls.collect())
 }

@@ -63,7 +63,10 @@ pub extern "C" fn container_config_free(cfg: *mut container_config) {
     guard_void(|| container_config::free(cfg))
 }
 
-/// Sets the root filesystem directory (a host path; copied). Checked by container_new.
+/// Sets the root filesystem directory (a host path; copied). Checked by container_new. The
+/// container runs on a copy-on-write overlay of it of its own (its writes go to
+/// /var/lib/docker-run/containers/ID/upper and are removed with it) unless
+/// container_config_set_rootfs_shared asks for the directory itself.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_rootfs(
     cfg: *mut container_config,
@@ -235,6 +238,36 @@ pub extern "C" fn container_config_set_seccomp(
             policy
         };
         spec.seccomp = policy;
+        Ok(())
+    })
+}
+
+/// Runs the container on the rootfs directory itself instead of a copy-on-write overlay of its
+/// own (the default). UNSAFE for more than one container: whatever one writes lands in the
+/// rootfs directory, where every later (and every concurrent) container sees it, e.g. a
+/// replaced /bin/sh. Only for a rootfs that overlayfs cannot use, or one meant to be changed.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_rootfs_shared(
+    cfg: *mut container_config,
+    shared: bool,
+) -> c_int {
+    guard(|| {
+        try_mut_from_ptr!(cfg).rootfs_shared = shared;
+        Ok(())
+    })
+}
+
+/// Adds a read-only layer above the rootfs (and above the layers added before) to the
+/// container's copy-on-write root, as an image's layers stack. `dir` is an absolute path to a
+/// directory (checked at container_new); it is copied. Not with container_config_set_rootfs_shared.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_add_layer(
+    cfg: *mut container_config,
+    dir: *const c_char,
+) -> c_int {
+    guard(|| {
+        let dir = c_path(dir, "dir")?;
+        try_mut_from_ptr!(cfg).layers.push(dir);
         Ok(())
     })
 }
@@ -591,17 +624,18 @@ pub extern "C" fn container_stop(c: *mut container, timeout_ms: u32) -> c_int {
     })
 }
 
-/// Removes what containers whose docker-run was killed left behind: stale state records and
-/// their cgroups. Running containers are not touched. Writes the number of items removed to
+/// Removes what containers whose docker-run was killed left behind: stale state records, their
+/// cgroups and their copy-on-write layers (under /var/lib/docker-run/containers). Running containers are not touched. Writes the number of items removed to
 /// *out_removed (may be NULL).
 #[unsafe(no_mangle)]
 pub extern "C" fn runtime_cleanup(out_removed: *mut usize) -> c_int {
     guard(|| {
         crate::error::require_root("cleaning up")?;
         let host = crate::container::Host::default();
-        let report = crate::cleanup::cleanup(&host.store(), &host.cgroup_root);
+        let report = crate::cleanup::cleanup_host(&host);
         if !out_removed.is_null() {
-            *out_param(out_removed, "out_removed")? = report.records + report.cgroups + report.nat;
+            *out_param(out_removed, "out_removed")? =
+                report.records + report.cgroups + report.layers + report.nat;
         }
         Ok(())
     })

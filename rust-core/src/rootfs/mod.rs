@@ -6,6 +6,8 @@
 //! the child needs on the host side are listed in the plan and created by [`Plan::prepare`], so
 //! the host is changed in one visible place.
 
+pub mod overlay;
+
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
@@ -29,14 +31,46 @@ pub enum RootfsError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "cannot mount the container's copy-on-write root (an overlayfs over {}): {}; to run on \
+         the rootfs directory itself, pass --rootfs-shared (C API: \
+         container_config_set_rootfs_shared), unsafe for more than one container",
+        lower.display(),
+        overlay_hint(source)
+    )]
+    Overlay {
+        lower: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("layer {}: overlayfs cannot take a path with ',', ':' or '\\'", .0.display())]
+    OverlayPath(PathBuf),
+    #[error(
+        "the layers' paths are too long for one overlay mount ({0} bytes of options, at most 4095)"
+    )]
+    OverlayTooLong(usize),
     #[error(transparent)]
     Spec(#[from] SpecError),
+}
+
+/// What an overlay mount failure usually means.
+fn overlay_hint(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(libc::ENODEV) => "this kernel has no overlayfs (modprobe overlay)".into(),
+        Some(libc::EINVAL) => format!(
+            "{} (overlayfs refuses some file systems as layers, e.g. an upper directory on \
+             an overlayfs)",
+            os_message(e)
+        ),
+        _ => os_message(e),
+    }
 }
 
 impl RootfsError {
     pub fn errno(&self) -> Option<i32> {
         match self {
-            RootfsError::Io { source, .. } => source.raw_os_error(),
+            RootfsError::Io { source, .. } | RootfsError::Overlay { source, .. } => {
+                source.raw_os_error()
+            }
             _ => None,
         }
     }

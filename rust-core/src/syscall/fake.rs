@@ -3,11 +3,13 @@
 //! channel, so that the parent side of the protocol runs unchanged.
 
 use std::convert::Infallible;
+use std::ffi::CStr;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::Syscall;
+use super::{Mounts, Syscall};
 use crate::error::{Error, Result};
 use crate::process::ExitStatus;
 use crate::process::sync::{self, ChildEnd, Step};
@@ -130,6 +132,23 @@ fn play(script: ChildScript, waits_for_go: bool, sock: OwnedFd, log: CallLog) {
                 sync::report(fd, step, index as usize, errno);
             }
         }
+    }
+}
+
+impl Mounts for FakeSyscall {
+    fn mount_overlay(&self, data: &CStr, target: &Path) -> std::io::Result<()> {
+        let entry = format!(
+            "mount overlay {} on {}",
+            data.to_string_lossy(),
+            target.display()
+        );
+        self.call("mount_overlay", entry)
+            .map_err(|e| std::io::Error::from_raw_os_error(e.errno().unwrap_or(libc::EIO)))
+    }
+
+    fn unmount_detach(&self, target: &Path) -> std::io::Result<()> {
+        self.call("unmount", format!("umount {}", target.display()))
+            .map_err(|e| std::io::Error::from_raw_os_error(e.errno().unwrap_or(libc::EIO)))
     }
 }
 

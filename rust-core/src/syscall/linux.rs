@@ -1,12 +1,14 @@
 //! The kernel's calls.
 
 use std::convert::Infallible;
+use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::Syscall;
+use super::{Mounts, Syscall};
 use crate::error::{Error, Result};
 use crate::process::ExitStatus;
 use crate::process::clone::{Forked, clone_with_pidfd};
@@ -43,6 +45,40 @@ fn send_signal(pidfd: BorrowedFd<'_>, signal: i32) -> std::io::Result<()> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
+}
+
+fn path_cstring(p: &Path) -> std::io::Result<CString> {
+    CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+impl Mounts for LinuxSyscall {
+    fn mount_overlay(&self, data: &CStr, target: &Path) -> std::io::Result<()> {
+        let target = path_cstring(target)?;
+        // SAFETY: NUL-terminated strings that outlive the call.
+        let rc = unsafe {
+            libc::mount(
+                c"overlay".as_ptr(),
+                target.as_ptr(),
+                c"overlay".as_ptr(),
+                0,
+                data.as_ptr().cast(),
+            )
+        };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    fn unmount_detach(&self, target: &Path) -> std::io::Result<()> {
+        let target = path_cstring(target)?;
+        // SAFETY: a NUL-terminated path.
+        if unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
 }
 
 impl Syscall for LinuxSyscall {

@@ -4,7 +4,8 @@
 //! child, so that the start, exec and stop paths are tested without root.
 //!
 //! What the cloned child does itself (mount, pivot_root, setns, exec) is not here: it runs from
-//! the plan, allocation-free, and is tested against the real kernel.
+//! the plan, allocation-free, and is tested against the real kernel. The parent's own mounts
+//! (the container's overlay root) are.
 
 #[cfg(test)]
 pub mod fake;
@@ -20,8 +21,10 @@ pub use linux::LinuxSyscall;
 use crate::error::Result;
 use crate::process::ExitStatus;
 use crate::process::sync::ChildEnd;
+pub use crate::rootfs::overlay::Mounts;
 
-pub trait Syscall: fmt::Debug + Send + Sync {
+/// The parent's own mounts (a container's overlay root) come from [`Mounts`].
+pub trait Syscall: Mounts + fmt::Debug + Send + Sync {
     /// Whether these operations need root (the kernel's do; a fake's do not): containers refuse
     /// to start without it, before any side effect.
     fn needs_root(&self) -> bool {

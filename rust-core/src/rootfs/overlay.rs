@@ -1,0 +1,301 @@
+//! The container's copy-on-write root: an overlayfs whose lower layers are the rootfs directory
+//! (and, above it, an image's layers), and whose upper and work directories belong to this
+//! container alone, under `<layer root>/containers/<id>/` (root-only, 0700). Nothing a
+//! container writes reaches the rootfs directory or another container.
+//!
+//! The parent mounts the overlay at `merged/` on the host only for the start: the plan reads it
+//! and the mount points are made in it (so they land in the upper layer), then the clone gives
+//! the child's mount namespace its own copy, and the host's is detached at once. A docker-run
+//! killed after that leaves directories, not mounts; `cleanup` removes both kinds.
+//!
+//! Removing is separate from detaching so that a stopped container can keep its upper layer
+//! (`docker start` after `docker stop`): [`Overlay::detach`] alone keeps it, [`Overlay::remove`]
+//! throws it away.
+
+use std::collections::BTreeSet;
+use std::ffi::{CStr, CString};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::RootfsError;
+
+/// The host mounts a layer needs: part of the kernel seam (`syscall::Syscall: Mounts`), so
+/// the fake records them.
+pub trait Mounts {
+    /// mount(2) of an overlayfs at `target` with the options `data`
+    /// ("lowerdir=...,upperdir=...,workdir=...").
+    fn mount_overlay(&self, data: &CStr, target: &Path) -> std::io::Result<()>;
+
+    /// umount2(2) with MNT_DETACH: the mount leaves this namespace at once; copies in other
+    /// namespaces (a container's) keep it alive.
+    fn unmount_detach(&self, target: &Path) -> std::io::Result<()>;
+}
+
+/// Where the containers' layers live by default (the state that must survive a reboot of the
+/// runtime, unlike /run/docker-run; and on disk, not in RAM as a tmpfs /run would be).
+pub const DEFAULT_ROOT: &str = "/var/lib/docker-run";
+
+/// The kernel copies at most one page of mount options.
+const MAX_OPTIONS: usize = 4095;
+
+/// The directory of container `id`'s layer under `root`.
+pub fn container_dir(root: &Path, id: &str) -> PathBuf {
+    root.join("containers").join(id)
+}
+
+/// A directory that only root can enter, whatever the umask; refuses a symbolic link.
+fn private_dir(path: &Path) -> Result<(), RootfsError> {
+    let io = |source| RootfsError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    match std::fs::DirBuilder::new().mode(0o700).create(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(e)),
+    }
+    let meta = std::fs::symlink_metadata(path).map_err(io)?;
+    if !meta.is_dir() {
+        return Err(io(std::io::Error::from_raw_os_error(libc::ENOTDIR)));
+    }
+    if meta.mode() & 0o7777 != 0o700 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// True when `dir` is the root of a mount other than its parent's (an overlay still mounted).
+fn is_mount_point(dir: &Path) -> bool {
+    let (Ok(d), Some(Ok(p))) = (
+        std::fs::symlink_metadata(dir),
+        dir.parent().map(std::fs::symlink_metadata),
+    ) else {
+        return false;
+    };
+    d.dev() != p.dev()
+}
+
+/// The overlay's options: lowerdir lists the top layer first.
+fn options(lowers: &[PathBuf], upper: &Path, work: &Path) -> Result<CString, RootfsError> {
+    let mut data = b"lowerdir=".to_vec();
+    for (i, dir) in lowers.iter().rev().enumerate() {
+        let bytes = dir.as_os_str().as_bytes();
+        // The option parser splits on ',' and ':' (and '\' escapes them, inconsistently across
+        // kernel versions): such names are refused rather than guessed at.
+        if bytes.iter().any(|b| b",:\\\0".contains(b)) {
+            return Err(RootfsError::OverlayPath(dir.clone()));
+        }
+        if i > 0 {
+            data.push(b':');
+        }
+        data.extend_from_slice(bytes);
+    }
+    for (key, dir) in [(",upperdir=", upper), (",workdir=", work)] {
+        data.extend_from_slice(key.as_bytes());
+        data.extend_from_slice(dir.as_os_str().as_bytes());
+    }
+    if data.len() > MAX_OPTIONS {
+        return Err(RootfsError::OverlayTooLong(data.len()));
+    }
+    CString::new(data).map_err(|_| RootfsError::OverlayPath(upper.to_path_buf()))
+}
+
+/// One container's overlay: its directory and whether the host still has it mounted.
+#[derive(Debug)]
+pub struct Overlay {
+    dir: PathBuf,
+    merged: PathBuf,
+    mounted: bool,
+}
+
+impl Overlay {
+    /// Makes `<root>/containers/<id>/{upper,work,merged}` and mounts the overlay of `lowers`
+    /// (bottom first) at `merged`. On failure nothing is left.
+    pub fn create(
+        sys: &(impl Mounts + ?Sized),
+        root: &Path,
+        id: &str,
+        lowers: &[PathBuf],
+    ) -> Result<Overlay, RootfsError> {
+        private_dir(root)?;
+        private_dir(&root.join("containers"))?;
+        let dir = container_dir(root, id);
+        private_dir(&dir)?;
+        let mut overlay = Overlay {
+            merged: dir.join("merged"),
+            dir,
+            mounted: false,
+        };
+        let result = overlay.mount(sys, lowers);
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&overlay.dir);
+        }
+        result.map(|()| overlay)
+    }
+
+    fn mount(
+        &mut self,
+        sys: &(impl Mounts + ?Sized),
+        lowers: &[PathBuf],
+    ) -> Result<(), RootfsError> {
+        let (upper, work) = (self.dir.join("upper"), self.dir.join("work"));
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| RootfsError::Io { path, source }
+        };
+        // The merged root shows the upper directory's owner and mode: the top layer's, as the
+        // image's "/" has them (Docker copies them the same way).
+        let top = lowers.last().map_or(Path::new("/"), |p| p.as_path());
+        let top_meta = std::fs::metadata(top).map_err(io(top))?;
+        for (d, mode) in [(&upper, top_meta.mode() & 0o7777), (&work, 0o700)] {
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(d)
+                .map_err(io(d))?;
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(mode)).map_err(io(d))?;
+        }
+        std::os::unix::fs::chown(&upper, Some(top_meta.uid()), Some(top_meta.gid()))
+            .map_err(io(&upper))?;
+        std::fs::DirBuilder::new()
+            .mode(0o755)
+            .create(&self.merged)
+            .map_err(io(&self.merged))?;
+        let data = options(lowers, &upper, &work)?;
+        sys.mount_overlay(&data, &self.merged)
+            .map_err(|source| RootfsError::Overlay {
+                lower: lowers.first().cloned().unwrap_or_default(),
+                source,
+            })?;
+        self.mounted = true;
+        Ok(())
+    }
+
+    /// Where the container's root is mounted on the host during the start.
+    pub fn merged(&self) -> &Path {
+        &self.merged
+    }
+
+    /// Takes the overlay off the host's mount table (the container's mount namespace keeps its
+    /// copy); keeps the directories.
+    pub fn detach(&mut self, sys: &(impl Mounts + ?Sized)) {
+        if self.mounted && sys.unmount_detach(&self.merged).is_ok() {
+            self.mounted = false;
+        }
+    }
+
+    /// Detaches it and removes the container's layer. Never deletes through a mount that is
+    /// still there: a failed detach leaves everything for `cleanup`.
+    pub fn remove(mut self, sys: &(impl Mounts + ?Sized)) {
+        self.detach(sys);
+        if !self.mounted && !is_mount_point(&self.merged) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Removes the layers under `root` of containers not in `live`: the overlay unmounted first
+/// when the host still has it (docker-run killed during a start), the directory only once no
+/// mount is left in it. Returns how many were removed.
+pub fn cleanup(sys: &(impl Mounts + ?Sized), root: &Path, live: &BTreeSet<String>) -> usize {
+    let mut removed = 0;
+    let containers = root.join("containers");
+    for entry in std::fs::read_dir(&containers)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let id = entry.file_name().to_string_lossy().into_owned();
+        // Only what start makes: 64 hex digits (an id), a real directory.
+        let is_id = id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if !is_id || !is_dir || live.contains(&id) {
+            continue;
+        }
+        let dir = container_dir(root, &id);
+        let merged = dir.join("merged");
+        if is_mount_point(&merged) {
+            let _ = sys.unmount_detach(&merged);
+        }
+        if !is_mount_point(&merged) && std::fs::remove_dir_all(&dir).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syscall::LinuxSyscall;
+    use crate::syscall::fake::FakeSyscall;
+    use crate::test_utils::{CallLog, TempDir};
+
+    fn id(c: char) -> String {
+        std::iter::repeat_n(c, 64).collect()
+    }
+
+    /// cleanup removes the layers of containers not alive, and nothing else: not a live one,
+    /// not a name that is no id, not a symbolic link (to somewhere else), nothing outside.
+    #[test]
+    fn cleanup_removes_dead_layers_only() {
+        let tmp = TempDir::new("layers");
+        let outside = TempDir::new("outside");
+        std::fs::write(outside.0.join("keep"), "x").unwrap();
+        let containers = tmp.0.join("containers");
+        for name in [id('a'), id('b'), "not-an-id".into()] {
+            std::fs::create_dir_all(containers.join(name).join("upper/x")).unwrap();
+        }
+        std::os::unix::fs::symlink(&outside.0, containers.join(id('c'))).unwrap();
+        let sys = FakeSyscall::new(CallLog::default(), 1);
+        let live = BTreeSet::from([id('a')]);
+        assert_eq!(cleanup(&sys, &tmp.0, &live), 1);
+        assert!(containers.join(id('a')).is_dir());
+        assert!(!containers.join(id('b')).exists());
+        assert!(containers.join("not-an-id").is_dir());
+        assert!(outside.0.join("keep").exists());
+        assert_eq!(cleanup(&sys, &tmp.0, &live), 0);
+    }
+
+    /// A layer whose overlay the host still has mounted (docker-run killed during a start):
+    /// cleanup unmounts it and removes the directories, and the lower layer is untouched.
+    #[test]
+    #[cfg_attr(not(feature = "test_as_root"), ignore)]
+    fn cleanup_unmounts_a_leftover_overlay() {
+        let tmp = TempDir::new("layers");
+        let lower = TempDir::new("lower");
+        std::fs::write(lower.0.join("file"), "lower").unwrap();
+        let sys = LinuxSyscall;
+        let o = Overlay::create(&sys, &tmp.0, &id('d'), std::slice::from_ref(&lower.0)).unwrap();
+        std::fs::write(o.merged().join("new"), "upper").unwrap();
+        assert!(is_mount_point(o.merged()));
+        assert!(
+            !lower.0.join("new").exists(),
+            "the write went to the upper layer"
+        );
+        let merged = o.merged().to_path_buf();
+        std::mem::forget(o);
+        assert_eq!(cleanup(&sys, &tmp.0, &BTreeSet::new()), 1);
+        assert!(!merged.exists());
+        assert_eq!(
+            std::fs::read_to_string(lower.0.join("file")).unwrap(),
+            "lower"
+        );
+    }
+
+    #[test]
+    fn options_list_the_top_layer_first() {
+        let lowers = [PathBuf::from("/base"), PathBuf::from("/l1")];
+        let o = options(&lowers, Path::new("/c/upper"), Path::new("/c/work")).unwrap();
+        assert_eq!(
+            o.to_str().unwrap(),
+            "lowerdir=/l1:/base,upperdir=/c/upper,workdir=/c/work"
+        );
+        let bad = [PathBuf::from("/a,b")];
+        let err = options(&bad, Path::new("/u"), Path::new("/w")).unwrap_err();
+        assert!(err.to_string().contains("/a,b"), "{err}");
+        let long: Vec<PathBuf> = (0..100).map(|i| format!("/{i:0>60}").into()).collect();
+        let err = options(&long, Path::new("/u"), Path::new("/w")).unwrap_err();
+        assert!(err.to_string().contains("too long"), "{err}");
+    }
+}

@@ -118,6 +118,8 @@ steps! {
     /// `index` is the position in the exec's namespace list.
     Setns,
     Seccomp,
+    /// The root mounted nodev (no devices cgroup guards the container).
+    NodevRoot,
 }
 
 /// A child's record on the wire.

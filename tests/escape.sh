@@ -30,11 +30,13 @@ MARKER=$WORK/host-marker
 echo secret >"$MARKER"
 HOSTPIDS=()
 NAMES=()
+MOUNTED=()
 cleanup() {
-    local n p
+    local n p m
     for n in "${NAMES[@]}"; do "$DR" kill "$n" >/dev/null 2>&1; done
     for p in "${HOSTPIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
     wait 2>/dev/null
+    for m in "${MOUNTED[@]}"; do umount -l "$m" 2>/dev/null; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -173,6 +175,67 @@ attempt "a file planted by an earlier container is gone for the next one" "^clea
 # On an old build the plant reached the shared rootfs: undo it so later suites run clean.
 rm -f "$ROOTFS/$PLANT" "$ROOTFS/bin/$PLANT"
 sed -i '/^evil$/d' "$ROOTFS/etc/passwd"
+
+# --- the working directory -----------------------------------------------------------------------
+echo "=== the working directory (CVE-2024-21626)"
+# docker-run started with host directories open (fd 7: a directory holding the marker, fd 8:
+# the host's /): -w /proc/self/fd/N for every N the process can hold must never give the
+# container a host directory as its working directory, from where the marker (and .. up to the
+# host's root) would be reachable.
+rel_marker=${MARKER#/}
+cwd_escapes=""
+for n in $(seq 0 24); do
+    out=$(exec 7<"$WORK" 8</; run -w /proc/self/fd/$n --network none sh -c \
+        "cat host-marker ./$rel_marker 2>/dev/null | grep -q secret && echo ESCAPED; echo started" 2>&1)
+    case "$out" in *ESCAPED*) cwd_escapes="$cwd_escapes $n" ;; esac
+done
+if [ -z "$cwd_escapes" ]; then
+    pass "-w /proc/self/fd/N never leads to a host directory (N = 0..24, host directories held as 7 and 8)"
+else
+    fail "-w /proc/self/fd/N never leads to a host directory" "escaped with N =$cwd_escapes"
+fi
+out=$(exec 7<"$WORK"; run -w /proc/self/fd/7 --network none true 2>&1); rc=$?
+expect_match "-w /proc/self/fd/7 (a host directory) is refused with a clear message" \
+    "working directory /proc/self/fd/7: it leads out of the container" "$out"
+expect "  and docker-run exits 125" 125 "$rc"
+
+# --- mount flags ---------------------------------------------------------------------------------
+echo "=== mount flags"
+# A host directory with a submount (a tmpfs), bound :ro: the submount must be read-only too.
+mkdir -p "$WORK/vol/sub" "$WORK/nx"
+mount -t tmpfs -o size=1m tmpfs "$WORK/vol/sub" && MOUNTED+=("$WORK/vol/sub")
+# A noexec source with the probe on it, bound :ro: noexec must stay.
+mount -t tmpfs -o size=4m,noexec,nosuid,nodev tmpfs "$WORK/nx" && MOUNTED+=("$WORK/nx")
+cp "$WORK/h/probe" "$WORK/nx/probe"
+out=$(run --network none -v "$WORK/vol:/vol:ro" sh -c "$(refused "touch /vol/sub/written")")
+expect "write into a submount of a :ro volume's source (read-only recursively)" "refused" "$out"
+[ -e "$WORK/vol/sub/written" ] && fail "  nothing written on the host" "$WORK/vol/sub/written exists" || pass "  nothing written on the host"
+# (probe kill 1 signals 0 to the container's own PID 1: it succeeds whenever probe runs.)
+out=$(run --network none -v "$WORK/nx:/nx:ro" sh -c "$(refused "/nx/probe kill 1")")
+expect "a :ro volume keeps its source's noexec" "refused" "$out"
+out=$(run --network none --tmpfs /scratch sh -c "cp /run/probe /scratch/p && $(refused "/scratch/p kill 1")")
+expect "--tmpfs is noexec by default, as Docker" "refused" "$out"
+out=$(run --network none --tmpfs /scratch sh -c \
+    "mknod /scratch/null c 1 3 2>/dev/null; $(refused "echo x > /scratch/null")")
+expect "--tmpfs is nodev by default, as Docker" "refused" "$out"
+out=$(run --network none --tmpfs /scratch:exec sh -c "cp /run/probe /scratch/p && /scratch/p kill 1 2>&1")
+expect_match "--tmpfs DST:exec still executes" "kill: OK" "$out"
+# moby's per-CPU thermal_throttle masks: only where the host has them.
+tt=$(ls -d /sys/devices/system/cpu/cpu*/thermal_throttle 2>/dev/null | head -1)
+if [ -n "$tt" ]; then
+    attempt "$tt is masked" "^masked$" "[ -z \"\$(ls $tt)\" ] && echo masked || echo VISIBLE_WRITABLE"
+else
+    pass "thermal_throttle masks (this host has no /sys/devices/system/cpu/cpu*/thermal_throttle: nothing to mask; unit test thermal_throttle_masks)"
+fi
+# Without a devices cgroup (cgroup v2), the root is nodev: a node shipped in the image cannot
+# open a device. With v1's devices controller (this host), the allow-list guards instead.
+if [ -d /sys/fs/cgroup/devices ]; then
+    attempt "a host disk node planted in the image cannot be read (devices cgroup)" "^denied$" \
+        "mknod /disknode b 8 0 2>/dev/null || mknod /disknode b 253 0; { head -c1 /disknode >/dev/null 2>&1 && echo READ || echo denied; }"
+else
+    attempt "the rootfs is mounted nodev (no devices cgroup)" "nodev" \
+        "awk '\$5 == \"/\" {print \$6}' /proc/self/mountinfo"
+fi
 
 # --- kernel interfaces ---------------------------------------------------------------------
 echo "=== kernel interfaces"

@@ -6,7 +6,7 @@
 
 use std::ffi::OsString;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::error::Error;
@@ -237,4 +237,130 @@ fn bridge_networking() {
         assert_code(run(s), 7);
         assert!(crate::test_utils::has_link("dr-rt0"));
     });
+}
+
+/// A mount target swapped for a symbolic link between planning and mounting (what another
+/// container can do to a shared rootfs) fails the start: neither the volume nor /proc goes
+/// where the link points, and the read-only step is not aimed at a decoy.
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn a_target_swapped_for_a_link_fails_the_start() {
+    use super::start::before_clone;
+    let data = TempDir::new("root-bind");
+    let decoy = TempDir::new("root-decoy");
+    // A rootfs of our own with no /bin/sh: a start whose rootfs steps all work fails at exec.
+    let root = TempDir::new("root-swap");
+    let root_path = std::fs::canonicalize(&root.0).unwrap();
+    std::fs::write(
+        root_path.join("decoy-target"),
+        decoy.0.as_os_str().as_encoded_bytes(),
+    )
+    .unwrap();
+    fn swap(dir: &str, root: &Path) {
+        let decoy = std::fs::read_to_string(root.join("decoy-target")).unwrap();
+        std::fs::remove_dir(root.join(dir)).unwrap();
+        std::os::unix::fs::symlink(decoy, root.join(dir)).unwrap();
+    }
+    let start = |spec: ContainerSpec| {
+        let state = TempDir::new("root-state");
+        let mut c = container(spec, &state);
+        let err = c.start().unwrap_err();
+        assert_no_leftovers(&state, c.id());
+        err
+    };
+    let spec = ContainerSpec {
+        rootfs: root_path.clone(),
+        rootfs_shared: true,
+        mounts: vec![Mount {
+            destination: "/vol".into(),
+            kind: MountKind::Bind {
+                source: data.0.clone(),
+                readonly: true,
+            },
+        }],
+        ..spec("true")
+    };
+    let err = start(spec.clone());
+    assert!(matches!(err, Error::CommandNotFound { .. }), "{err}");
+
+    before_clone::set(&root_path, |root| swap("vol", root));
+    let err = start(spec.clone()).to_string();
+    assert!(
+        err.contains("mount bind") && err.contains("/vol") && err.contains("symbolic link"),
+        "{err}"
+    );
+    std::fs::remove_file(root_path.join("vol")).unwrap();
+
+    let mut no_vol = spec;
+    no_vol.mounts.clear();
+    let other = TempDir::new("root-swap-proc");
+    let other_path = std::fs::canonicalize(&other.0).unwrap();
+    std::fs::write(
+        other_path.join("decoy-target"),
+        decoy.0.as_os_str().as_encoded_bytes(),
+    )
+    .unwrap();
+    no_vol.rootfs = other_path.clone();
+    before_clone::set(&other_path, |root| swap("proc", root));
+    let err = start(no_vol).to_string();
+    assert!(
+        err.contains("mount proc on /proc") && err.contains("symbolic link"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&decoy.0).unwrap().count(),
+        0,
+        "nothing reached the decoy"
+    );
+}
+
+/// `-w /proc/self/fd/N` (and any magic link) never gives the container a host directory as its
+/// working directory, for every descriptor this process holds, inherited by the child: host
+/// directories opened without O_CLOEXEC among them (CVE-2024-21626).
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn the_working_directory_never_leads_out() {
+    let host = TempDir::new("root-hostdir");
+    std::fs::write(host.0.join("host-marker"), "host").unwrap();
+    let path = std::ffi::CString::new(host.0.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: NUL-terminated paths; the descriptors are ours and closed below.
+    let held: Vec<i32> = [path.as_c_str(), c"/"]
+        .iter()
+        .map(|p| unsafe { libc::open(p.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY) })
+        .collect();
+    assert!(held.iter().all(|&fd| fd > 2));
+    let max = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .max()
+        .unwrap();
+    let from_root = host.0.join("host-marker");
+    let from_root = from_root.strip_prefix("/").unwrap().display();
+    let script = format!("test -e host-marker && exit 9; test -e ./{from_root} && exit 9; exit 7");
+    for n in 0..=max + 2 {
+        for cwd in [format!("/proc/self/fd/{n}"), format!("/proc/1/fd/{n}")] {
+            let mut s = spec(&script);
+            s.cwd = cwd.clone().into();
+            let state = TempDir::new("root-state");
+            let mut c = container(s, &state);
+            match c.start() {
+                Ok(()) => assert_code(c.wait().unwrap(), 7),
+                Err(e) => assert!(matches!(e, Error::ChildSetup { .. }), "{cwd}: {e}"),
+            }
+            assert_no_leftovers(&state, c.id());
+        }
+    }
+    for fd in held {
+        // SAFETY: our own descriptors.
+        unsafe { libc::close(fd) };
+    }
+    // The image's own symbolic links still work as a working directory, resolved inside (here
+    // in a layer above the rootfs: an absolute link to /tmp is the container's /tmp).
+    let layer = TempDir::new("root-layer");
+    std::os::unix::fs::symlink("/tmp", layer.0.join("cwdlink")).unwrap();
+    let mut s = spec(r#"test "$(pwd -P)" = /tmp && exit 7"#);
+    s.cwd = "/cwdlink".into();
+    s.layers = vec![layer.0.clone()];
+    assert_code(run(s), 7);
 }

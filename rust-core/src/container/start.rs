@@ -150,6 +150,8 @@ impl Container {
                 attach::prepare(&mut *nl, &self.spec.network, &self.store.leases_root())?;
             netlink = Some((nl, prepared));
         }
+        #[cfg(test)]
+        before_clone::run(plan);
         let (parent, child) = sync::channel()?;
         let flags = clone_flags(self.spec.effective_namespaces());
         let child_fd = child.as_raw_fd();
@@ -287,6 +289,35 @@ impl Container {
         }
         if let Some(rec) = self.record.take() {
             self.store.remove(&rec);
+        }
+    }
+}
+
+/// Tests change the rootfs between planning and clone (what a concurrent container could do to
+/// a shared one): a hook per rootfs, run just before clone.
+#[cfg(test)]
+pub(super) mod before_clone {
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
+
+    use crate::process::plan::ChildPlan;
+
+    type Hook = (PathBuf, fn(&Path));
+    static HOOKS: Mutex<Vec<Hook>> = Mutex::new(Vec::new());
+
+    /// Runs `hook(rootfs)` before the clone of every start on `rootfs`.
+    pub fn set(rootfs: &Path, hook: fn(&Path)) {
+        HOOKS.lock().unwrap().push((rootfs.to_path_buf(), hook));
+    }
+
+    pub(crate) fn run(plan: &ChildPlan) {
+        let root = Path::new(std::ffi::OsStr::from_bytes(plan.rootfs.as_bytes()));
+        let hooks: Vec<Hook> = HOOKS.lock().unwrap().clone();
+        for (r, hook) in hooks {
+            if r == root {
+                hook(root);
+            }
         }
     }
 }

@@ -57,6 +57,9 @@ pub struct ChildPlan {
     pub ops: Vec<Op>,
     pub no_pivot: bool,
     pub readonly_rootfs: bool,
+    /// Mount the root nodev: no devices cgroup guards the container (cgroup v2), so a device
+    /// node shipped in the image must not open anything.
+    pub rootfs_nodev: bool,
     /// Bring `lo` up (the container has its own network namespace).
     pub loopback: bool,
     /// Configure the veth peer, eth0 (bridge networking), with the address the parent sends
@@ -117,6 +120,7 @@ impl ChildPlan {
             ops: Vec::new(),
             no_pivot: false,
             readonly_rootfs: false,
+            rootfs_nodev: false,
             loopback: true,
             eth0: false,
             net: None,
@@ -142,10 +146,13 @@ impl ChildPlan {
         })
     }
 
-    /// Drops CAP_MKNOD: without a device allow-list (cgroup v2 needs an eBPF program we do not
-    /// load), a node made inside could open a host device.
+    /// Without a device allow-list (cgroup v2 needs an eBPF program we do not load): drops
+    /// CAP_MKNOD, since a node made inside could open a host device, and mounts the root nodev,
+    /// since a node the image ships could too. /dev is a tmpfs of its own with only the
+    /// standard nodes.
     pub fn drop_mknod(&mut self) {
         self.caps &= !(1u64 << CAP_MKNOD);
+        self.rootfs_nodev = true;
     }
 
     /// Compiles the seccomp filter for the capabilities the process ends with (Docker's
@@ -213,10 +220,21 @@ impl ChildPlan {
         let rootfs = Path::new(OsStr::from_bytes(self.rootfs.as_bytes()));
         let lossy = |c: &CString| c.to_string_lossy().into_owned();
         let what = match f.step() {
-            Some(Step::RootfsOp) => self
-                .ops
-                .get(f.index as usize)
-                .map_or("rootfs setup".into(), |op| op.describe(rootfs)),
+            Some(Step::RootfsOp) => {
+                self.ops
+                    .get(f.index as usize)
+                    .map_or("rootfs setup".into(), |op| match (op, f.errno) {
+                        (Op::Mask { .. } | Op::Readonly { .. }, libc::EXDEV) => format!(
+                            "{}: the path is not on the kernel's file system (replaced?)",
+                            op.describe()
+                        ),
+                        (_, libc::ELOOP) => format!(
+                            "{}: the path holds a symbolic link it did not have when planned",
+                            op.describe()
+                        ),
+                        _ => op.describe(),
+                    })
+            }
             Some(Step::Exec) => return self.exec_error(f),
             Some(Step::Sethostname) => {
                 format!(
@@ -238,7 +256,15 @@ impl ChildPlan {
             Some(Step::Setuid) => format!("setuid({})", self.uid),
             Some(Step::Capabilities) => "drop capabilities".into(),
             Some(Step::NoNewPrivs) => "set no_new_privs".into(),
-            Some(Step::Chdir) => format!("chdir {}", lossy(&self.cwd)),
+            Some(Step::Chdir) => match f.errno {
+                libc::ELOOP | libc::EXDEV => format!(
+                    "working directory {}: it leads out of the container (through a magic link \
+                     such as /proc/self/fd/N)",
+                    lossy(&self.cwd)
+                ),
+                _ => format!("chdir {}", lossy(&self.cwd)),
+            },
+            Some(Step::NodevRoot) => "mount the rootfs nodev".into(),
             Some(Step::InitFork) => "init: fork the command".into(),
             Some(Step::Setsid) => "setsid".into(),
             Some(Step::JoinCgroup) => "join the container's cgroup".into(),
@@ -385,7 +411,7 @@ mod tests {
         let mut plan = ChildPlan::new(&command(&["app"]), Path::new("/srv/rootfs")).unwrap();
         plan.hostname = Some(c"box".to_owned());
         plan.ops.push(Op::Mkdir {
-            path: c"/srv/rootfs/dev/pts".to_owned(),
+            path: c"dev/pts".to_owned(),
             mode: 0o755,
         });
         let msg = |step: Step, index, errno| {

@@ -118,6 +118,8 @@ steps! {
     /// `index` is the position in the exec's namespace list.
     Setns,
     Seccomp,
+    /// The root mounted nodev (no devices cgroup guards the container).
+    NodevRoot,
     Keyring,
     /// The exec of the stub (process/stub.rs) that then execs the command.
     ExecStub,

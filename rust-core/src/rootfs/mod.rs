@@ -5,16 +5,18 @@
 //! Planning ([`plan`]) only reads the rootfs (to resolve symlinks inside it); the mount points
 //! the child needs on the host side are listed in the plan and created by [`Plan::prepare`], so
 //! the host is changed in one visible place.
+//!
+//! The ops name their targets relative to the root, with every symbolic link already resolved
+//! inside it: the child opens each one beneath its root with openat2(RESOLVE_IN_ROOT |
+//! RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) and mounts onto the descriptor, so a path swapped
+//! for a link after planning fails the start instead of aiming a mount elsewhere.
 
 pub mod overlay;
 
 use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
-use libc::{
-    MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME,
-};
+use libc::{MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_STRICTATIME};
 
 use crate::errno::os_message;
 use crate::spec::{ContainerSpec, MountKind, SpecError};
@@ -101,6 +103,14 @@ pub const MASKED_PATHS: &[&str] = &[
     "/sys/devices/virtual/powercap",
 ];
 
+/// moby's per-CPU masks, one for each `cpu<N>` of the host that has one.
+pub const THERMAL_THROTTLE: &str = "/sys/devices/system/cpu";
+
+/// statfs(2) f_type of the file systems the masked and read-only paths live on: a target found
+/// on anything else was swapped for a decoy.
+pub const PROC_SUPER_MAGIC: u32 = 0x9fa0;
+pub const SYSFS_MAGIC: u32 = 0x6265_6572;
+
 /// Docker's read-only paths.
 pub const READONLY_PATHS: &[&str] = &[
     "/proc/bus",
@@ -120,8 +130,8 @@ pub const DEVICES: &[(&str, u32, u32)] = &[
     ("tty", 5, 0),
 ];
 
-/// One step of the child's filesystem setup. Paths are host paths under the rootfs (the child
-/// runs these before pivot_root).
+/// One step of the child's filesystem setup, run before pivot_root. Targets are relative to the
+/// root ("dev/pts") and free of symbolic links; bind sources are host paths.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     Mount {
@@ -130,6 +140,11 @@ pub enum Op {
         fstype: Option<CString>,
         flags: libc::c_ulong,
         data: Option<CString>,
+    },
+    /// The mount just made at `path` (a `:ro` bind) becomes read-only with all its submounts,
+    /// keeping its other flags (nosuid, nodev, noexec).
+    ReadonlyBind {
+        path: CString,
     },
     Mkdir {
         path: CString,
@@ -144,13 +159,17 @@ pub enum Op {
         target: CString,
         link: CString,
     },
-    /// Hide a path: /dev/null over a file, a read-only tmpfs over a directory; absent is fine.
+    /// Hide a path: /dev/null over a file, a read-only tmpfs over a directory. Absent is fine;
+    /// found anywhere but on the file system `fs` (a statfs magic) fails.
     Mask {
         path: CString,
+        fs: u32,
     },
-    /// Bind a path onto itself read-only; absent is fine.
+    /// Bind a path onto itself read-only (nosuid, nodev, noexec too), recursively. Absent is
+    /// fine; found anywhere but on `fs` fails.
     Readonly {
         path: CString,
+        fs: u32,
     },
     /// An empty file to bind a file onto; an existing one is fine.
     Touch {
@@ -160,14 +179,8 @@ pub enum Op {
 
 impl Op {
     /// What the step does, for error messages (paths shown as seen inside the container).
-    pub fn describe(&self, rootfs: &Path) -> String {
-        let inside = |c: &CString| {
-            let p = Path::new(std::ffi::OsStr::from_bytes(c.as_bytes()));
-            match p.strip_prefix(rootfs) {
-                Ok(rel) => format!("/{}", rel.display()),
-                Err(_) => p.display().to_string(),
-            }
-        };
+    pub fn describe(&self) -> String {
+        let inside = |c: &CString| format!("/{}", c.to_string_lossy());
         match self {
             Op::Mount {
                 source,
@@ -185,8 +198,9 @@ impl Op {
             Op::Mkdir { path, .. } => format!("mkdir {}", inside(path)),
             Op::Mknod { path, .. } => format!("mknod {}", inside(path)),
             Op::Symlink { link, .. } => format!("symlink {}", inside(link)),
-            Op::Mask { path } => format!("mask {}", inside(path)),
-            Op::Readonly { path } => format!("make {} read-only", inside(path)),
+            Op::ReadonlyBind { path } => format!("make {} read-only (recursively)", inside(path)),
+            Op::Mask { path, .. } => format!("mask {}", inside(path)),
+            Op::Readonly { path, .. } => format!("make {} read-only", inside(path)),
             Op::Touch { path } => format!("create mount point {}", inside(path)),
         }
     }
@@ -194,6 +208,11 @@ impl Op {
 
 fn cstr(p: impl AsRef<std::ffi::OsStr>) -> Result<CString> {
     Ok(crate::spec::cstring("a path", p)?)
+}
+
+/// A host path under the rootfs as the child's op names it: relative to the root.
+fn rel(rootfs: &Path, host: &Path) -> Result<CString> {
+    cstr(host.strip_prefix(rootfs).unwrap_or(host))
 }
 
 /// Joins `path` (a container path) onto `rootfs`, resolving symlinks inside the rootfs as if it
@@ -308,14 +327,16 @@ pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Plan> {
     for m in &spec.mounts {
         plan.user_mount(rootfs, m)?;
     }
-    for p in MASKED_PATHS {
+    for p in masked_paths() {
         plan.ops.push(Op::Mask {
-            path: cstr(under(rootfs, p))?,
+            fs: fs_of(&p),
+            path: cstr(p.trim_start_matches('/'))?,
         });
     }
     for p in READONLY_PATHS {
         plan.ops.push(Op::Readonly {
-            path: cstr(under(rootfs, p))?,
+            fs: fs_of(p),
+            path: cstr(p.trim_start_matches('/'))?,
         });
     }
     // The working directory is created like Docker does when the image lacks it.
@@ -328,6 +349,58 @@ pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Plan> {
 
 fn under(rootfs: &Path, p: &str) -> PathBuf {
     rootfs.join(p.trim_start_matches('/'))
+}
+
+/// The file system a masked or read-only path must be on.
+fn fs_of(p: &str) -> u32 {
+    if p.starts_with("/sys/") {
+        SYSFS_MAGIC
+    } else {
+        PROC_SUPER_MAGIC
+    }
+}
+
+/// Docker's masked paths, and moby's `thermal_throttle` of each CPU the host has (sysfs shows
+/// the host's CPUs in every container).
+pub fn masked_paths() -> Vec<String> {
+    let mut paths: Vec<String> = MASKED_PATHS.iter().map(|p| p.to_string()).collect();
+    let is_cpu = |n: &str| {
+        n.strip_prefix("cpu")
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let mut cpus: Vec<String> = std::fs::read_dir(THERMAL_THROTTLE)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| is_cpu(n))
+        .map(|n| format!("{THERMAL_THROTTLE}/{n}/thermal_throttle"))
+        .filter(|p| Path::new(p).exists())
+        .collect();
+    cpus.sort();
+    paths.extend(cpus);
+    paths
+}
+
+/// Docker's `--tmpfs` options: the mount flags among them (Docker's default noexec, nosuid,
+/// nodev unless exec, suid or dev is asked for; ro), the rest as data for tmpfs.
+pub fn tmpfs_options(options: &str) -> (libc::c_ulong, Option<String>) {
+    let mut flags = MS_NOEXEC | MS_NOSUID | MS_NODEV;
+    let mut data = Vec::new();
+    for opt in options.split(',').filter(|o| !o.is_empty()) {
+        match opt {
+            "exec" => flags &= !MS_NOEXEC,
+            "noexec" => flags |= MS_NOEXEC,
+            "suid" => flags &= !MS_NOSUID,
+            "nosuid" => flags |= MS_NOSUID,
+            "dev" => flags &= !MS_NODEV,
+            "nodev" => flags |= MS_NODEV,
+            "ro" => flags |= MS_RDONLY,
+            "rw" => flags &= !MS_RDONLY,
+            other => data.push(other),
+        }
+    }
+    (flags, (!data.is_empty()).then(|| data.join(",")))
 }
 
 impl Plan {
@@ -346,7 +419,7 @@ impl Plan {
         });
         self.ops.push(Op::Mount {
             source: Some(cstr(source)?),
-            target: cstr(&host)?,
+            target: rel(rootfs, &host)?,
             fstype: None,
             flags: libc::MS_BIND,
             data: None,
@@ -374,7 +447,7 @@ impl Plan {
         let ops = &mut self.ops;
         ops.push(mount_op(
             Some("proc"),
-            &under(rootfs, "proc"),
+            Path::new("proc"),
             Some("proc"),
             nosuid_nodev_noexec,
             None,
@@ -382,12 +455,12 @@ impl Plan {
         let sys_flags = nosuid_nodev_noexec | MS_RDONLY;
         ops.push(mount_op(
             Some("sysfs"),
-            &under(rootfs, "sys"),
+            Path::new("sys"),
             Some("sysfs"),
             sys_flags,
             None,
         )?);
-        self.dev_mounts(&under(rootfs, "dev"), terminal)
+        self.dev_mounts(Path::new("dev"), terminal)
     }
 
     /// A minimal /dev on tmpfs: the character devices, a devpts instance of its own, shm,
@@ -469,12 +542,13 @@ impl Plan {
     fn user_mount(&mut self, rootfs: &Path, m: &crate::spec::Mount) -> Result<()> {
         let target = secure_join(rootfs, &m.destination)?;
         let in_dev = target.starts_with(under(rootfs, "dev"));
+        let inside = rel(rootfs, &target)?;
         let (dir, op) = match &m.kind {
             MountKind::Bind { source, .. } => {
                 let meta = std::fs::metadata(source).map_err(io_err(source))?;
                 let op = Op::Mount {
                     source: Some(cstr(source)?),
-                    target: cstr(&target)?,
+                    target: inside.clone(),
                     fstype: None,
                     flags: MS_BIND | MS_REC,
                     data: None,
@@ -482,30 +556,24 @@ impl Plan {
                 (meta.is_dir(), op)
             }
             MountKind::Tmpfs { options } => {
-                let data = if options.is_empty() {
-                    None
-                } else {
-                    Some(options.as_str())
+                let (flags, data) = tmpfs_options(options);
+                let op = Op::Mount {
+                    source: Some(cstr("tmpfs")?),
+                    target: inside.clone(),
+                    fstype: Some(cstr("tmpfs")?),
+                    flags,
+                    data: data.map(cstr).transpose()?,
                 };
-                (
-                    true,
-                    mount_op(
-                        Some("tmpfs"),
-                        &target,
-                        Some("tmpfs"),
-                        MS_NOSUID | MS_NODEV,
-                        data,
-                    )?,
-                )
+                (true, op)
             }
         };
         match (in_dev, dir) {
             (true, true) => self.ops.push(Op::Mkdir {
-                path: cstr(&target)?,
+                path: inside.clone(),
                 mode: 0o755,
             }),
             (true, false) => self.ops.push(Op::Touch {
-                path: cstr(&target)?,
+                path: inside.clone(),
             }),
             (false, _) => self.mount_points.push(MountPoint {
                 path: target.clone(),
@@ -514,13 +582,7 @@ impl Plan {
         }
         self.ops.push(op);
         if let MountKind::Bind { readonly: true, .. } = m.kind {
-            self.ops.push(Op::Mount {
-                source: None,
-                target: cstr(&target)?,
-                fstype: None,
-                flags: MS_BIND | MS_REMOUNT | MS_RDONLY,
-                data: None,
-            });
+            self.ops.push(Op::ReadonlyBind { path: inside });
         }
         Ok(())
     }
@@ -556,6 +618,7 @@ mod tests {
         assert!(secure_join(&r, Path::new("/loop")).is_err());
     }
 
+    // long: one plan checked as a whole, step names, targets, flags and mount points.
     #[test]
     fn plan_has_docker_defaults_and_user_mounts() {
         let tmp = TempDir::new("rootfs-plan");
@@ -581,7 +644,7 @@ mod tests {
             ..Default::default()
         };
         let plan = plan(&spec, &r).unwrap();
-        let described: Vec<String> = plan.ops.iter().map(|o| o.describe(&r)).collect();
+        let described: Vec<String> = plan.ops.iter().map(|o| o.describe()).collect();
         for want in [
             "mount proc on /proc",
             "mount sysfs on /sys",
@@ -589,7 +652,6 @@ mod tests {
             "mknod /dev/null",
             "create mount point /dev/console",
             "mount bind /tmp on /data",
-            "remount",
             "mount tmpfs on /scratch",
             "mask /proc/kcore",
             "make /proc/sys read-only",
@@ -599,12 +661,34 @@ mod tests {
                 "missing {want}: {described:?}"
             );
         }
-        // The read-only remount follows its bind.
+        // The recursive read-only step follows its bind.
         let bind = described
             .iter()
             .position(|d| d == "mount bind /tmp on /data")
             .unwrap();
-        assert_eq!(described[bind + 1], "mount remount on /data");
+        assert_eq!(described[bind + 1], "make /data read-only (recursively)");
+        // Targets are relative to the root, and --tmpfs is noexec, nosuid, nodev by default.
+        let tmpfs = plan.ops.iter().find_map(|o| match o {
+            Op::Mount {
+                target,
+                flags,
+                data,
+                ..
+            } if target.as_c_str() == c"scratch" => Some((*flags, data.clone())),
+            _ => None,
+        });
+        assert_eq!(
+            tmpfs,
+            Some((
+                MS_NOEXEC | MS_NOSUID | MS_NODEV,
+                Some(c"size=1m".to_owned())
+            ))
+        );
+        assert!(plan.ops.iter().any(|o| *o
+            == Op::Mask {
+                path: c"proc/kcore".to_owned(),
+                fs: PROC_SUPER_MAGIC
+            }));
         // Planning changed nothing on the host; preparing makes the mount points.
         assert!(!r.join("data").exists() && !r.join("proc").exists());
         let want = |p: &str, dir| MountPoint {
@@ -625,6 +709,44 @@ mod tests {
         }
         plan.prepare().unwrap();
         assert!(r.join("data").is_dir() && r.join("scratch").is_dir() && r.join("proc").is_dir());
+    }
+
+    #[test]
+    fn tmpfs_flags_as_docker() {
+        assert_eq!(tmpfs_options(""), (MS_NOEXEC | MS_NOSUID | MS_NODEV, None));
+        assert_eq!(
+            tmpfs_options("exec,size=64m,mode=1777"),
+            (MS_NOSUID | MS_NODEV, Some("size=64m,mode=1777".into()))
+        );
+        assert_eq!(tmpfs_options("ro,dev,suid"), (MS_NOEXEC | MS_RDONLY, None));
+    }
+
+    /// moby masks each CPU's thermal_throttle the host has.
+    #[test]
+    fn thermal_throttle_masks() {
+        let masks = masked_paths();
+        assert!(
+            masks.starts_with(
+                &MASKED_PATHS
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+            )
+        );
+        for cpu in std::fs::read_dir(THERMAL_THROTTLE)
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let p = cpu.path().join("thermal_throttle");
+            if p.exists()
+                && cpu.file_name().to_string_lossy()[3..]
+                    .parse::<u32>()
+                    .is_ok()
+            {
+                assert!(masks.contains(&p.display().to_string()), "{}", p.display());
+            }
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@
 mod capabilities;
 mod mounts;
 mod network;
+mod resolve;
 mod terminal;
 
 use std::os::fd::{AsRawFd, RawFd};
@@ -114,6 +115,36 @@ fn exec(plan: &ChildPlan, sock: RawFd) -> ! {
     fail(sock, Step::ExecStub, 0, errno())
 }
 
+/// The working directory, resolved inside the container's root (we are past pivot_root, or
+/// joined its mount namespace): the image's symbolic links stay inside, and a magic link such
+/// as /proc/self/fd/N (a host directory this process still holds until exec) is refused, the
+/// CVE-2024-21626 class. Then, as runc checks, the result must be reachable from the root.
+fn enter_cwd(plan: &ChildPlan) -> Result<(), i32> {
+    let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC;
+    // SAFETY: a static path.
+    let root = unsafe { libc::open(c"/".as_ptr(), flags) };
+    resolve::rc(root)?;
+    let root = resolve::Fd(root);
+    let dir = resolve::open_beneath(
+        root.0,
+        &plan.cwd,
+        libc::O_PATH | libc::O_DIRECTORY,
+        resolve::IN_ROOT,
+    )?;
+    // SAFETY: a descriptor we hold.
+    resolve::rc(unsafe { libc::fchdir(dir.0) })?;
+    let mut buf = [0u8; libc::PATH_MAX as usize];
+    // SAFETY: a stack buffer of the length passed; glibc's getcwd fails with ENOENT for a
+    // directory outside our root instead of returning "(unreachable)...".
+    let cwd = unsafe { libc::getcwd(buf.as_mut_ptr().cast(), buf.len()) };
+    match (cwd.is_null(), errno()) {
+        (true, libc::ERANGE) => Ok(()),
+        (true, e) => Err(e),
+        (false, _) if buf[0] != b'/' => Err(libc::EXDEV),
+        (false, _) => Ok(()),
+    }
+}
+
 /// The container's first process: hostname, rootfs, loopback; then, once the parent has put
 /// it in its cgroup and plugged its network (the go-ahead), cgroup namespace and eth0, then
 /// the process itself. Never returns.
@@ -170,13 +201,6 @@ fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
     check(sock, Step::NoNewPrivs, 0, unsafe {
         libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     });
-    if let Some(filter) = &plan.seccomp {
-        check(sock, Step::Seccomp, 0, filter.install());
-    }
-    // SAFETY: a NUL-terminated path owned by the plan.
-    check(sock, Step::Chdir, 0, unsafe {
-        libc::chdir(plan.cwd.as_ptr())
-    });
     // Whatever the host left open without O_CLOEXEC must not leak into the container.
     // SAFETY: plain syscall on a range of descriptors.
     unsafe {
@@ -187,6 +211,13 @@ fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
             libc::CLOSE_RANGE_CLOEXEC,
         )
     };
+    if let Err(e) = enter_cwd(plan) {
+        fail(sock, Step::Chdir, 0, e);
+    }
+    // Last before the exec, as runc does: from here on the filter judges our own calls too.
+    if let Some(filter) = &plan.seccomp {
+        check(sock, Step::Seccomp, 0, filter.install());
+    }
     exec(plan, sock)
 }
 

@@ -1,13 +1,17 @@
-//! The child's filesystem: make mounts private, bind the rootfs onto itself, replay the rootfs
-//! plan, then pivot_root (or chroot) and the optional read-only remount.
+//! The child's filesystem: make mounts private, bind the root onto itself, replay the rootfs
+//! plan onto descriptors opened beneath it ([`resolve`](super::resolve)), then pivot_root (or
+//! chroot) and the optional read-only remount.
 
 use std::ffi::{CStr, CString};
 use std::os::fd::RawFd;
 use std::ptr;
 
-use libc::{c_char, c_ulong};
+use libc::{c_char, c_int, c_ulong};
 
-use super::{check, errno};
+use super::resolve::{
+    Fd, FdPath, NO_LINKS, file_type, kept_flags, open_beneath, rc, set_mount_attr,
+};
+use super::{check, errno, fail};
 use crate::process::plan::ChildPlan;
 use crate::process::sync::Step;
 use crate::rootfs::{self, Op};
@@ -27,98 +31,257 @@ fn mount(
     unsafe { libc::mount(source, target.as_ptr(), fstype, flags, data.cast()) }
 }
 
-fn is_dir(path: &CStr) -> Option<bool> {
-    // SAFETY: st is plain data; path is NUL-terminated.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    if unsafe { libc::stat(path.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
-    Some(st.st_mode & libc::S_IFMT == libc::S_IFDIR)
+/// Opens a planned target beneath the root: no link of any kind on the way.
+fn target(root: RawFd, path: &CStr) -> Result<Fd, i32> {
+    open_beneath(root, path, libc::O_PATH, NO_LINKS)
 }
 
-/// One step of the rootfs plan; 0, or -1 with errno set.
-fn run_op(op: &Op) -> i32 {
+/// Runs `f(dirfd, name)` in the directory that holds `path` (opened beneath the root).
+fn in_parent(
+    root: RawFd,
+    path: &CStr,
+    f: impl FnOnce(RawFd, *const c_char) -> c_int,
+) -> Result<(), i32> {
+    let bytes = path.to_bytes();
+    let (dir, name_at) = match bytes.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&bytes[..i], i + 1),
+        None => (&bytes[..0], 0),
+    };
+    let mut buf = [0u8; libc::PATH_MAX as usize];
+    if dir.len() >= buf.len() {
+        return Err(libc::ENAMETOOLONG);
+    }
+    buf[..dir.len()].copy_from_slice(dir);
+    // SAFETY: the buffer is zero-filled after `dir`.
+    let dir = unsafe { CStr::from_ptr(buf.as_ptr().cast()) };
+    let parent = open_beneath(root, dir, libc::O_PATH | libc::O_DIRECTORY, NO_LINKS)?;
+    // SAFETY: name_at <= len: the name is the NUL-terminated tail of `path`.
+    rc(f(parent.0, unsafe { path.as_ptr().add(name_at) }))
+}
+
+/// One step of the rootfs plan, onto what it names beneath `root`.
+fn run_op(op: &Op, root: RawFd) -> Result<(), i32> {
     match op {
         Op::Mount {
             source,
-            target,
+            target: at,
             fstype,
             flags,
             data,
-        } => mount(
-            opt_ptr(source),
-            target,
-            opt_ptr(fstype),
-            *flags,
-            opt_ptr(data),
-        ),
+        } => {
+            let fd = target(root, at)?;
+            let at = FdPath::new(fd.0);
+            rc(mount(
+                opt_ptr(source),
+                at.as_cstr(),
+                opt_ptr(fstype),
+                *flags,
+                opt_ptr(data),
+            ))
+        }
+        Op::ReadonlyBind { path } => readonly_bind(root, path),
         // An existing directory is fine (e.g. --tmpfs /dev/shm over our own /dev/shm).
-        // SAFETY: a NUL-terminated path owned by the plan.
-        Op::Mkdir { path, mode } => match unsafe { libc::mkdir(path.as_ptr(), *mode) } {
-            -1 if errno() == libc::EEXIST && is_dir(path) == Some(true) => 0,
-            rc => rc,
-        },
-        // SAFETY: a NUL-terminated path owned by the plan.
-        Op::Mknod { path, mode, dev } => unsafe { libc::mknod(path.as_ptr(), *mode, *dev) },
-        // SAFETY: NUL-terminated strings owned by the plan.
-        Op::Symlink { target, link } => unsafe { libc::symlink(target.as_ptr(), link.as_ptr()) },
-        Op::Touch { path } => touch(path),
-        Op::Mask { path } => match is_dir(path) {
-            None => 0,
-            Some(true) => mount(
-                c"tmpfs".as_ptr(),
-                path,
-                c"tmpfs".as_ptr(),
-                libc::MS_RDONLY,
-                c"size=0".as_ptr(),
-            ),
-            Some(false) => mount(
-                c"/dev/null".as_ptr(),
-                path,
-                ptr::null(),
-                libc::MS_BIND,
-                ptr::null(),
-            ),
-        },
-        Op::Readonly { path } => readonly(path),
+        Op::Mkdir { path, mode } => in_parent(root, path, |dir, name| {
+            // SAFETY: a NUL-terminated name relative to a descriptor we hold.
+            let r = unsafe { libc::mkdirat(dir, name, *mode) };
+            // SAFETY: st is plain data; same name and descriptor.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            let exists_as_dir = r < 0
+                && errno() == libc::EEXIST
+                // SAFETY: as above.
+                && unsafe { libc::fstatat(dir, name, &mut st, libc::AT_SYMLINK_NOFOLLOW) } == 0
+                && st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+            if exists_as_dir { 0 } else { r }
+        }),
+        // SAFETY (all three): NUL-terminated names relative to a descriptor we hold.
+        Op::Mknod { path, mode, dev } => in_parent(root, path, |dir, name| unsafe {
+            libc::mknodat(dir, name, *mode, *dev)
+        }),
+        Op::Symlink { target: to, link } => in_parent(root, link, |dir, name| unsafe {
+            libc::symlinkat(to.as_ptr(), dir, name)
+        }),
+        // An empty file to bind a file onto; an existing one is fine, a link is not.
+        Op::Touch { path } => in_parent(root, path, |dir, name| unsafe {
+            let flags = libc::O_CREAT | libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+            let fd = libc::openat(dir, name, flags, 0o644);
+            if fd < 0 { fd } else { libc::close(fd) }
+        }),
+        Op::Mask { path, fs } => mask(root, path, *fs),
+        Op::Readonly { path, fs } => readonly(root, path, *fs),
     }
 }
 
-/// An empty file to bind a file onto; an existing one is fine.
-fn touch(path: &CStr) -> i32 {
-    let flags = libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC;
-    // SAFETY: a NUL-terminated path owned by the plan.
-    let fd = unsafe { libc::open(path.as_ptr(), flags, 0o644) };
-    if fd < 0 {
-        return -1;
+/// A masked or read-only path: None when absent (not every kernel has every path), else the
+/// descriptor, which must be on the file system `fs`: anything else is a decoy.
+fn kernel_path(root: RawFd, path: &CStr, fs: u32) -> Result<Option<Fd>, i32> {
+    let fd = match target(root, path) {
+        Err(libc::ENOENT) => return Ok(None),
+        r => r?,
+    };
+    // SAFETY: st is plain data filled by the kernel.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    rc(unsafe { libc::fstatfs(fd.0, &mut st) })?;
+    if st.f_type as u32 != fs {
+        return Err(libc::EXDEV);
     }
-    // SAFETY: the descriptor we just opened.
-    unsafe { libc::close(fd) }
+    Ok(Some(fd))
 }
 
-/// Binds a path onto itself read-only (absent is fine), as Docker's read-only paths.
-fn readonly(path: &CStr) -> i32 {
-    if is_dir(path).is_none() {
-        return 0;
+/// Hides a path: /dev/null over a file, an empty read-only tmpfs over a directory.
+fn mask(root: RawFd, path: &CStr, fs: u32) -> Result<(), i32> {
+    let Some(fd) = kernel_path(root, path, fs)? else {
+        return Ok(());
+    };
+    let at = FdPath::new(fd.0);
+    let r = if file_type(fd.0)? == libc::S_IFDIR {
+        mount(
+            c"tmpfs".as_ptr(),
+            at.as_cstr(),
+            c"tmpfs".as_ptr(),
+            libc::MS_RDONLY,
+            c"size=0".as_ptr(),
+        )
+    } else {
+        mount(
+            c"/dev/null".as_ptr(),
+            at.as_cstr(),
+            ptr::null(),
+            libc::MS_BIND,
+            ptr::null(),
+        )
+    };
+    rc(r)
+}
+
+const RO_ATTRS: u64 = libc::MOUNT_ATTR_RDONLY
+    | libc::MOUNT_ATTR_NOSUID
+    | libc::MOUNT_ATTR_NODEV
+    | libc::MOUNT_ATTR_NOEXEC;
+
+/// Docker's read-only paths: a recursive clone of the path made read-only (nosuid, nodev,
+/// noexec) while detached, then attached onto the path: never writable in between.
+fn readonly(root: RawFd, path: &CStr, fs: u32) -> Result<(), i32> {
+    let Some(fd) = kernel_path(root, path, fs)? else {
+        return Ok(());
+    };
+    let flags = libc::OPEN_TREE_CLONE as c_int
+        | libc::OPEN_TREE_CLOEXEC as c_int
+        | libc::AT_EMPTY_PATH
+        | libc::AT_RECURSIVE;
+    // SAFETY: an empty path naming a descriptor we hold.
+    let tree = unsafe { libc::syscall(libc::SYS_open_tree, fd.0, c"".as_ptr(), flags) };
+    if tree < 0 {
+        return match errno() {
+            libc::ENOSYS => readonly_classic(root, path, fd),
+            e => Err(e),
+        };
     }
-    let rc = mount(
-        path.as_ptr(),
-        path,
+    let tree = Fd(tree as RawFd);
+    set_mount_attr(tree.0, true, RO_ATTRS)?;
+    let how = libc::MOVE_MOUNT_F_EMPTY_PATH | libc::MOVE_MOUNT_T_EMPTY_PATH;
+    // SAFETY: empty paths naming descriptors we hold.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.0,
+            c"".as_ptr(),
+            fd.0,
+            c"".as_ptr(),
+            how,
+        )
+    };
+    rc(r as c_int)
+}
+
+/// Before Linux 5.12: bind the path onto itself, then remount the new mount (reopened: the old
+/// descriptor still names the mount below) read-only.
+fn readonly_classic(root: RawFd, path: &CStr, fd: Fd) -> Result<(), i32> {
+    let at = FdPath::new(fd.0);
+    rc(mount(
+        at.as_cstr().as_ptr(),
+        at.as_cstr(),
         ptr::null(),
         rootfs::BIND_REC,
         ptr::null(),
-    );
-    if rc != 0 {
-        return rc;
-    }
+    ))?;
+    drop(fd);
+    let top = target(root, path)?;
     let flags = libc::MS_BIND
         | libc::MS_REMOUNT
         | libc::MS_RDONLY
         | libc::MS_NOSUID
         | libc::MS_NODEV
         | libc::MS_NOEXEC;
-    mount(ptr::null(), path, ptr::null(), flags, ptr::null())
+    rc(mount(
+        ptr::null(),
+        FdPath::new(top.0).as_cstr(),
+        ptr::null(),
+        flags,
+        ptr::null(),
+    ))
+}
+
+/// A `:ro` volume: the bind just made, with everything mounted below it, read-only; its other
+/// flags stay. Before Linux 5.12, a remount of the bind alone that repeats those flags.
+fn readonly_bind(root: RawFd, path: &CStr) -> Result<(), i32> {
+    let fd = target(root, path)?;
+    match set_mount_attr(fd.0, true, libc::MOUNT_ATTR_RDONLY) {
+        Err(libc::ENOSYS) => {}
+        r => return r,
+    }
+    let flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | kept_flags(fd.0);
+    rc(mount(
+        ptr::null(),
+        FdPath::new(fd.0).as_cstr(),
+        ptr::null(),
+        flags,
+        ptr::null(),
+    ))
+}
+
+/// The root made read-only (`--read-only`), keeping its other flags (nodev among them).
+fn readonly_root(plan: &ChildPlan) -> Result<(), i32> {
+    // SAFETY: a static path.
+    let fd = unsafe {
+        libc::open(
+            c"/".as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    rc(fd)?;
+    let fd = Fd(fd);
+    match set_mount_attr(fd.0, false, libc::MOUNT_ATTR_RDONLY) {
+        Err(libc::ENOSYS) => {}
+        r => return r,
+    }
+    let nodev = if plan.rootfs_nodev { libc::MS_NODEV } else { 0 };
+    let flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | nodev;
+    rc(mount(ptr::null(), c"/", ptr::null(), flags, ptr::null()))
+}
+
+/// The root bound onto itself (pivot_root needs a mount point), opened: every op goes through
+/// this descriptor. nodev when no devices cgroup guards the container.
+fn open_root(plan: &ChildPlan, sock: RawFd) -> Fd {
+    let root = plan.rootfs.as_ptr();
+    let bind = mount(
+        root,
+        &plan.rootfs,
+        ptr::null(),
+        rootfs::BIND_REC,
+        ptr::null(),
+    );
+    check(sock, Step::BindRootfs, 0, bind);
+    // SAFETY: a NUL-terminated path owned by the plan.
+    let fd = unsafe { libc::open(root, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+    check(sock, Step::BindRootfs, 0, fd);
+    let fd = Fd(fd);
+    if plan.rootfs_nodev {
+        if let Err(e) = set_mount_attr(fd.0, true, libc::MOUNT_ATTR_NODEV) {
+            fail(sock, Step::NodevRoot, 0, e);
+        }
+    }
+    fd
 }
 
 /// Everything up to the new root being `/`; fails the child on the first error.
@@ -131,21 +294,15 @@ pub(super) fn setup_rootfs(plan: &ChildPlan, sock: RawFd) {
         ptr::null(),
     );
     check(sock, Step::MakePrivate, 0, private);
-    // pivot_root needs the new root to be a mount point.
-    let root = plan.rootfs.as_ptr();
-    let bind = mount(
-        root,
-        &plan.rootfs,
-        ptr::null(),
-        rootfs::BIND_REC,
-        ptr::null(),
-    );
-    check(sock, Step::BindRootfs, 0, bind);
+    let root = open_root(plan, sock);
     for (i, op) in plan.ops.iter().enumerate() {
-        check(sock, Step::RootfsOp, i, run_op(op));
+        if let Err(e) = run_op(op, root.0) {
+            fail(sock, Step::RootfsOp, i, e);
+        }
     }
-    // SAFETY: a NUL-terminated path owned by the plan.
-    check(sock, Step::PivotRoot, 0, unsafe { libc::chdir(root) });
+    // SAFETY: a descriptor we hold.
+    check(sock, Step::PivotRoot, 0, unsafe { libc::fchdir(root.0) });
+    drop(root);
     if plan.no_pivot {
         // SAFETY: a static NUL-terminated path.
         check(sock, Step::Chroot, 0, unsafe {
@@ -166,8 +323,8 @@ pub(super) fn setup_rootfs(plan: &ChildPlan, sock: RawFd) {
         libc::chdir(c"/".as_ptr())
     });
     if plan.readonly_rootfs {
-        let flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY;
-        let rc = mount(ptr::null(), c"/", ptr::null(), flags, ptr::null());
-        check(sock, Step::ReadonlyRoot, 0, rc);
+        if let Err(e) = readonly_root(plan) {
+            fail(sock, Step::ReadonlyRoot, 0, e);
+        }
     }
 }

@@ -77,19 +77,21 @@ mod tests {
     use super::*;
     use crate::test_utils::TempDir;
 
-    /// Under umask 000 too: directories 0700, files 0600, and a symlink is not written through.
+    /// Modes are set, not left to the umask: what exists with a looser mode is tightened.
+    /// (The umask itself is process-wide, so tests/escape-process.sh runs docker-run under
+    /// umask 000 instead of changing it here.)
     #[test]
     fn modes_do_not_follow_the_umask() {
         let tmp = TempDir::new("private-fs");
-        // SAFETY: umask is process-wide; restored at once (other tests create files with
-        // explicit modes or do not care about them).
-        let old = unsafe { libc::umask(0) };
         let dir = tmp.0.join("a/b");
-        let made = create_dir_all(&dir).and_then(|()| write(&dir.join("f"), b"x"));
-        // SAFETY: as above.
-        unsafe { libc::umask(old) };
-        made.unwrap();
-        for d in [tmp.0.join("a"), dir.clone()] {
+        fs::create_dir_all(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+        fs::write(dir.join("f"), b"old").unwrap();
+        fs::set_permissions(dir.join("f"), fs::Permissions::from_mode(0o666)).unwrap();
+        create_dir_all(&dir).unwrap();
+        write(&dir.join("f"), b"x").unwrap();
+        create_dir_all(&tmp.0.join("a/c")).unwrap();
+        for d in [tmp.0.join("a/c"), dir.clone()] {
             assert_eq!(fs::metadata(&d).unwrap().mode() & 0o7777, 0o700, "{d:?}");
         }
         let f = fs::metadata(dir.join("f")).unwrap();

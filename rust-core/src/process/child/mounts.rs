@@ -9,7 +9,7 @@ use std::ptr;
 use libc::{c_char, c_int, c_ulong};
 
 use super::resolve::{
-    Fd, FdPath, NO_LINKS, file_type, kept_flags, open_beneath, rc, set_mount_attr,
+    Fd, NO_LINKS, NumberedPath, file_type, kept_flags, open_beneath, rc, set_mount_attr,
 };
 use super::{check, errno, fail};
 use crate::process::plan::ChildPlan;
@@ -70,7 +70,7 @@ fn run_op(op: &Op, root: RawFd) -> Result<(), i32> {
             data,
         } => {
             let fd = target(root, at)?;
-            let at = FdPath::new(fd.0);
+            let at = NumberedPath::fd(fd.0);
             rc(mount(
                 opt_ptr(source),
                 at.as_cstr(),
@@ -133,7 +133,7 @@ fn mask(root: RawFd, path: &CStr, fs: u32) -> Result<(), i32> {
     let Some(fd) = kernel_path(root, path, fs)? else {
         return Ok(());
     };
-    let at = FdPath::new(fd.0);
+    let at = NumberedPath::fd(fd.0);
     let r = if file_type(fd.0)? == libc::S_IFDIR {
         mount(
             c"tmpfs".as_ptr(),
@@ -197,7 +197,7 @@ fn readonly(root: RawFd, path: &CStr, fs: u32) -> Result<(), i32> {
 /// Before Linux 5.12: bind the path onto itself, then remount the new mount (reopened: the old
 /// descriptor still names the mount below) read-only.
 fn readonly_classic(root: RawFd, path: &CStr, fd: Fd) -> Result<(), i32> {
-    let at = FdPath::new(fd.0);
+    let at = NumberedPath::fd(fd.0);
     rc(mount(
         at.as_cstr().as_ptr(),
         at.as_cstr(),
@@ -215,7 +215,7 @@ fn readonly_classic(root: RawFd, path: &CStr, fd: Fd) -> Result<(), i32> {
         | libc::MS_NOEXEC;
     rc(mount(
         ptr::null(),
-        FdPath::new(top.0).as_cstr(),
+        NumberedPath::fd(top.0).as_cstr(),
         ptr::null(),
         flags,
         ptr::null(),
@@ -233,7 +233,7 @@ fn readonly_bind(root: RawFd, path: &CStr) -> Result<(), i32> {
     let flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | kept_flags(fd.0);
     rc(mount(
         ptr::null(),
-        FdPath::new(fd.0).as_cstr(),
+        NumberedPath::fd(fd.0).as_cstr(),
         ptr::null(),
         flags,
         ptr::null(),

@@ -119,17 +119,22 @@ pub(super) fn file_type(fd: RawFd) -> Result<libc::mode_t, i32> {
     Ok(st.st_mode & libc::S_IFMT)
 }
 
-/// "/proc/self/fd/N" in a stack buffer: mount(2) given this path follows it to exactly what the
-/// descriptor holds, without another lookup by name.
-pub(super) struct FdPath([u8; 32]);
+/// A path ending in a number ("/proc/self/fd/N", "/dev/pts/N") in a stack buffer: the child
+/// must not allocate. mount(2) given "/proc/self/fd/N" follows it to exactly what the descriptor
+/// holds, without another lookup by name.
+pub(super) struct NumberedPath([u8; 32]);
 
-impl FdPath {
-    pub(super) fn new(fd: RawFd) -> FdPath {
+impl NumberedPath {
+    pub(super) fn fd(fd: RawFd) -> NumberedPath {
+        NumberedPath::numbered(b"/proc/self/fd/", fd.max(0) as u32)
+    }
+
+    /// `prefix` followed by `n` in decimal; `prefix` is at most 21 bytes.
+    pub(super) fn numbered(prefix: &[u8], n: u32) -> NumberedPath {
         let mut buf = [0u8; 32];
-        let prefix = b"/proc/self/fd/";
         buf[..prefix.len()].copy_from_slice(prefix);
         let mut digits = [0u8; 10];
-        let (mut n, mut len) = (fd.max(0) as u32, 0);
+        let (mut n, mut len) = (n, 0);
         loop {
             digits[len] = b'0' + (n % 10) as u8;
             len += 1;
@@ -141,11 +146,11 @@ impl FdPath {
         for i in 0..len {
             buf[prefix.len() + i] = digits[len - 1 - i];
         }
-        FdPath(buf)
+        NumberedPath(buf)
     }
 
     pub(super) fn as_cstr(&self) -> &CStr {
-        // SAFETY: the buffer holds at most 14 + 10 bytes and is zero-filled after them.
+        // SAFETY: the buffer holds at most 21 + 10 bytes and is zero-filled after them.
         unsafe { CStr::from_ptr(self.0.as_ptr().cast()) }
     }
 }
@@ -198,9 +203,12 @@ mod tests {
 
     #[test]
     fn fd_paths() {
-        assert_eq!(FdPath::new(0).as_cstr(), c"/proc/self/fd/0");
-        assert_eq!(FdPath::new(1234).as_cstr(), c"/proc/self/fd/1234");
-        assert_eq!(FdPath::new(i32::MAX).as_cstr(), c"/proc/self/fd/2147483647");
+        assert_eq!(NumberedPath::fd(0).as_cstr(), c"/proc/self/fd/0");
+        assert_eq!(NumberedPath::fd(1234).as_cstr(), c"/proc/self/fd/1234");
+        assert_eq!(
+            NumberedPath::fd(i32::MAX).as_cstr(),
+            c"/proc/self/fd/2147483647"
+        );
     }
 
     /// The fallback walk stays beneath its root and refuses every link, as openat2 does.

@@ -1,32 +1,11 @@
 //! The container's terminal: a pty from the container's own devpts, its master handed to the
 //! parent, its slave the controlling terminal and stdio.
 
-use std::ffi::CStr;
 use std::os::fd::RawFd;
 use std::ptr;
 
+use super::resolve::NumberedPath;
 use crate::process::sync;
-
-/// Writes "/dev/pts/<n>" into `buf` without allocating.
-fn pts_path(n: u32, buf: &mut [u8; 32]) -> &CStr {
-    let prefix = b"/dev/pts/";
-    buf[..prefix.len()].copy_from_slice(prefix);
-    let mut digits = [0u8; 10];
-    let (mut len, mut v) = (0, n);
-    loop {
-        digits[len] = b'0' + (v % 10) as u8;
-        len += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    for i in 0..len {
-        buf[prefix.len() + i] = digits[len - 1 - i];
-    }
-    buf[prefix.len() + len] = 0;
-    CStr::from_bytes_until_nul(buf).unwrap_or(c"/dev/pts/0")
-}
 
 /// Allocates a pty inside the container's devpts, binds it to /dev/console when `console`,
 /// hands the master to the parent and makes the slave the controlling terminal and stdio.
@@ -53,8 +32,8 @@ pub(super) fn setup(sock: RawFd, console: bool) -> i32 {
     if unsafe { libc::ioctl(master, libc::TIOCGPTN, &mut n) } != 0 {
         return -1;
     }
-    let mut buf = [0u8; 32];
-    let pts = pts_path(n, &mut buf);
+    let pts = NumberedPath::numbered(b"/dev/pts/", n);
+    let pts = pts.as_cstr();
     // SAFETY: NUL-terminated paths on the stack or static; no fstype or data.
     let bind = || unsafe {
         libc::mount(
@@ -92,14 +71,21 @@ pub(super) fn setup(sock: RawFd, console: bool) -> i32 {
 
 #[cfg(test)]
 mod tests {
+    use super::NumberedPath;
+
     #[test]
     fn pts_paths() {
-        let mut buf = [0u8; 32];
-        assert_eq!(super::pts_path(0, &mut buf), c"/dev/pts/0");
         assert_eq!(
-            super::pts_path(4_294_967_295, &mut buf),
+            NumberedPath::numbered(b"/dev/pts/", 0).as_cstr(),
+            c"/dev/pts/0"
+        );
+        assert_eq!(
+            NumberedPath::numbered(b"/dev/pts/", 4_294_967_295).as_cstr(),
             c"/dev/pts/4294967295"
         );
-        assert_eq!(super::pts_path(17, &mut buf), c"/dev/pts/17");
+        assert_eq!(
+            NumberedPath::numbered(b"/dev/pts/", 17).as_cstr(),
+            c"/dev/pts/17"
+        );
     }
 }

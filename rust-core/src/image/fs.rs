@@ -132,15 +132,6 @@ impl Flock {
         } else {
             libc::LOCK_SH
         };
-        Self::lock_with(path, op).map(|l| l.expect("a blocking flock either locks or fails"))
-    }
-
-    /// Takes an exclusive lock only if no one holds the lock now.
-    pub(crate) fn try_exclusive(path: &Path) -> Result<Option<Flock>> {
-        Self::lock_with(path, libc::LOCK_EX | libc::LOCK_NB)
-    }
-
-    fn lock_with(path: &Path, op: libc::c_int) -> Result<Option<Flock>> {
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -155,12 +146,11 @@ impl Flock {
         loop {
             // SAFETY: flock on a descriptor we own.
             if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
-                return Ok(Some(Flock { _file: file }));
+                return Ok(Flock { _file: file });
             }
             let e = io::Error::last_os_error();
             match e.raw_os_error() {
                 Some(libc::EINTR) => continue,
-                Some(libc::EWOULDBLOCK) if op & libc::LOCK_NB != 0 => return Ok(None),
                 _ => return Err(ImageError::io(format!("lock {}", path.display()), e)),
             }
         }

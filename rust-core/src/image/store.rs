@@ -570,11 +570,13 @@ impl Store {
 
     /// Loads every image of a `docker save` tarball or an OCI layout (directory or tar), gzip
     /// or not. Nothing is named until all of the archive's layers are in: a failure leaves the
-    /// names and images as they were (layers it unpacked are collected as garbage).
+    /// names and images as they were (layers it unpacked are collected as garbage before it
+    /// returns, after any concurrent load: a try could miss, as a process forked meanwhile
+    /// holds a copy of our shared lock until it execs).
     pub fn load(&self, source: Source<'_>) -> Result<LoadReport> {
         let result = self.load_pinned(source);
         if result.is_err() {
-            let _ = self.try_gc();
+            let _ = self.gc();
         }
         result
     }
@@ -654,7 +656,7 @@ impl Store {
         let name = opts.name.map(Reference::parse).transpose()?;
         let result = self.import_pinned(source, opts, name);
         if result.is_err() {
-            let _ = self.try_gc();
+            let _ = self.gc(); // as in `load`
         }
         result
     }
@@ -799,7 +801,7 @@ impl Store {
             }
         }
         if removed.deleted.is_some() {
-            removed.deleted_layers = self.try_gc()?.unwrap_or_default();
+            removed.deleted_layers = self.gc()?;
         }
         Ok(removed)
     }
@@ -808,14 +810,6 @@ impl Store {
     pub fn gc(&self) -> Result<Vec<Digest>> {
         let _pin = Flock::take(&self.gc_lock_path(), true)?;
         self.collect()
-    }
-
-    /// `gc` if no load runs now; None if one does.
-    fn try_gc(&self) -> Result<Option<Vec<Digest>>> {
-        match Flock::try_exclusive(&self.gc_lock_path())? {
-            Some(_pin) => self.collect().map(Some),
-            None => Ok(None),
-        }
     }
 
     /// Call with the gc lock held exclusively (no load runs).

@@ -251,10 +251,10 @@ CMD[bwrap]="bwrap --unshare-all --bind $(q "$ROOTFS") / --proc /proc --dev /dev 
 CMD[crun]="crun --root $STATE_DIR/crun run --bundle $(q "$BUNDLE") {id}"
 CMD[crun-cg]="crun --root $STATE_DIR/crun run --bundle $(q "$BUNDLE_CG") {id}"
 CMD[runc]="runc --root $STATE_DIR/runc run --bundle $(q "$BUNDLE") {id}"
-CMD[dr-none]="$(q "$DOCKER_RUN") --rootfs $(q "$ROOTFS") --network none /bin/true"
-CMD[dr-bridge]="$(q "$DOCKER_RUN") --rootfs $(q "$ROOTFS") /bin/true"
-CMD[dr-bridge-rust]="$(q "$DOCKER_RUN_RUST") --rootfs $(q "$ROOTFS") /bin/true"
-CMD[dr-limits]="$(q "$DOCKER_RUN") --rootfs $(q "$ROOTFS") --network none -m 64m --pids-limit 128 /bin/true"
+CMD[dr-none]="$(q "$DOCKER_RUN") --rm --rootfs $(q "$ROOTFS") --network none /bin/true"
+CMD[dr-bridge]="$(q "$DOCKER_RUN") --rm --rootfs $(q "$ROOTFS") /bin/true"
+CMD[dr-bridge-rust]="$(q "$DOCKER_RUN_RUST") --rm --rootfs $(q "$ROOTFS") /bin/true"
+CMD[dr-limits]="$(q "$DOCKER_RUN") --rm --rootfs $(q "$ROOTFS") --network none -m 64m --pids-limit 128 /bin/true"
 
 declare -A CL_IN CL_OUT
 start_cloop() {  # ROW: a long-lived c_loop serving one container per input line

@@ -151,6 +151,7 @@ enum class Action { Run, Help, Version };
 // `docker-run [run] [OPTIONS] [--] [COMMAND [ARG...]]`.
 struct Options {
     Action action = Action::Run;
+    bool detach = false; // -d: under a monitor, docker-run returns at once
     std::string bridge = "docker-run0";
     std::string subnet;
     bool tty = false;
@@ -158,7 +159,11 @@ struct Options {
     std::string rootfs;
     std::vector<std::string> command;
     rt::Config config;
-    Options() { config.network(rt::NetworkMode::Bridge); } // Docker's default
+    // Docker's defaults: bridge networking; the container is kept after its end unless --rm.
+    Options() {
+        config.network(rt::NetworkMode::Bridge);
+        config.auto_remove(false);
+    }
 };
 
 inline void add_env(rt::Config &cfg, const std::string &entry) {
@@ -259,8 +264,9 @@ inline const std::vector<Flag<Options>> &run_flags() {
             {{"--version"}, false, [](Options &o, const std::string &) { o.action = Action::Version; }, true},
             {{"-i", "--interactive"}, false, [](Options &o, const std::string &) { o.interactive = true; }},
             {{"-t", "--tty"}, false, [](Options &o, const std::string &) { o.tty = true; }},
-            // Containers are always removed at exit.
-            {{"--rm"}, false, [](Options &, const std::string &) {}},
+            {{"--rm"}, false, [](Options &o, const std::string &) { o.config.auto_remove(true); }},
+            {{"-d", "--detach"}, false, [](Options &o, const std::string &) { o.detach = true; }},
+            {{"--restart"}, true, [](Options &o, const std::string &v) { o.config.restart(v); }},
             {{"--name"}, true, [](Options &o, const std::string &v) { o.config.name(v); }},
             {{"-h", "--hostname"}, true, [](Options &o, const std::string &v) { o.config.hostname(v); }},
             {{"--rootfs"}, true, [](Options &o, const std::string &v) { o.rootfs = v; }},
@@ -304,7 +310,7 @@ inline Action parse(const std::vector<std::string> &args, Options &o) {
 }
 
 // The subcommands besides run.
-enum class Command { Run, Ps, Exec, Stop, Kill, Stats, Update, Cleanup };
+enum class Command { Run, Ps, Exec, Stop, Kill, Stats, Update, Cleanup, Logs, Wait, Attach, Inspect, Rm, Start };
 
 // What a subcommand was asked to do.
 struct Subcommand {
@@ -318,6 +324,12 @@ struct Subcommand {
     unsigned timeout_ms = 10000;   // stop
     int signal = SIGKILL;          // kill
     std::vector<std::pair<std::string, std::string>> limits; // update
+    bool all = false, quiet = false; // ps -a, -q
+    bool follow = false, timestamps = false; // logs -f, -t
+    long long tail = -1;             // logs --tail N (-1: all)
+    std::string format;              // inspect --format
+    bool force = false;              // rm -f
+    bool attach = false;             // start -a
 };
 
 inline const std::vector<Flag<Subcommand>> &exec_flags() {
@@ -344,6 +356,24 @@ inline std::vector<Flag<Subcommand>> flags_of(Command c) {
     } else if (c == Command::Update) {
         for (const auto &[names, key] : limit_flags())
             t.push_back({names, true, [key = key](Subcommand &s, const std::string &v) { s.limits.emplace_back(key, v); }});
+    } else if (c == Command::Ps) {
+        t.push_back({{"-a", "--all"}, false, [](Subcommand &s, const std::string &) { s.all = true; }});
+        t.push_back({{"-q", "--quiet"}, false, [](Subcommand &s, const std::string &) { s.quiet = true; }});
+    } else if (c == Command::Logs) {
+        t.push_back({{"-f", "--follow"}, false, [](Subcommand &s, const std::string &) { s.follow = true; }});
+        t.push_back({{"-t", "--timestamps"}, false, [](Subcommand &s, const std::string &) { s.timestamps = true; }});
+        t.push_back({{"-n", "--tail"}, true, [](Subcommand &s, const std::string &v) {
+                         uint32_t n = 0;
+                         if (v == "all") s.tail = -1;
+                         else if (parse_u32(v, n)) s.tail = n;
+                         else usage_error("invalid --tail " + v + ": use a number of lines or all");
+                     }});
+    } else if (c == Command::Inspect) {
+        t.push_back({{"-f", "--format"}, true, [](Subcommand &s, const std::string &v) { s.format = v; }});
+    } else if (c == Command::Rm) {
+        t.push_back({{"-f", "--force"}, false, [](Subcommand &s, const std::string &) { s.force = true; }});
+    } else if (c == Command::Start) {
+        t.push_back({{"-a", "--attach"}, false, [](Subcommand &s, const std::string &) { s.attach = true; }});
     }
     return t;
 }
@@ -355,7 +385,9 @@ inline Command parse_command(const std::vector<std::string> &args, Subcommand &s
     static const std::pair<const char *, Command> names[] = {
         {"ps", Command::Ps},       {"exec", Command::Exec},     {"stop", Command::Stop},
         {"kill", Command::Kill},   {"stats", Command::Stats},   {"update", Command::Update},
-        {"cleanup", Command::Cleanup}};
+        {"cleanup", Command::Cleanup}, {"logs", Command::Logs},     {"wait", Command::Wait},
+        {"attach", Command::Attach},   {"inspect", Command::Inspect}, {"rm", Command::Rm},
+        {"start", Command::Start}};
     std::string first = args.empty() ? "" : args[0];
     sub.command = Command::Run;
     for (const auto &[n, c] : names)
@@ -367,7 +399,8 @@ inline Command parse_command(const std::vector<std::string> &args, Subcommand &s
     std::vector<std::string> operands;
     switch (sub.command) {
     case Command::Ps:
-        if (args.size() > 1) usage_error("ps takes no arguments");
+        read_flags(args, 1, flags_of(sub.command), sub, operands, true, "ps");
+        if (!operands.empty()) usage_error("ps takes no arguments: " + operands[0]);
         break;
     case Command::Cleanup: break;
     case Command::Exec:
@@ -382,6 +415,9 @@ inline Command parse_command(const std::vector<std::string> &args, Subcommand &s
         if (operands.empty()) usage_error(name + " needs at least one container");
         if (sub.command == Command::Update && sub.limits.empty())
             usage_error("update needs at least one limit flag (e.g. --memory 64m)");
+        bool one = sub.command == Command::Logs || sub.command == Command::Attach ||
+                   (sub.command == Command::Start && sub.attach);
+        if (one && operands.size() > 1) usage_error(name + " takes one container");
         sub.ids = operands;
     }
     }

@@ -34,17 +34,24 @@ constexpr int EXIT_CANNOT_EXECUTE = 126;
 constexpr int EXIT_NOT_FOUND = 127;
 
 const char USAGE[] = R"(Usage: docker-run [run] [OPTIONS] [--] [COMMAND [ARG...]]
-       docker-run ps | exec [-it] [-e K=V] ID CMD... | stop [-t SECS] ID... |
-                  kill [-s SIGNAL] ID... | stats ID... | update [LIMITS] ID... | cleanup
+       docker-run ps [-a] [-q] | exec [-it] [-e K=V] ID CMD... | stop [-t SECS] ID... |
+                  kill [-s SIGNAL] ID... | stats ID... | update [LIMITS] ID... |
+                  logs [-f] [-t] [--tail N] ID | wait ID... | attach ID |
+                  inspect [-f FORMAT] ID... | rm [-f] ID... | start [-a] ID... | cleanup
 
 Run COMMAND (default: an interactive shell) in a new container. ID is a container's name,
-id or unique id prefix (see docker-run ps). To run a command named like a subcommand, use
-`docker-run -- ps` or `docker-run run ps`.
+id or unique id prefix (see docker-run ps -a). To run a command named like a subcommand, use
+`docker-run -- ps` or `docker-run run ps`. As with Docker, a container stays after it exits
+(see ps -a; start runs it again on its own files) until rm, unless it was run with --rm.
 
 Options:
+  -d, --detach             run in the background under a monitor and print the container's id;
+                           its output goes to its log (docker-run logs)
   -i, --interactive        keep stdin attached (the default: stdin is inherited)
   -t, --tty                allocate a pseudo-terminal
-      --rm                 remove the container when it exits (always done)
+      --rm                 remove the container (record, log, files) when it exits
+      --restart POLICY     no (default), on-failure[:N] or always: restart a detached
+                           container when it exits (not after stop, kill or rm -f)
       --name NAME          name the container
   -h, --hostname NAME      container hostname (default: container)
       --rootfs DIR         root filesystem (default: the rootfs built by make container); the
@@ -101,16 +108,79 @@ std::string default_rootfs() {
 
 std::string short_id(const std::string &id) { return id.substr(0, 12); }
 
-void print_ps() {
+// Docker's "3 seconds ago" for the CREATED column, from the library's STATUS wording.
+std::string created_ago(long long created) {
+    long long secs = static_cast<long long>(std::time(nullptr)) - created;
+    if (secs < 1) return "Less than a second ago";
+    if (secs < 60) return std::to_string(secs) + (secs == 1 ? " second ago" : " seconds ago");
+    if (secs < 120) return "About a minute ago";
+    if (secs < 3600) return std::to_string(secs / 60) + " minutes ago";
+    if (secs < 7200) return "About an hour ago";
+    if (secs < 48 * 3600) return std::to_string(secs / 3600) + " hours ago";
+    return std::to_string(secs / 86400) + " days ago";
+}
+
+// Docker's COMMAND column: quoted, cut at 20 characters.
+std::string quoted_command(const std::string &command) {
+    std::string c = command.size() > 20 ? command.substr(0, 19) + "…" : command;
+    return "\"" + c + "\"";
+}
+
+void print_ps(const cli::Subcommand &sub) {
     // Listed before the header: without root nothing is printed but the error.
-    std::vector<rt::ContainerInfo> containers = rt::list();
-    std::printf("%-14s %-16s %-8s %-20s %s\n", "CONTAINER ID", "NAME", "PID", "CREATED", "COMMAND");
+    std::vector<rt::ContainerInfo> containers = rt::list(sub.all);
+    if (sub.quiet) {
+        for (const auto &c : containers) std::printf("%s\n", short_id(c.id).c_str());
+        return;
+    }
+    std::printf("%-14s %-20s %-24s %-20s %-28s %-22s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS",
+                "PORTS", "NAMES");
     for (const auto &c : containers) {
-        char when[32];
-        time_t t = static_cast<time_t>(c.created);
-        std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
-        std::printf("%-14s %-16s %-8d %-20s %s\n", short_id(c.id).c_str(), c.name.empty() ? "-" : c.name.c_str(),
-                    c.pid, when, c.command.c_str());
+        std::printf("%-14s %-20s %-24s %-20s %-28s %-22s %s\n", short_id(c.id).c_str(), c.image.c_str(),
+                    quoted_command(c.command).c_str(), created_ago(c.created).c_str(), c.status.c_str(),
+                    c.ports.c_str(), c.name.c_str());
+    }
+}
+
+// docker inspect ID...: a JSON array of the containers, or one formatted line each.
+void print_inspect(const cli::Subcommand &sub) {
+    std::vector<std::string> parts;
+    for (const auto &id : sub.ids) parts.push_back(rt::inspect(id, sub.format));
+    if (!sub.format.empty()) {
+        for (const auto &p : parts) std::printf("%s\n", p.c_str());
+        return;
+    }
+    std::printf("[\n");
+    for (size_t i = 0; i < parts.size(); ++i) std::printf("%s%s\n", parts[i].c_str(), i + 1 < parts.size() ? "," : "");
+    std::printf("]\n");
+}
+
+// The subcommands that act on containers by their records (running or stopped): logs, wait,
+// attach, inspect, rm, start. -1 when `sub` is none of them.
+int run_record_command(const cli::Subcommand &sub) {
+    using cli::Command;
+    std::fflush(stdout);
+    switch (sub.command) {
+    case Command::Logs: rt::logs(sub.ids[0], sub.follow, sub.timestamps, sub.tail); return 0;
+    case Command::Attach: return rt::attach(sub.ids[0]);
+    case Command::Inspect: print_inspect(sub); return 0;
+    case Command::Wait:
+        for (const auto &id : sub.ids) std::printf("%d\n", rt::wait_exit(id));
+        return 0;
+    case Command::Start:
+        if (sub.attach) return rt::start_attached(sub.ids[0]);
+        for (const auto &id : sub.ids) {
+            rt::start_stopped(id);
+            std::printf("%s\n", id.c_str());
+        }
+        return 0;
+    case Command::Rm:
+        for (const auto &id : sub.ids) {
+            rt::remove(id, sub.force);
+            std::printf("%s\n", id.c_str());
+        }
+        return 0;
+    default: return -1;
     }
 }
 
@@ -130,8 +200,9 @@ void print_stats(const rt::Container &c) {
 // Runs a parsed subcommand (ps, exec, stop, kill, stats, update, cleanup); its exit status.
 int run_subcommand(const cli::Subcommand &sub) {
     using cli::Command;
+    if (int status = run_record_command(sub); status >= 0) return status;
     switch (sub.command) {
-    case Command::Ps: print_ps(); return 0;
+    case Command::Ps: print_ps(sub); return 0;
     case Command::Cleanup: std::printf("removed %zu leftover items\n", rt::cleanup()); return 0;
     case Command::Exec: {
         rt::Container c = rt::Container::open(sub.ids[0]);
@@ -140,9 +211,13 @@ int run_subcommand(const cli::Subcommand &sub) {
     default: break;
     }
     for (const auto &id : sub.ids) {
+        if (sub.command == Command::Stop) {
+            rt::stop(id, sub.timeout_ms);
+            std::printf("%s\n", id.c_str());
+            continue;
+        }
         rt::Container c = rt::Container::open(id);
-        if (sub.command == Command::Stop) c.stop(sub.timeout_ms);
-        else if (sub.command == Command::Kill) c.kill(sub.signal);
+        if (sub.command == Command::Kill) c.kill(sub.signal);
         else if (sub.command == Command::Update)
             for (const auto &[k, v] : sub.limits) c.set_limit(k, v);
         if (sub.command == Command::Stats) print_stats(c);
@@ -201,6 +276,11 @@ int main(int argc, char **argv) {
         o.config.argv(o.command);
         o.config.tty(o.tty);
         rt::Container c(o.config);
+        if (o.detach) {
+            c.detach();
+            std::printf("%s\n", c.id().c_str());
+            return 0;
+        }
         c.start();
         std::istringstream notices(c.warning());
         for (std::string line; std::getline(notices, line);) std::cerr << "docker-run: " << line << "\n";

@@ -51,6 +51,16 @@
 #define RT_NS_ALL 63
 
 /*
+ container_logs flag: keep following the log while the container runs (docker logs -f).
+ */
+#define RT_LOGS_FOLLOW 1
+
+/*
+ container_logs flag: prefix each line with its RFC 3339 time (docker logs -t).
+ */
+#define RT_LOGS_TIMESTAMPS 2
+
+/*
  Network modes for container_config_set_network.
  */
 typedef enum rt_network_mode {
@@ -315,6 +325,21 @@ int container_config_set_init(struct container_config *cfg, bool init);
 int container_config_set_seccomp(struct container_config *cfg, const char *profile);
 
 /*
+ Whether everything of the container goes when it ends (true, the default: its record, log
+ and copy-on-write layer), as docker run --rm. False keeps them until container_remove
+ (docker run without --rm); container_start_stopped can then run it again on its own files.
+ */
+int container_config_set_auto_remove(struct container_config *cfg, bool auto_remove);
+
+/*
+ Sets the restart policy of a detached container (docker run --restart): "no" (the default),
+ "on-failure", "on-failure:N" (at most N restarts), "always". Applied by its monitor
+ (container_detach), not after a stop, kill or remove; needs container_config_set_auto_remove
+ false (checked at container_new).
+ */
+int container_config_set_restart(struct container_config *cfg, const char *policy);
+
+/*
  Runs the container on the rootfs directory itself instead of a copy-on-write overlay of its
  own (the default). UNSAFE for more than one container: whatever one writes lands in the
  rootfs directory, where every later (and every concurrent) container sees it, e.g. a
@@ -501,10 +526,16 @@ const char *error_message(void);
 int error_errno(void);
 
 /*
- Lists the running containers of this host (from the state directory, /run/docker-run):
- started ones whose process is alive. Writes *out only on success.
+ Lists the running containers of this host: started ones whose process is alive. Writes
+ *out only on success.
  */
 int container_list_new(struct container_list **out);
+
+/*
+ Lists the containers of this host (docker ps): with `all`, every container that has a
+ record, stopped ones too (docker ps -a); else the running ones. Writes *out only on success.
+ */
+int container_list_new_all(bool all, struct container_list **out);
 
 /*
  Frees a list. NULL is a no-op. Using `list` after this call is undefined behaviour.
@@ -547,7 +578,7 @@ int container_list_command(const struct container_list *list,
                            size_t *out_len);
 
 /*
- Writes entry `index`'s host PID to *out_pid.
+ Writes entry `index`'s host PID to *out_pid (0 when it is not running).
  */
 int container_list_pid(const struct container_list *list, size_t index, int *out_pid);
 
@@ -555,6 +586,35 @@ int container_list_pid(const struct container_list *list, size_t index, int *out
  Writes entry `index`'s creation time (seconds since the epoch) to *out_created.
  */
 int container_list_created(const struct container_list *list, size_t index, uint64_t *out_created);
+
+/*
+ Copies entry `index`'s status as Docker's STATUS column shows it ("Up 3 seconds",
+ "Exited (0) 2 minutes ago", "Restarting (1) 1 second ago"), as container_list_id does.
+ */
+int container_list_status(const struct container_list *list,
+                          size_t index,
+                          char *buf,
+                          size_t cap,
+                          size_t *out_len);
+
+/*
+ Copies entry `index`'s root filesystem (or image), as container_list_id does.
+ */
+int container_list_image(const struct container_list *list,
+                         size_t index,
+                         char *buf,
+                         size_t cap,
+                         size_t *out_len);
+
+/*
+ Copies entry `index`'s published ports as Docker's PORTS column shows them
+ ("0.0.0.0:8080->80/tcp, ..."; "" when none or not running), as container_list_id does.
+ */
+int container_list_ports(const struct container_list *list,
+                         size_t index,
+                         char *buf,
+                         size_t cap,
+                         size_t *out_len);
 
 /*
  Creates a veth pair `name` / `peer_name`, both down. With `peer_netns_pid` 0 both ends are
@@ -603,6 +663,80 @@ int bridge_attach(const char *bridge, const char *ifname);
  (error_errno() ENODEV: no such link). Thread-safe.
  */
 int link_set_up(const char *name);
+
+/*
+ Starts the container under a monitor (docker run -d): a copy of the calling process,
+ forked twice and detached from the terminal, that owns the container's stdout and stderr
+ (or its terminal), writes them to its log (container_logs), records its exit status and OOM
+ kill, releases its address, cgroup and published ports when it ends and applies its restart
+ policy. Returns once the command runs (or with the error that stopped it, as
+ container_start). The handle can then only tell its id (container_id); freeing it leaves the
+ container alone. The calling process must be single-threaded: the monitor is a fork that
+ goes on running without exec.
+ */
+int container_detach(struct container *c);
+
+/*
+ Starts a stopped container again (docker start), under a monitor as container_detach does,
+ on its own copy-on-write layer with its own configuration (seccomp policy included). With
+ `attach`, then copies its output from then on to `out_fd` and `err_fd` until it stops and
+ writes its exit code to *out_status (which may be NULL otherwise). RT_STATUS_STATE when it
+ runs already.
+ */
+int container_start_stopped(const char *name_or_id,
+                            bool attach,
+                            int out_fd,
+                            int err_fd,
+                            int *out_status);
+
+/*
+ Copies a container's output from now on to `out_fd` and `err_fd` until it stops (docker
+ attach, without stdin), then writes its exit code to *out_status.
+ */
+int container_attach(const char *name_or_id, int out_fd, int err_fd, int *out_status);
+
+/*
+ Stops a container by name, id or unique id prefix (docker stop): SIGTERM, then SIGKILL
+ after timeout_ms milliseconds; its restart policy does not start it again. Returns once it
+ is recorded as stopped (also when its monitor was about to restart it).
+ */
+int container_stop_by_name(const char *name_or_id, uint32_t timeout_ms);
+
+/*
+ Removes a container that has stopped (docker rm): its record, log and copy-on-write layer.
+ A running one gives RT_STATUS_STATE, unless `force`: then it is killed first and not
+ restarted.
+ */
+int container_remove(const char *name_or_id, bool force);
+
+/*
+ Blocks until a container (any, not only one this process started) has stopped and writes
+ its exit code to *out_status (docker wait); also for one that exited before, and for a
+ detached auto-removed one (for ten minutes after its end).
+ */
+int container_await(const char *name_or_id, int *out_status);
+
+/*
+ Writes a container's log (docker logs): its stdout lines to `out_fd`, its stderr lines to
+ `err_fd`. `flags`: RT_LOGS_FOLLOW, RT_LOGS_TIMESTAMPS (other bits are refused). `tail` >= 0
+ shows only the last `tail` lines; -1 all. Only detached containers have a log (a foreground
+ one writes to its caller's terminal): an empty one otherwise.
+ */
+int container_logs(const char *name_or_id, int out_fd, int err_fd, uint32_t flags, int64_t tail);
+
+/*
+ Copies a container's description (docker inspect), NUL-terminated, into buf (capacity cap);
+ its length goes to *out_len (RT_STATUS_BUFFER_TOO_SMALL when cap is too small: call again
+ with more). `format` NULL: the JSON object (Id, Name, Created, Path, Args, State, Config,
+ HostConfig, NetworkSettings, ...); else a Go-template-style selection such as
+ "{{.State.Pid}}" or "{{json .Config.Env}}" (RT_STATUS_INVALID_ARG naming a field that does
+ not exist).
+ */
+int container_inspect(const char *name_or_id,
+                      const char *format,
+                      char *buf,
+                      size_t cap,
+                      size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

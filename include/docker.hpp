@@ -172,6 +172,11 @@ public:
     Config &tmpfs(const std::string &destination, const std::string &options = "") {
         return set(container_config_add_tmpfs(get(), destination.c_str(), options.empty() ? nullptr : options.c_str()));
     }
+    // true (the default): nothing of the container stays after it ends (docker run --rm);
+    // false: its record, log and layer stay until rt::remove().
+    Config &auto_remove(bool on) { return set(container_config_set_auto_remove(get(), on)); }
+    // "no", "on-failure[:N]", "always": what the monitor of a detached container does at its end.
+    Config &restart(const std::string &policy) { return set(container_config_set_restart(get(), policy.c_str())); }
 
     // The C handle, still owned by this object.
     [[nodiscard]] const container_config *capi() const noexcept { return handle_.get(); }
@@ -214,6 +219,9 @@ public:
     }
 
     void start() { detail::check(container_start(get())); }
+    // Starts it under a monitor of its own (docker run -d) and returns once the command runs;
+    // the handle then only tells its id. The calling process must be single-threaded.
+    void detach() { detail::check(container_detach(get())); }
     // Non-throwing variant: the status as an error_code; the message stays in error_message().
     std::error_code start(std::error_code &ec) noexcept {
         int status = container_start(get());
@@ -284,17 +292,20 @@ private:
     std::unique_ptr<container, detail::container_deleter> handle_;
 };
 
-// One running container, as listed by rt::list().
+// One container, as listed by rt::list().
 struct ContainerInfo {
     std::string id, name, command;
-    int pid = 0;
+    int pid = 0;           // 0 when it is not running
     long long created = 0; // seconds since the epoch
+    std::string status;    // Docker's STATUS: "Up 3 seconds", "Exited (0) 2 minutes ago"
+    std::string image;     // its root filesystem (or image)
+    std::string ports;     // Docker's PORTS: "0.0.0.0:8080->80/tcp", "" if none
 };
 
-// The running containers of this host, oldest first.
-[[nodiscard]] inline std::vector<ContainerInfo> list() {
+// The running containers of this host (with `all`, stopped ones too: docker ps -a), oldest first.
+[[nodiscard]] inline std::vector<ContainerInfo> list(bool all = false) {
     container_list *raw = nullptr;
-    detail::check(container_list_new(&raw));
+    detail::check(container_list_new_all(all, &raw));
     std::unique_ptr<container_list, detail::list_deleter> snapshot(raw);
     size_t count = 0;
     detail::check(container_list_count(raw, &count));
@@ -312,9 +323,56 @@ struct ContainerInfo {
         uint64_t created = 0;
         detail::check(container_list_created(raw, i, &created));
         info.created = static_cast<long long>(created);
+        info.status = field(container_list_status, i);
+        info.image = field(container_list_image, i);
+        info.ports = field(container_list_ports, i);
         out.push_back(std::move(info));
     }
     return out;
+}
+
+// Containers by name, id or unique id prefix, running or stopped.
+
+// docker start: runs a stopped container again under a monitor, on its own files.
+inline void start_stopped(const std::string &name_or_id) {
+    detail::check(container_start_stopped(name_or_id.c_str(), false, -1, -1, nullptr));
+}
+// docker start -a: the same, then its output to stdout/stderr until it stops; its exit code.
+[[nodiscard]] inline int start_attached(const std::string &name_or_id) {
+    int status = 0;
+    detail::check(container_start_stopped(name_or_id.c_str(), true, STDOUT_FILENO, STDERR_FILENO, &status));
+    return status;
+}
+// docker attach (output only): its output from now on until it stops; its exit code.
+[[nodiscard]] inline int attach(const std::string &name_or_id) {
+    int status = 0;
+    detail::check(container_attach(name_or_id.c_str(), STDOUT_FILENO, STDERR_FILENO, &status));
+    return status;
+}
+// docker stop by name: SIGTERM, SIGKILL after the timeout; no restart after it.
+inline void stop(const std::string &name_or_id, unsigned timeout_ms) {
+    detail::check(container_stop_by_name(name_or_id.c_str(), timeout_ms));
+}
+// docker rm [-f].
+inline void remove(const std::string &name_or_id, bool force = false) {
+    detail::check(container_remove(name_or_id.c_str(), force));
+}
+// docker wait: blocks until it has stopped; its exit code.
+[[nodiscard]] inline int wait_exit(const std::string &name_or_id) {
+    int status = 0;
+    detail::check(container_await(name_or_id.c_str(), &status));
+    return status;
+}
+// docker logs [-f] [-t] [--tail N] (tail -1: all), to stdout and stderr.
+inline void logs(const std::string &name_or_id, bool follow = false, bool timestamps = false, long long tail = -1) {
+    uint32_t flags = (follow ? RT_LOGS_FOLLOW : 0) | (timestamps ? RT_LOGS_TIMESTAMPS : 0);
+    detail::check(container_logs(name_or_id.c_str(), STDOUT_FILENO, STDERR_FILENO, flags, tail));
+}
+// docker inspect: the JSON description, or `format` ("{{.State.Pid}}") applied to it.
+[[nodiscard]] inline std::string inspect(const std::string &name_or_id, const std::string &format = "") {
+    return detail::read_string([&](char *buf, size_t cap, size_t *len) {
+        return container_inspect(name_or_id.c_str(), format.empty() ? nullptr : format.c_str(), buf, cap, len);
+    });
 }
 
 // Removes what killed docker-run processes left behind; returns the number of items removed.

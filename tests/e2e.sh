@@ -36,14 +36,14 @@ build_probe "$H" || { fail "build tests/helpers/probe.c" "gcc -static failed (ap
 PROBE="-v $H:/run:ro"
 # The first bridge container creates the default bridge and says which subnet it got: start one
 # now, so that no test below sees that notice; its gateway tells the tests the subnet.
-$DR true </dev/null >/dev/null 2>&1
+$DR --rm true </dev/null >/dev/null 2>&1
 GW_CIDR=$(ip -4 -o addr show docker-run0 | awk '{print $4}' | head -1)   # e.g. 10.210.0.1/16
 GW=${GW_CIDR%/*}; PFX=${GW_CIDR#*/}
 IFS=. read -r O1 O2 _ _ <<<"$GW"
 NET_RE="$O1\.$O2\."                                                    # the subnet is a /16
 STATIC_IP=$O1.$O2.0.250
 
-run() { timeout 60 $DR "$@" </dev/null 2>&1; }
+run() { timeout 60 $DR --rm "$@" </dev/null 2>&1; }
 # container_pid DOCKER_RUN_PID: the container's first process (docker-run's child)
 container_pid() {
     local c
@@ -51,7 +51,7 @@ container_pid() {
     echo "$c"
 }
 # wait_running NAME: until `docker-run ps` lists the container (started, command running)
-wait_running() { for _ in $(seq 50); do $DR ps | grep -q " $1 " && return 0; sleep 0.1; done; return 1; }
+wait_running() { for _ in $(seq 50); do $DR ps | grep -q " $1\$" && return 0; sleep 0.1; done; return 1; }
 
 # --- identity and isolation -----------------------------------------------------------
 expect "hostname is the default" "container" "$(run hostname)"
@@ -139,7 +139,7 @@ fi
 # --- exit statuses and errors --------------------------------------------------------------
 run true >/dev/null; expect "exit status 0" 0 $?
 run sh -c 'exit 3' >/dev/null; expect "exit status 3" 3 $?
-$DR --name k137-$$ sleep 30 </dev/null >/dev/null 2>&1 &
+$DR --rm --name k137-$$ sleep 30 </dev/null >/dev/null 2>&1 &
 drpid=$!
 wait_running k137-$$
 kill -KILL "$(ps -o pid= --ppid $drpid | tr -d ' ')"
@@ -160,7 +160,7 @@ expect_match "invalid hostname message" 'invalid hostname "bad_host"' "$out"
 out=$(run -v /nonexistent/src:/x true); rc=$?
 expect "missing bind source: 125" 125 $rc
 expect_match "missing bind source message" "bind mount source /nonexistent/src: No such file or directory" "$out"
-out=$(setpriv --reuid=65534 --regid=65534 --clear-groups $DR -- true </dev/null 2>&1); rc=$?
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups $DR --rm -- true </dev/null 2>&1); rc=$?
 expect "without root: 125" 125 $rc
 expect_match "  and a message that says root is needed" "^docker-run: .*needs root" "$out"
 expect "  in one line" 1 "$(printf '%s\n' "$out" | wc -l)"
@@ -174,18 +174,18 @@ expect "--init reaps orphaned zombies" "0" "$(echo "$out" | tail -1)"
 expect "--init: the command is PID 2" "2" "$(run --init sh -c 'echo $$')"
 run --init sh -c 'exit 7' >/dev/null; expect "--init passes the exit status" 7 $?
 # SIGTERM to docker-run is forwarded to the container (sh traps it).
-$DR sh -c 'trap "exit 42" TERM; sleep 30 & wait' </dev/null >/dev/null 2>&1 &
+$DR --rm sh -c 'trap "exit 42" TERM; sleep 30 & wait' </dev/null >/dev/null 2>&1 &
 pid=$!
 sleep 0.5
 kill -TERM $pid
 wait $pid; expect "SIGTERM is forwarded to the container" 42 $?
 if command -v script >/dev/null; then
-    out=$(printf 'tty; stty size; exit 5\n' | timeout 20 script -qec "stty cols 91 rows 31; $DR -it sh" /dev/null 2>&1)
+    out=$(printf 'tty; stty size; exit 5\n' | timeout 20 script -qec "stty cols 91 rows 31; $DR --rm -it sh" /dev/null 2>&1)
     rc=$?
     expect_match "tty: a pty inside" "/dev/pts/0" "$out"
     expect_match "tty: window size follows the caller" "31 91" "$out"
     expect "tty: exit status through the pty" 5 $rc
-    out=$(printf 'sleep 5; echo after\n\003echo alive\nexit\n' | timeout 20 script -qec "$DR -it sh" /dev/null 2>&1)
+    out=$(printf 'sleep 5; echo after\n\003echo alive\nexit\n' | timeout 20 script -qec "$DR --rm -it sh" /dev/null 2>&1)
     expect_match "tty: Ctrl-C reaches the container's foreground process" "alive" "$out"
 else
     fail "tty tests" "script(1) missing: apt-get install util-linux (bsdutils)"
@@ -196,13 +196,13 @@ out=$(run -m 32m --memory-swap 32m dd if=/dev/zero of=/dev/null bs=64M count=1);
 expect "memory hog over -m 32m is killed: 137" 137 $rc
 expect_match "and reported as OOM killed" "killed by the OOM killer" "$out"
 run -m 256m dd if=/dev/zero of=/dev/null bs=64M count=1 >/dev/null; expect "the same hog fits in -m 256m" 0 $?
-$DR --name sigkill-$$ sleep 30 </dev/null >"$WORK/kill.out" 2>&1 &
+$DR --rm --name sigkill-$$ sleep 30 </dev/null >"$WORK/kill.out" 2>&1 &
 drpid=$!
 wait_running sigkill-$$
 kill -KILL "$(container_pid $drpid)"; wait $drpid
 expect "a plain SIGKILL: 137" 137 $?
 if grep -q OOM "$WORK/kill.out"; then fail "a plain SIGKILL is not reported as OOM" "$(cat "$WORK/kill.out")"; else pass "a plain SIGKILL is not reported as OOM"; fi
-$DR --pids-limit 20 sh -c '(while :; do sleep 5 & done) 2>/dev/null; sleep 5' </dev/null >/dev/null 2>&1 &
+$DR --rm --pids-limit 20 sh -c '(while :; do sleep 5 & done) 2>/dev/null; sleep 5' </dev/null >/dev/null 2>&1 &
 drpid=$!
 cpid=$(container_pid $drpid)
 sleep 1
@@ -230,7 +230,7 @@ done
 
 # --- managing containers from another terminal: ps, exec, stop, kill, stats, update, cleanup ---
 name=e2e-$$
-$DR --name $name -h managed -m 32m --memory-swap 32m --tmpfs /tmp \
+$DR --rm --name $name -h managed -m 32m --memory-swap 32m --tmpfs /tmp \
     sh -c 'while [ ! -e /tmp/go ]; do sleep 0.1; done; dd if=/dev/zero of=/dev/null bs=48M count=1' </dev/null >"$WORK/managed.out" 2>&1 &
 drpid=$!
 wait_running $name; expect "ps lists the named container" 0 $?
@@ -239,7 +239,7 @@ expect "exec is in the container's PID namespace" "yes" "$($DR exec $name sh -c 
 expect "exec shares the container's network namespace" "yes" "$($DR exec $name sh -c '[ "$(readlink /proc/1/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo yes')"
 $DR exec $name sh -c 'exit 4' >/dev/null 2>&1; expect "exec returns the command's status" 4 $?
 $DR exec $name /nope >/dev/null 2>&1; expect "exec of a missing command: 127" 127 $?
-out=$($DR --name $name true 2>&1); rc=$?
+out=$($DR --rm --name $name true 2>&1); rc=$?
 expect_match "a taken name is refused" "already in use" "$out"
 expect "  with 125" 125 $rc
 out=$($DR stats $name 2>&1)
@@ -248,7 +248,7 @@ $DR update --memory 128m $name >/dev/null; expect "update raises the memory limi
 expect_match "  and stats show it" "limit 134217728" "$($DR stats $name)"
 $DR exec $name touch /tmp/go
 wait $drpid; expect "the allocation after the raise succeeds (no OOM)" 0 $?
-$DR --name $name sh -c 'trap "" TERM; sleep 100' </dev/null >/dev/null 2>&1 &
+$DR --rm --name $name sh -c 'trap "" TERM; sleep 100' </dev/null >/dev/null 2>&1 &
 drpid=$!
 wait_running $name
 t0=$(date +%s%N)
@@ -257,7 +257,7 @@ wait $drpid; rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect "stop kills a container that ignores SIGTERM: 137" 137 $rc
 if [ $ms -lt 5000 ]; then pass "  within the timeout ($ms ms)"; else fail "  within the timeout" "$ms ms"; fi
-$DR --name $name sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done' </dev/null >/dev/null 2>&1 &
+$DR --rm --name $name sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done' </dev/null >/dev/null 2>&1 &
 drpid=$!
 wait_running $name
 $DR kill -s USR1 $name >/dev/null
@@ -266,13 +266,13 @@ out=$($DR stop no-such-container 2>&1); rc=$?
 expect "stop of an unknown container: 125" 125 $rc
 expect_match "  with a clear message" "no such container: no-such-container" "$out"
 # docker-run killed with SIGKILL: the container lives on; once it is gone, cleanup removes the rest.
-$DR --name $name sleep 100 </dev/null >/dev/null 2>&1 &
+$DR --rm --name $name sleep 100 </dev/null >/dev/null 2>&1 &
 drpid=$!
 wait_running $name
 cpid=$(container_pid $drpid)
 cid=$(awk -F: '$2 == "pids" {print $3}' /proc/$cpid/cgroup)
 kill -KILL $drpid; wait $drpid 2>/dev/null
-expect "after SIGKILL of docker-run the container still runs" 0 "$($DR ps | grep -q " $name " ; echo $?)"
+expect "after SIGKILL of docker-run the container still runs" 0 "$($DR ps | grep -q " $name\$" ; echo $?)"
 $DR kill $name >/dev/null
 for _ in $(seq 50); do [ -e /proc/$cpid ] || break; sleep 0.1; done
 $DR cleanup >/dev/null
@@ -307,7 +307,7 @@ expect_match "/etc/hosts names the container" "$NET_RE[0-9.]+[[:space:]]+contain
 expect_match "the container pings its gateway" "PING-OK" "$out"
 expect "resolv.conf comes from the host" "$(cat /etc/resolv.conf)" "$(run cat /etc/resolv.conf)"
 expect_match "MAC derived from the address" "$(printf '02:42:%02x:%02x' "$O1" "$O2")" "$(run cat /sys/class/net/eth0/address)"
-$DR --name peer-$$ --ip $STATIC_IP sleep 20 </dev/null >/dev/null 2>&1 &
+$DR --rm --name peer-$$ --ip $STATIC_IP sleep 20 </dev/null >/dev/null 2>&1 &
 peer=$!
 wait_running peer-$$
 expect "two containers ping each other" "ping: reply from $STATIC_IP" "$(run $PROBE /run/probe ping $STATIC_IP)"
@@ -326,7 +326,7 @@ expect "outbound NAT: the outside host sees the host's address" "10.199.77.1" \
     "$(run $PROBE /run/probe connect 10.199.77.2 7070)"
 wait $srv 2>/dev/null
 # A published port, reached from the outside namespace through the host's address.
-$DR --name web-$$ -p 18080:80 $PROBE /run/probe serve 80 hello-from-container </dev/null >/dev/null 2>&1 &
+$DR --rm --name web-$$ -p 18080:80 $PROBE /run/probe serve 80 hello-from-container </dev/null >/dev/null 2>&1 &
 web=$!
 wait_running web-$$
 sleep 0.3
@@ -337,7 +337,7 @@ $DR kill web-$$ >/dev/null; wait $web
 expect "published port rules are removed with the container" "" "$(iptables -t nat -S | grep "docker-run:ports")"
 # 20 at once: distinct addresses, all reachable, nothing left.
 for i in $(seq 20); do
-    $DR sh -c 'ip -4 -o addr show eth0 | awk "{print \$4}"; sleep 3' </dev/null >"$WORK/ip.$i" 2>&1 &
+    $DR --rm sh -c 'ip -4 -o addr show eth0 | awk "{print \$4}"; sleep 3' </dev/null >"$WORK/ip.$i" 2>&1 &
 done
 sleep 1.5
 ips=$(cat "$WORK"/ip.* | cut -d/ -f1 | sort -u)
@@ -369,11 +369,11 @@ if [ -z "$ONLY" ]; then
 out=$($DR --help); rc=$?
 expect "--help exits 0" 0 $rc
 expect_match "--help lists the flags" "--pids-limit" "$out"
-expect "-i and --rm are accepted" "hi" "$(echo hi | $DR -i --rm --network none sh -c 'cat' 2>&1)"
-expect "docker-run run CMD" "ok" "$(run run echo ok)"
-expect "-e KEY copies the caller's value" "from-host" "$(DRTEST=from-host $DR -e DRTEST --network none sh -c 'echo $DRTEST' </dev/null 2>&1)"
+expect "-i and --rm are accepted" "hi" "$(echo hi | $DR --rm -i --rm --network none sh -c 'cat' 2>&1)"
+expect "docker-run run CMD" "ok" "$(timeout 60 $DR run --rm echo ok </dev/null 2>&1)"
+expect "-e KEY copies the caller's value" "from-host" "$(DRTEST=from-host $DR --rm -e DRTEST --network none sh -c 'echo $DRTEST' </dev/null 2>&1)"
 # Limits that the earlier tests do not read back: check the cgroup files from the host.
-$DR --name lim-$$ --network none --cpu-shares 512 --cpuset-mems 0 --blkio-weight 300 --memory-swap 96m -m 64m \
+$DR --rm --name lim-$$ --network none --cpu-shares 512 --cpuset-mems 0 --blkio-weight 300 --memory-swap 96m -m 64m \
     --cpu-period 50000 --cpu-quota 25000 sleep 20 </dev/null >/dev/null 2>&1 &
 lim=$!
 wait_running lim-$$
@@ -386,7 +386,7 @@ bw=$(cat /sys/fs/cgroup/blkio$cg/blkio.bfq.weight /sys/fs/cgroup/blkio$cg/blkio.
 expect "--blkio-weight" 300 "$bw"
 $DR kill lim-$$ >/dev/null; wait $lim
 # exec -it through a real pty.
-$DR --name tty-$$ --network none sleep 20 </dev/null >/dev/null 2>&1 &
+$DR --rm --name tty-$$ --network none sleep 20 </dev/null >/dev/null 2>&1 &
 ttyc=$!
 wait_running tty-$$
 out=$(printf 'tty\nexit 3\n' | timeout 20 script -qec "$DR exec -it tty-$$ sh" /dev/null 2>&1); rc=$?
@@ -398,10 +398,10 @@ fi # [ -z "$ONLY" ]
 
 # --- nothing leaked ---------------------------------------------------------------------------
 fds_before=$(ls /proc/$$/fd | wc -l)
-for i in $(seq 100); do $DR true </dev/null || fail "sequential container $i"; done
+for i in $(seq 100); do $DR --rm true </dev/null || fail "sequential container $i"; done
 pass "100 sequential containers"
 pids=()
-for i in $(seq 20); do $DR sh -c 'sleep 0.2' </dev/null & pids+=($!); done
+for i in $(seq 20); do $DR --rm sh -c 'sleep 0.2' </dev/null & pids+=($!); done
 ok=0; for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)); done
 expect "20 concurrent containers all exit 0" 20 $ok
 expect "no zombie left" "" "$(ps -eo stat=,ppid= | awk -v p=$$ '$1 ~ /^Z/ && $2 == p')"

@@ -42,11 +42,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # run ARGS...: a container with no network, the helper at /run; output and status.
-run() { timeout -k 5 30 "$DR" --network none -v "$WORK/h:/run:ro" "$@" </dev/null 2>&1; }
+run() { timeout -k 5 30 "$DR" --rm --network none -v "$WORK/h:/run:ro" "$@" </dev/null 2>&1; }
 # wait_running NAME: until `docker-run ps` lists the container
-wait_running() { for _ in $(seq 100); do "$DR" ps | grep -q " $1 " && return 0; sleep 0.1; done; return 1; }
+wait_running() { for _ in $(seq 100); do "$DR" ps | grep -q " $1\$" && return 0; sleep 0.1; done; return 1; }
 # container_pid NAME: the host pid of its first process
-container_pid() { "$DR" ps | awk -v n="$1" '$2 == n {print $3}'; }
+container_pid() { "$DR" inspect -f '{{.State.Pid}}' "$1"; }
 hex_id() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 if ! build_probe "$WORK/h"; then
@@ -97,7 +97,7 @@ expect_match "the host process can read its session key (the test works)" "OK, r
 for opt in "" "--security-opt seccomp=unconfined"; do
     # shellcheck disable=SC2086 # $opt is one option or none
     out=$("$P" keyring_add "$secret" "$WORK/serial" sh -c \
-        'timeout 30 "$0" --network none '"$opt"' -v "$1:/run:ro" /run/probe keyring_read "$(cat "$2")" </dev/null 2>&1' \
+        'timeout 30 "$0" --rm --network none '"$opt"' -v "$1:/run:ro" /run/probe keyring_read "$(cat "$2")" </dev/null 2>&1' \
         "$DR" "$WORK/h" "$WORK/serial")
     what="read the invoking process's session key${opt:+ ($opt)}"
     if grep -q "$secret" <<<"$out"; then fail "$what" "$out"; else expect_match "$what" "keyring_read: E" "$out"; fi
@@ -122,7 +122,7 @@ cp "$DR" "$WORK/docker-run-copy"
 sum_before=$(sha256sum <"$WORK/docker-run-copy")
 cname=escp-$$-exe
 NAMES+=("$cname")
-"$DR" --name "$cname" --init --network none -v "$WORK/h:/run:ro" /run/probe exe_snoop 20 </dev/null >"$WORK/exe.out" 2>&1 &
+"$DR" --rm --name "$cname" --init --network none -v "$WORK/h:/run:ro" /run/probe exe_snoop 20 </dev/null >"$WORK/exe.out" 2>&1 &
 HOSTPIDS+=($!)
 if wait_running "$cname"; then
     pid=$(container_pid "$cname")
@@ -150,13 +150,13 @@ fi
 
 # --- capabilities and bridge names ------------------------------------------------------------------
 echo "=== capabilities and names"
-out=$("$P" with_inheritable "$DR" --network none -u 1000 -v "$WORK/h:/run:ro" /run/probe capinh </dev/null 2>&1)
+out=$("$P" with_inheritable "$DR" --rm --network none -u 1000 -v "$WORK/h:/run:ro" /run/probe capinh </dev/null 2>&1)
 expect "a -u 1000 container does not keep the host's inheritable set" "capinh: 0000000000000000" "$out"
-out=$("$P" with_inheritable "$DR" --network none -v "$WORK/h:/run:ro" /run/probe capinh </dev/null 2>&1)
+out=$("$P" with_inheritable "$DR" --rm --network none -v "$WORK/h:/run:ro" /run/probe capinh </dev/null 2>&1)
 expect "a root container does not keep the host's inheritable set" "capinh: 0000000000000000" "$out"
 for bad in 'br+' 'br!x'; do
     ip link show "$bad" >/dev/null 2>&1 || BRIDGES+=("$bad")
-    out=$("$DR" --bridge "$bad" true </dev/null 2>&1); rc=$?
+    out=$("$DR" --rm --bridge "$bad" true </dev/null 2>&1); rc=$?
     expect_match "bridge name $bad is refused (iptables would not read it literally)" \
         "^125 .*not allowed in a bridge name" "$rc $out"
     if ip link show "$bad" >/dev/null 2>&1; then fail "no bridge $bad was made"; fi
@@ -166,7 +166,7 @@ done
 echo "=== the state directory (umask 000, forged records)"
 cname=escp-$$-umask
 NAMES+=("$cname")
-(umask 000; exec "$DR" --name "$cname" -v "$WORK/h:/run:ro" /run/probe sleep 30 </dev/null >/dev/null 2>&1) &
+(umask 000; exec "$DR" --rm --name "$cname" -v "$WORK/h:/run:ro" /run/probe sleep 30 </dev/null >/dev/null 2>&1) &
 HOSTPIDS+=($!)
 if wait_running "$cname"; then
     expect "under umask 000: $STATE is 0700" 700 "$(stat -c %a "$STATE")"

@@ -43,7 +43,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # run ARGS...: a default container (bridge network), helper at /h; output and status.
-run() { timeout -k 5 30 "$DR" -v "$WORK/h:/run:ro" "$@" </dev/null 2>&1; }
+run() { timeout -k 5 30 "$DR" --rm -v "$WORK/h:/run:ro" "$@" </dev/null 2>&1; }
 # attempt NAME WANT_REGEX CMD...: runs CMD (a shell command line) in a default container; the
 # output must match WANT_REGEX (the failure) and must not contain "OK" from the helper.
 attempt() {
@@ -60,7 +60,7 @@ attempt() {
 # tool's wording) and "WORKED" when it succeeds.
 refused() { printf '{ %s; } >/dev/null 2>&1 && echo WORKED || echo refused' "$1"; }
 # wait_running NAME: until `docker-run ps` lists the container
-wait_running() { for _ in $(seq 100); do "$DR" ps | grep -q " $1 " && return 0; sleep 0.1; done; return 1; }
+wait_running() { for _ in $(seq 100); do "$DR" ps | grep -q " $1\$" && return 0; sleep 0.1; done; return 1; }
 
 # --- the helper ------------------------------------------------------------------------------
 if ! build_probe "$WORK/h"; then
@@ -69,7 +69,7 @@ if ! build_probe "$WORK/h"; then
 fi
 pass "build the static helper"
 # The first container on the default bridge creates it and prints the subnet it got: not here.
-"$DR" true </dev/null >/dev/null 2>&1
+"$DR" --rm true </dev/null >/dev/null 2>&1
 
 # A host process the container must neither see nor signal nor trace.
 sleep 300 &
@@ -152,7 +152,7 @@ echo "=== a root file system of its own"
 PLANT=escape-planted-$$
 cname=esc-$$-plant
 NAMES+=("$cname")
-"$DR" --name "$cname" --network none sh -c \
+"$DR" --rm --name "$cname" --network none sh -c \
     "echo evil > /$PLANT && echo evil > /bin/$PLANT && echo evil >> /etc/passwd && touch /dev/planted && sleep 30" \
     </dev/null >/dev/null 2>&1 &
 HOSTPIDS+=($!)
@@ -288,13 +288,13 @@ limit_attempt() {
     local name=$1 ctl=$2 file=$3 value=$4 flags=$5
     local cname=esc-$$-$ctl
     NAMES+=("$cname")
-    "$DR" --name "$cname" $flags -v "$WORK/h:/run:ro" sh -c \
+    "$DR" --rm --name "$cname" $flags -v "$WORK/h:/run:ro" sh -c \
         "while [ ! -e /dev/go ]; do sleep 0.05; done; /run/probe userns_cgroup $ctl $file $value; sleep 30" \
         </dev/null >"$WORK/$cname.out" 2>&1 &
     HOSTPIDS+=($!)
     if ! wait_running "$cname"; then fail "$name" "the container did not start: $(cat "$WORK/$cname.out")"; return; fi
     local pid cg before after
-    pid=$("$DR" ps | awk -v n="$cname" '$2 == n {print $3}')
+    pid=$("$DR" inspect -f '{{.State.Pid}}' "$cname")
     cg=/sys/fs/cgroup/$ctl$(awk -F: -v c="$ctl" '$2 == c {print $3}' /proc/$pid/cgroup)
     local show=$file
     [ "$file" = devices.allow ] && show=devices.list   # write-only; the list is what counts
@@ -323,7 +323,7 @@ cp "$DR" "$WORK/docker-run-copy"
 sum_before=$(sha256sum <"$WORK/docker-run-copy")
 cname=esc-$$-exe
 NAMES+=("$cname")
-"$DR" --name "$cname" --network none -v "$WORK/h:/run:ro" /run/probe exe_snoop 20 </dev/null >"$WORK/exe.out" 2>&1 &
+"$DR" --rm --name "$cname" --network none -v "$WORK/h:/run:ro" /run/probe exe_snoop 20 </dev/null >"$WORK/exe.out" 2>&1 &
 snooper=$!
 HOSTPIDS+=("$snooper")
 if wait_running "$cname"; then

@@ -9,7 +9,8 @@
 #   4. make install and a C program built against it with pkg-config (tests/install.sh); the
 #      original project's migration, step by step, against the installed library
 #      (tests/migration.sh, docs/MIGRATION.md)
-#   5. docker-run end to end (tests/e2e.sh), and its network part with ./docker-run-rust
+#   5. docker-run end to end (tests/e2e.sh), a Docker user's day (tests/daily.sh: -d, logs, inspect,
+#      ps -a, start, rm, restart policies), and the e2e network part with ./docker-run-rust
 #   6. escape attempts (tests/escape.sh, tests/escape-process.sh); faults, SIGKILL during start, load, 1000 containers
 #      under valgrind and ASan (tests/stress.sh), and the load with ./docker-run-rust; the fuzz
 #      corpus replayed (tests/fuzz/run.sh 0)
@@ -75,6 +76,7 @@ suite "C/C++ ABI" tests/abi.sh
 suite "install and pkg-config" tests/install.sh
 suite "migration of the original project" tests/migration.sh
 suite "docker-run end to end" env NETLINK="${NETLINK:-c}" tests/e2e.sh
+suite "docker-run as a daily Docker (-d, logs, inspect, ps -a, start, rm, restart)" tests/daily.sh
 suite "docker-run end to end, network part, NETLINK=rust" env DR=./docker-run-rust NETLINK=rust \
     tests/e2e.sh --only network
 suite "escape attempts" tests/escape.sh

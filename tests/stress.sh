@@ -92,7 +92,7 @@ snapshot() {
 # made first (its first container prints the subnet it got); its gateway tells the subnet.
 build_probe "$WORK/h" || { fail "build tests/helpers/probe.c" "gcc -static failed (apt-get install libc6-dev)"; summary; }
 PROBE=(-v "$WORK/h:/run:ro")
-"$DR" true </dev/null >/dev/null 2>&1
+"$DR" --rm true </dev/null >/dev/null 2>&1
 GW=$(ip -4 -o addr show docker-run0 | awk '{print $4}' | head -1); GW=${GW%/*}
 IFS=. read -r O1 O2 _ _ <<<"$GW"
 snapshot | sort -u >"$WORK/before"
@@ -161,9 +161,9 @@ wait_gone() {
     while [ -n "$(tagged_pids)" ] && [ $SECONDS -lt $end ]; do sleep 0.1; done
     [ -z "$(tagged_pids)" ]
 }
-wait_running() { for _ in $(seq 100); do "$DR" ps | grep -q " $1 " && return 0; sleep 0.1; done; return 1; }
+wait_running() { for _ in $(seq 100); do "$DR" ps | grep -q " $1\$" && return 0; sleep 0.1; done; return 1; }
 # run ARGS...: docker-run in the foreground (bounded), output and status
-run() { timeout -k 5 60 "$DR" "$@" </dev/null 2>&1; }
+run() { timeout -k 5 60 "$DR" --rm "$@" </dev/null 2>&1; }
 # fault NAME WANT_STATUS WANT_REGEX ARGS...
 fault() {
     local name=$1 want_rc=$2 want=$3; shift 3
@@ -193,7 +193,7 @@ fault "bad working directory (a file)" 125 "passwd|Not a directory|File exists" 
 # A static address held by a running container.
 ip=$O1.$O2.250.$((RANDOM % 200 + 20))
 NAMES+=("peer-$TAG")
-"$DR" --name "peer-$TAG" --ip "$ip" sh -c "sleep 30; : $TAG" </dev/null >/dev/null 2>&1 &
+"$DR" --rm --name "peer-$TAG" --ip "$ip" sh -c "sleep 30; : $TAG" </dev/null >/dev/null 2>&1 &
 BGPIDS+=($!)
 if wait_running "peer-$TAG"; then
     out=$(run --ip "$ip" sh -c ": $TAG"); rc=$?
@@ -235,11 +235,11 @@ fault "a cgroup value the host cannot give (--cpuset-mems 5)" 125 "cpuset-mems.*
 # (not reclaimable without swap) gives EBUSY; the container keeps running, limit unchanged.
 name=upd-$TAG
 NAMES+=("$name")
-"$DR" --name "$name" --network none sh -c "head -c 30000000 /dev/zero >/dev/shm/x; touch /dev/shm/held; sleep 30; : $TAG" \
+"$DR" --rm --name "$name" --network none sh -c "head -c 30000000 /dev/zero >/dev/shm/x; touch /dev/shm/held; sleep 30; : $TAG" \
     </dev/null >/dev/null 2>&1 &
 BGPIDS+=($!)
 if wait_running "$name" && for _ in $(seq 50); do "$DR" exec "$name" test -e /dev/shm/held && break; sleep 0.1; done; then
-    pid=$("$DR" ps | awk -v n="$name" '$2 == n {print $3}')
+    pid=$("$DR" inspect -f '{{.State.Pid}}' "$name")
     cg=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' "/proc/$pid/cgroup")
     before=$(cat "$cg/memory.limit_in_bytes")
     out=$(timeout 30 "$DR" update --memory 8m "$name" 2>&1); rc=$?
@@ -249,7 +249,7 @@ if wait_running "$name" && for _ in $(seq 50); do "$DR" exec "$name" test -e /de
         fail "a cgroup write refused (update --memory 8m below usage)" "rc=$rc: $out"
     fi
     expect "  the limit is unchanged" "$before" "$(cat "$cg/memory.limit_in_bytes")"
-    expect "  the container still runs" 0 "$("$DR" ps | grep -q " $name "; echo $?)"
+    expect "  the container still runs" 0 "$("$DR" ps | grep -q " $name\$"; echo $?)"
     "$DR" kill "$name" >/dev/null
     wait_gone 10
     no_leftovers "a cgroup write refused"
@@ -261,7 +261,7 @@ fi
 echo "=== (b) docker-run killed with SIGKILL during start, 50 times"
 killed_early=0
 for i in $(seq 50); do
-    "$DR" --name "sk$i-$TAG" sh -c "sleep 2; : $TAG" </dev/null >/dev/null 2>&1 &
+    "$DR" --rm --name "sk$i-$TAG" sh -c "sleep 2; : $TAG" </dev/null >/dev/null 2>&1 &
     p=$!
     sleep "$(printf '0.%03d' $((RANDOM % 31)))"
     kill -KILL "$p" 2>/dev/null
@@ -302,7 +302,7 @@ t0=$SECONDS
 for batch in $(seq 10); do
     pids=()
     for j in $(seq 20); do
-        timeout -k 5 60 "$DR" "${PROBE[@]}" sh -c "/run/probe ping $GW >/dev/null; : $TAG" </dev/null >"$WORK/load.$batch.$j" 2>&1 &
+        timeout -k 5 60 "$DR" --rm "${PROBE[@]}" sh -c "/run/probe ping $GW >/dev/null; : $TAG" </dev/null >"$WORK/load.$batch.$j" 2>&1 &
         pids+=($!)
     done
     for p in "${pids[@]}"; do wait "$p" && ok=$((ok + 1)); done

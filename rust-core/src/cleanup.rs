@@ -48,17 +48,36 @@ fn cgroup_names(root: &Path) -> BTreeSet<String> {
     names
 }
 
-/// [`cleanup`] on a host's state, cgroup and layer roots.
+/// [`cleanup`] on a host's state, cgroup and layer roots. The layers of kept containers (not
+/// `--rm`: their record says so) stay, stopped or not; a kept record whose container and monitor
+/// are both gone (the monitor was killed) is marked exited with an unknown status. Exit codes
+/// left for `wait` expire.
 pub fn cleanup_host(host: &crate::container::Host) -> Report {
     let mut report = cleanup(&host.store(), &host.cgroup_root);
-    let live: BTreeSet<String> = host
+    let mut live: BTreeSet<String> = host
         .store()
         .list()
         .into_iter()
         .filter(|r| r.is_alive())
         .map(|r| r.id)
         .collect();
+    let records = host.records();
+    for rec in records.list() {
+        if rec.spec.auto_remove {
+            continue;
+        }
+        let state = rec.effective_state();
+        if state != rec.state {
+            records.update(&rec.id, |r| {
+                r.state = state;
+                r.state.finished_at = crate::record::now_nanos();
+                r.state.process = Default::default();
+            });
+        }
+        live.insert(rec.id);
+    }
     report.layers = crate::rootfs::overlay::cleanup(&*host.syscall, &host.layer_root, &live);
+    report.records += crate::record::exits::expire(&host.state_root);
     report
 }
 

@@ -34,6 +34,21 @@ pub enum Error {
     #[error(transparent)]
     State(#[from] StateError),
 
+    #[error(transparent)]
+    Record(#[from] crate::record::RecordError),
+
+    #[error(transparent)]
+    Format(#[from] crate::record::inspect::FormatError),
+
+    /// A failure reported by a container's monitor process (`monitor::detach`): its message,
+    /// and what kind of failure it was, since the error itself stayed in that process.
+    #[error("{message}")]
+    Relayed {
+        kind: RelayedKind,
+        message: String,
+        errno: i32,
+    },
+
     #[error("invalid signal number {0}")]
     Signal(i32),
 
@@ -77,6 +92,57 @@ pub fn require_root(what: &'static str) -> Result<()> {
 }
 
 /// A call that does not fit the container's state.
+/// The kinds of failure a monitor relays: the ones a caller tells apart (exit codes 127 and
+/// 126, a name or address in use, a bad value), and the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayedKind {
+    NotFound,
+    NotExecutable,
+    InUse,
+    Invalid,
+    Other,
+}
+
+impl RelayedKind {
+    pub fn of(e: &Error) -> RelayedKind {
+        use crate::net::NetError;
+        match e {
+            Error::CommandNotFound { .. } => RelayedKind::NotFound,
+            Error::CommandNotExecutable { .. } => RelayedKind::NotExecutable,
+            Error::Store(crate::state::StoreError::NameInUse { .. })
+            | Error::Record(crate::record::RecordError::NameInUse { .. })
+            | Error::Net(NetError::AddressInUse { .. } | NetError::SubnetFull { .. }) => {
+                RelayedKind::InUse
+            }
+            Error::Spec(_) | Error::Signal(_) | Error::Net(NetError::Invalid(_)) => {
+                RelayedKind::Invalid
+            }
+            Error::Relayed { kind, .. } => *kind,
+            _ => RelayedKind::Other,
+        }
+    }
+
+    pub fn to_byte(self) -> u8 {
+        match self {
+            RelayedKind::NotFound => b'N',
+            RelayedKind::NotExecutable => b'X',
+            RelayedKind::InUse => b'U',
+            RelayedKind::Invalid => b'I',
+            RelayedKind::Other => b'E',
+        }
+    }
+
+    pub fn from_byte(b: u8) -> RelayedKind {
+        match b {
+            b'N' => RelayedKind::NotFound,
+            b'X' => RelayedKind::NotExecutable,
+            b'U' => RelayedKind::InUse,
+            b'I' => RelayedKind::Invalid,
+            _ => RelayedKind::Other,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StateError {
     #[error("container was already started")]
@@ -139,6 +205,9 @@ impl Error {
             Error::Cgroup(e) => e.errno(),
             Error::Net(e) => e.errno(),
             Error::Store(e) => e.errno(),
+            Error::Record(e) => e.errno(),
+            Error::Relayed { errno, .. } => (*errno != 0).then_some(*errno),
+            Error::Format(_) => None,
             Error::State(_) | Error::Signal(_) | Error::NeedsRoot { .. } | Error::Seccomp(_) => {
                 None
             }

@@ -28,7 +28,7 @@ pub mod ns {
 pub const DEFAULT_HOSTNAME: &str = "container";
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MountKind {
     /// Bind a host path into the container.
     Bind { source: PathBuf, readonly: bool },
@@ -36,14 +36,14 @@ pub enum MountKind {
     Tmpfs { options: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mount {
     /// Absolute path inside the container.
     pub destination: PathBuf,
     pub kind: MountKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum NetworkMode {
     /// A private network namespace with only `lo`.
     #[default]
@@ -54,20 +54,20 @@ pub enum NetworkMode {
     Host,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Protocol {
     Tcp,
     Udp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PortMapping {
     pub host_port: u16,
     pub container_port: u16,
     pub protocol: Protocol,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NetworkSpec {
     pub mode: NetworkMode,
     pub bridge: String,
@@ -94,7 +94,7 @@ impl Default for NetworkSpec {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContainerSpec {
     /// `--name`; also the container id's alias in the state directory.
     pub name: Option<String>,
@@ -128,10 +128,61 @@ pub struct ContainerSpec {
     pub resources: Resources,
     /// The seccomp filter of the container's processes (Docker's default profile by default).
     pub seccomp: Seccomp,
+    /// Everything of the container goes when it ends (`--rm`; the library's default). Without
+    /// it its record, log and copy-on-write layer stay until removed (Docker's default).
+    pub auto_remove: bool,
+    /// What the monitor of a detached container does when it exits (`--restart`).
+    pub restart: RestartPolicy,
+}
+
+/// Docker's `--restart` policies, applied by the monitor of a detached container.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum RestartPolicy {
+    #[default]
+    No,
+    /// Restart after a non-zero exit, at most this many times (0: no limit).
+    OnFailure(u32),
+    /// Restart whatever the exit status, until stopped (`docker-run stop`, `kill`, `rm -f`).
+    Always,
+}
+
+impl RestartPolicy {
+    /// `no`, `on-failure`, `on-failure:N`, `always` (Docker's spelling; `unless-stopped` is
+    /// `always` here: there is no daemon restart to tell them apart).
+    pub fn parse(text: &str) -> Result<RestartPolicy> {
+        let bad = || SpecError::Restart(text.to_string());
+        match text {
+            "no" => Ok(RestartPolicy::No),
+            "always" | "unless-stopped" => Ok(RestartPolicy::Always),
+            "on-failure" => Ok(RestartPolicy::OnFailure(0)),
+            _ => {
+                let n = text.strip_prefix("on-failure:").ok_or_else(bad)?;
+                n.parse().map(RestartPolicy::OnFailure).map_err(|_| bad())
+            }
+        }
+    }
+
+    /// Docker's name (HostConfig.RestartPolicy.Name) and retry count.
+    pub fn docker_name(self) -> (&'static str, u32) {
+        match self {
+            RestartPolicy::No => ("no", 0),
+            RestartPolicy::OnFailure(n) => ("on-failure", n),
+            RestartPolicy::Always => ("always", 0),
+        }
+    }
+
+    /// Whether an exit with `code` after `restarts` restarts so far is followed by a restart.
+    pub fn restarts(self, code: i32, restarts: u32) -> bool {
+        match self {
+            RestartPolicy::No => false,
+            RestartPolicy::Always => true,
+            RestartPolicy::OnFailure(max) => code != 0 && (max == 0 || restarts < max),
+        }
+    }
 }
 
 /// Which seccomp filter a container's processes get (`--security-opt seccomp=...`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Seccomp {
     /// Docker's default profile (moby's default.json), resolved for the container's capabilities.
     #[default]
@@ -180,6 +231,8 @@ impl Default for ContainerSpec {
             network: NetworkSpec::default(),
             resources: Resources::default(),
             seccomp: Seccomp::default(),
+            auto_remove: true,
+            restart: RestartPolicy::No,
         }
     }
 }
@@ -187,6 +240,10 @@ impl Default for ContainerSpec {
 /// A mistake in a container spec: one variant per mistake, the message from the variant.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
+    #[error("invalid restart policy {0:?}: use no, on-failure[:N] or always")]
+    Restart(String),
+    #[error("--restart {0} cannot be combined with --rm (auto-removal)")]
+    RestartWithRm(&'static str),
     #[error("no root filesystem given")]
     NoRootfs,
     #[error("rootfs {}: not a directory", .0.display())]
@@ -457,6 +514,9 @@ impl ContainerSpec {
         }
         for m in &self.mounts {
             m.validate()?;
+        }
+        if self.auto_remove && self.restart != RestartPolicy::No {
+            return Err(SpecError::RestartWithRm(self.restart.docker_name().0));
         }
         self.validate_network_mode()
     }

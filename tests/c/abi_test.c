@@ -285,7 +285,31 @@ static void test_container_null_args(void)
 	CHECK_NULL_ARG(container_list_command(NULL, 0, buf, sizeof buf, &len), "list");
 	CHECK_NULL_ARG(container_list_pid(NULL, 0, &value), "list");
 	CHECK_NULL_ARG(container_list_created(NULL, 0, &counter), "list");
+	CHECK_NULL_ARG(container_list_new_all(true, NULL), "out");
+	CHECK_NULL_ARG(container_list_status(NULL, 0, buf, sizeof buf, &len), "list");
+	CHECK_NULL_ARG(container_list_image(NULL, 0, buf, sizeof buf, &len), "list");
+	CHECK_NULL_ARG(container_list_ports(NULL, 0, buf, sizeof buf, &len), "list");
 	container_list_free(NULL);
+
+	/* the records of containers that outlive them, and detached containers */
+	CHECK_NULL_ARG(container_detach(NULL), "c is NULL");
+	CHECK_NULL_ARG(container_start_stopped(NULL, false, -1, -1, NULL), "name_or_id");
+	CHECK_NULL_ARG(container_start_stopped("abi-test-none", true, 1, 2, NULL), "out_status");
+	CHECK_NULL_ARG(container_attach(NULL, 1, 2, &value), "name_or_id");
+	CHECK_NULL_ARG(container_attach("abi-test-none", 1, 2, NULL), "out_status");
+	CHECK_NULL_ARG(container_remove(NULL, false), "name_or_id");
+	CHECK_NULL_ARG(container_await(NULL, &value), "name_or_id");
+	CHECK_NULL_ARG(container_await("abi-test-none", NULL), "out_status");
+	CHECK_NULL_ARG(container_stop_by_name(NULL, 0), "name_or_id");
+	CHECK_NULL_ARG(container_logs(NULL, 1, 2, 0, -1), "name_or_id");
+	CHECK_NULL_ARG(container_inspect(NULL, NULL, buf, sizeof buf, &len), "name_or_id");
+	CHECK_STATUS(container_logs("abi-test-none", 1, 2, 4, -1), RT_STATUS_INVALID_ARG);
+	CHECK_MESSAGE("unknown log flags");
+	CHECK_STATUS(container_logs("abi-test-none", 1, 2, RT_LOGS_FOLLOW | RT_LOGS_TIMESTAMPS, -2),
+		     RT_STATUS_INVALID_ARG);
+	CHECK_MESSAGE("invalid tail");
+	CHECK_STATUS(container_logs("abi-test-none", -1, 2, 0, -1), RT_STATUS_INVALID_ARG);
+	CHECK_MESSAGE("out_fd");
 
 	CHECK(value == -1 && counter == 77 && !flag); /* outputs untouched on failure */
 
@@ -322,6 +346,116 @@ static void test_container_null_args(void)
 	CHECK_STATUS(runtime_cleanup(&len), RT_STATUS_OK);
 	CHECK(len != 12345);
 
+	container_free(c);
+	container_config_free(cfg);
+}
+
+/* Reads what a pipe holds into buf (NUL-terminated); closes the read end. */
+static void read_pipe(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	close(fd);
+}
+
+/*
+ * Containers that outlive their process (docker run without --rm), detached ones (docker
+ * run -d) and what acts on them by name: inspect, list, wait, logs, attach, start, stop, rm.
+ */
+static void test_records(void)
+{
+	const char *exit3[] = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3"};
+	const char *sleeper[] = {"/bin/sleep", "30"};
+	container_config *cfg = new_config();
+	container *c = NULL;
+	char buf[256];
+	size_t len = 0;
+	int status = -1, out[2], err[2];
+
+	if (cfg == NULL)
+		return;
+	CHECK_STATUS(container_config_set_restart(cfg, "sometimes"), RT_STATUS_INVALID_ARG);
+	CHECK_MESSAGE("invalid restart policy");
+	CHECK_STATUS(container_config_set_name(cfg, "abi-rec"), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_argv(cfg, exit3, 3), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_restart(cfg, "on-failure:1"), RT_STATUS_OK);
+	/* a restart policy needs the container kept */
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_INVALID_ARG);
+	CHECK_MESSAGE("cannot be combined with --rm");
+	CHECK_STATUS(container_config_set_auto_remove(cfg, false), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_OK);
+	if (c == NULL) {
+		container_config_free(cfg);
+		return;
+	}
+	CHECK_STATUS(container_detach(c), RT_STATUS_OK);
+	CHECK_STATUS(container_start(c), RT_STATUS_STATE); /* the monitor has it */
+	CHECK_STATUS(container_await("abi-rec", &status), RT_STATUS_OK);
+	CHECK(status == 3);
+	CHECK_STATUS(container_inspect("abi-rec", "{{.State.Status}} {{.RestartCount}}", buf, sizeof buf, &len),
+		     RT_STATUS_OK);
+	CHECK(strcmp(buf, "exited 1") == 0);
+	CHECK_STATUS(container_inspect("abi-rec", "{{.State.Nope}}", buf, sizeof buf, &len), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(container_inspect("abi-rec", NULL, NULL, 0, &len), RT_STATUS_BUFFER_TOO_SMALL);
+	CHECK(len > 100);
+	CHECK(pipe(out) == 0 && pipe(err) == 0);
+	CHECK_STATUS(container_logs("abi-rec", out[1], err[1], 0, 2), RT_STATUS_OK);
+	close(out[1]);
+	close(err[1]);
+	read_pipe(out[0], buf, sizeof buf);
+	CHECK(strcmp(buf, "out\n") == 0); /* --tail 2: the second run's two lines */
+	read_pipe(err[0], buf, sizeof buf);
+	CHECK(strcmp(buf, "err\n") == 0);
+	{
+		container_list *list = NULL;
+		size_t count = 0, i;
+		bool seen = false;
+		CHECK_STATUS(container_list_new_all(true, &list), RT_STATUS_OK);
+		CHECK_STATUS(container_list_count(list, &count), RT_STATUS_OK);
+		for (i = 0; i < count; i++) {
+			CHECK_STATUS(container_list_name(list, i, buf, sizeof buf, &len), RT_STATUS_OK);
+			if (strcmp(buf, "abi-rec") != 0)
+				continue;
+			seen = true;
+			CHECK_STATUS(container_list_status(list, i, buf, sizeof buf, &len), RT_STATUS_OK);
+			CHECK(strncmp(buf, "Exited (3) ", 11) == 0);
+			CHECK_STATUS(container_list_image(list, i, buf, sizeof buf, &len), RT_STATUS_OK);
+			CHECK(strcmp(buf, rootfs) == 0 || len > 0);
+			CHECK_STATUS(container_list_ports(list, i, buf, sizeof buf, &len), RT_STATUS_OK);
+			CHECK(len == 0);
+		}
+		CHECK(seen);
+		container_list_free(list);
+	}
+	CHECK(pipe(out) == 0);
+	CHECK_STATUS(container_start_stopped("abi-rec", true, out[1], out[1], &status), RT_STATUS_OK);
+	close(out[1]);
+	CHECK(status == 3);
+	read_pipe(out[0], buf, sizeof buf);
+	CHECK(strstr(buf, "out\n") != NULL);
+	container_free(c);
+	c = NULL;
+	CHECK_STATUS(container_remove("abi-rec", false), RT_STATUS_OK);
+	CHECK_STATUS(container_await("abi-rec", &status), RT_STATUS_NO_SUCH_CONTAINER);
+
+	/* a running one: stop by name, rm refused then forced */
+	CHECK_STATUS(container_config_set_argv(cfg, sleeper, 2), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_restart(cfg, "always"), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_OK);
+	CHECK_STATUS(container_detach(c), RT_STATUS_OK);
+	CHECK_STATUS(container_remove("abi-rec", false), RT_STATUS_STATE);
+	CHECK_MESSAGE("is running");
+	CHECK_STATUS(container_stop_by_name("abi-rec", 100), RT_STATUS_OK);
+	CHECK_STATUS(container_await("abi-rec", &status), RT_STATUS_OK);
+	CHECK(status == 137); /* PID 1 ignores SIGTERM: killed, and not restarted */
+	CHECK_STATUS(container_start_stopped("abi-rec", false, -1, -1, NULL), RT_STATUS_OK);
+	CHECK_STATUS(container_start_stopped("abi-rec", false, -1, -1, NULL), RT_STATUS_STATE);
+	CHECK_STATUS(container_remove("abi-rec", true), RT_STATUS_OK);
+	CHECK_STATUS(container_attach("abi-rec", 1, 2, &status), RT_STATUS_NO_SUCH_CONTAINER);
 	container_free(c);
 	container_config_free(cfg);
 }
@@ -1098,6 +1232,7 @@ int main(int argc, char **argv)
 		test_free_running();
 		test_reaped_pid_is_never_signalled();
 		test_running_container_api();
+		test_records();
 		test_fd_hygiene();
 		test_host_fds_not_inherited(false);
 		test_host_fds_not_inherited(true);

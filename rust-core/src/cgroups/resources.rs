@@ -18,7 +18,7 @@ pub const DEFAULT_CPU_ONLINE: &str = "/sys/devices/system/cpu/online";
 pub const DEFAULT_NODE_ONLINE: &str = "/sys/devices/system/node/online";
 
 /// One bandwidth limit for one block device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ThrottleDevice {
     pub major: u64,
     pub minor: u64,
@@ -27,7 +27,7 @@ pub struct ThrottleDevice {
 }
 
 /// Portable limits. `None` leaves the kernel's value alone.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Resources {
     /// Memory limit in bytes, -1 for unlimited.
     pub memory: Option<i64>,

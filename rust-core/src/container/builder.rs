@@ -8,6 +8,7 @@ use crate::cgroups;
 use crate::error::Result;
 use crate::net::{self, Connector};
 use crate::process::plan::{default_caps, seccomp_program};
+use crate::record::RecordStore;
 use crate::spec::{ContainerSpec, NetworkMode, Seccomp};
 use crate::state::{self, Store};
 use crate::syscall::{LinuxSyscall, Syscall};
@@ -54,6 +55,11 @@ impl Host {
         Store::new(&self.state_root)
     }
 
+    /// The records that outlive containers, beside their layers.
+    pub fn records(&self) -> RecordStore {
+        RecordStore::new(&self.layer_root)
+    }
+
     /// Refuses `what` without root on the real kernel; a fake kernel needs no privileges.
     pub(super) fn require_root(&self, what: &'static str) -> Result<()> {
         if self.syscall.needs_root() {
@@ -68,6 +74,8 @@ impl Host {
 pub struct ContainerBuilder {
     spec: ContainerSpec,
     host: Host,
+    /// The id of a container that ran before, started again on its own layer.
+    existing: Option<String>,
 }
 
 impl ContainerBuilder {
@@ -75,7 +83,14 @@ impl ContainerBuilder {
         ContainerBuilder {
             spec,
             host: Host::default(),
+            existing: None,
         }
+    }
+
+    /// Builds container `id` again, on the layer (and under the record) of its earlier run.
+    pub fn existing(mut self, id: &str) -> Self {
+        self.existing = Some(id.to_string());
+        self
     }
 
     pub fn host(mut self, host: Host) -> Self {
@@ -101,8 +116,15 @@ impl ContainerBuilder {
     /// Checks the whole spec (its own fields, the network, the limits) before any side effect;
     /// creates nothing yet.
     pub fn build(self) -> Result<Container> {
-        let spec = self.spec;
+        let mut spec = self.spec;
         spec.validate()?;
+        // Absolute from here on: the record keeps them for a later start, and a detached
+        // container's monitor works from "/".
+        for dir in std::iter::once(&mut spec.rootfs).chain(spec.layers.iter_mut()) {
+            if let Ok(abs) = std::fs::canonicalize(&*dir) {
+                *dir = abs;
+            }
+        }
         if spec.network.mode == NetworkMode::Bridge {
             net::validate(&spec.network)?;
         }
@@ -112,9 +134,10 @@ impl ContainerBuilder {
         if let Seccomp::DockerJson(_) = &spec.seccomp {
             seccomp_program(&spec.seccomp, default_caps())?;
         }
+        let reuse = self.existing.is_some();
         Ok(Container {
             spec,
-            id: random_id(),
+            id: self.existing.unwrap_or_else(random_id),
             status: Status::Created,
             store: self.host.store(),
             host: self.host,
@@ -126,6 +149,11 @@ impl ContainerBuilder {
             layer: None,
             record: None,
             owned: true,
+            reuse,
+            recorded: false,
+            detached: false,
+            restart_count: 0,
+            exit_file: false,
         })
     }
 }

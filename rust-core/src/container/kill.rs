@@ -16,6 +16,8 @@ impl Container {
         }
         let pid = self.live_pid()?;
         let pidfd = self.pidfd.as_ref().ok_or(StateError::NotRunning)?;
+        // Killed on purpose: its monitor does not restart it (as Docker's restart policies).
+        self.host.records().mark_stop_requested(&self.id);
         match self.host.syscall.kill(pid, pidfd.as_fd(), signal) {
             Err(e) if e.errno() == Some(libc::ESRCH) => Err(StateError::NotRunning.into()),
             other => other,
@@ -28,6 +30,7 @@ impl Container {
     /// so that a pid reused meanwhile is never hit.
     pub fn stop(&self, timeout: Duration) -> Result<()> {
         self.live_pid()?;
+        self.host.records().mark_stop_requested(&self.id);
         let sys = &self.host.syscall;
         let pidfd = self.pidfd.as_ref().ok_or(StateError::NotRunning)?;
         sys.pidfd_send_signal(pidfd.as_fd(), libc::SIGTERM)?;

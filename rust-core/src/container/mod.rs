@@ -62,6 +62,17 @@ pub struct Container {
     /// False for a container opened from the state directory: another process started it, so
     /// this handle neither reaps it nor removes anything on drop.
     owned: bool,
+    /// Started again on the layer of an earlier run (`docker start`, a restart policy): a
+    /// failed start keeps the layer and the record.
+    reuse: bool,
+    /// Its record under the layer root was written: kept at the end unless `auto_remove`.
+    recorded: bool,
+    /// Handed to a monitor (`detach`): this handle cannot start it.
+    detached: bool,
+    /// How many times its monitor restarted it (Docker's RestartCount).
+    restart_count: u32,
+    /// Also leave the exit code in the state directory for `wait` (detached, auto-removed).
+    exit_file: bool,
 }
 
 impl Container {
@@ -81,6 +92,41 @@ impl Container {
     /// The pty master when the container has a terminal.
     pub fn pty_master(&self) -> Option<&OwnedFd> {
         self.pty_master.as_ref()
+    }
+
+    /// Takes the pty master (a monitor reads it instead of wait relaying it).
+    pub fn take_pty_master(&mut self) -> Option<OwnedFd> {
+        self.pty_master.take()
+    }
+
+    /// The pidfd of the running container's first process.
+    pub fn pidfd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        use std::os::fd::AsFd;
+        self.pidfd.as_ref().map(|fd| fd.as_fd())
+    }
+
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// Marks the handle as handed to a monitor (see `monitor::detach`).
+    pub fn set_detached(&mut self) {
+        self.detached = true;
+    }
+
+    pub fn restart_count(&self) -> u32 {
+        self.restart_count
+    }
+
+    pub fn is_detached(&self) -> bool {
+        self.detached
+    }
+
+    /// For the monitor: the restart count recorded at the next start, and whether the exit code
+    /// is also left for `wait` in the state directory.
+    pub fn set_monitor_options(&mut self, restart_count: u32, exit_file: bool) {
+        self.restart_count = restart_count;
+        self.exit_file = exit_file;
     }
 
     /// The notices of the network setup, one per line ("" if none): the subnet of a bridge this

@@ -39,7 +39,7 @@ impl Container {
     /// Creates the namespaces, sets up the rootfs and executes the command. Returns once the
     /// command runs (exec succeeded) or with the error that stopped it; on error nothing is left.
     pub fn start(&mut self) -> Result<()> {
-        if !matches!(self.status, Status::Created) || self.record.is_some() {
+        if !matches!(self.status, Status::Created) || self.record.is_some() || self.detached {
             return Err(StateError::AlreadyStarted.into());
         }
         self.host.require_root("starting a container")?;
@@ -50,8 +50,11 @@ impl Container {
             .and_then(|()| self.root(&rootfs))
             .and_then(|root| self.prepare(&root))
             .and_then(|mut plan| self.launch(&mut plan));
-        if result.is_err() {
+        if let Err(e) = &result {
             self.abort();
+            if self.reuse {
+                self.record_failed_start(e);
+            }
         }
         result
     }
@@ -62,6 +65,8 @@ impl Container {
     fn claim(&mut self) -> Result<()> {
         let record = self.starting_record(std::process::id() as libc::pid_t);
         if let Some(name) = &self.spec.name {
+            // A stopped container keeps its name until it is removed.
+            self.host.records().check_name(name, &self.id)?;
             self.store.claim_name(name, &self.id)?;
         }
         self.record = Some(record.clone());
@@ -81,8 +86,13 @@ impl Container {
         }
         let root = std::fs::canonicalize(&self.host.layer_root)
             .unwrap_or_else(|_| self.host.layer_root.clone());
-        let overlay =
-            rootfs::overlay::Overlay::create(&*self.host.syscall, &root, &self.id, &lowers)?;
+        let overlay = rootfs::overlay::Overlay::create(
+            &*self.host.syscall,
+            &root,
+            &self.id,
+            &lowers,
+            self.reuse,
+        )?;
         let merged = overlay.merged().to_path_buf();
         self.layer = Some(overlay);
         Ok(merged)
@@ -177,7 +187,7 @@ impl Container {
         let record = self.running_record(starting, pid);
         self.store.save(&record)?;
         self.record = Some(record);
-        Ok(())
+        self.record_started(pid)
     }
 
     /// Parent side after clone: release the child and collect its reports until exec.
@@ -249,7 +259,8 @@ impl Container {
     /// Kills and reaps a child whose start failed (or that is dropped while running) and
     /// removes what the start created.
     pub(super) fn abort(&mut self) {
-        if !self.owned {
+        // A detached handle's container belongs to its monitor.
+        if !self.owned || self.detached {
             return;
         }
         self.pty_master = None;
@@ -284,8 +295,18 @@ impl Container {
         if let Some(dir) = self.files_dir.take() {
             let _ = std::fs::remove_dir_all(dir);
         }
-        if let Some(layer) = self.layer.take() {
-            layer.remove(&*self.host.syscall);
+        // What outlives the container (record, log, layer) stays unless it is auto-removed, or
+        // a first start failed (nothing of it ever ran).
+        let discard = self.spec.auto_remove || (!self.recorded && !self.reuse);
+        if let Some(mut layer) = self.layer.take() {
+            match discard {
+                true => layer.remove(&*self.host.syscall),
+                false => layer.detach(&*self.host.syscall),
+            }
+        }
+        if discard && (self.recorded || self.spec.rootfs_shared) {
+            let sys = &*self.host.syscall;
+            rootfs::overlay::remove_dir(sys, &self.host.layer_root, &self.id);
         }
         if let Some(rec) = self.record.take() {
             self.store.remove(&rec);

@@ -5,6 +5,7 @@ use super::{Container, ExitStatus, Host};
 use crate::cgroups::Cgroup;
 use crate::error::{Result, StateError};
 use crate::procfs::process_start_time;
+use crate::record::{ContainerRecord, ProcessId, RunState, RunStatus, now_nanos};
 use crate::spec::ContainerSpec;
 use crate::state::{Record, short_id};
 
@@ -83,6 +84,11 @@ impl Container {
             layer: None,
             record: Some(rec),
             owned: false,
+            reuse: false,
+            recorded: false,
+            detached: false,
+            restart_count: 0,
+            exit_file: false,
         })
     }
 
@@ -145,5 +151,72 @@ impl Container {
             bridge: self.network.as_ref().map(|n| n.bridge.clone()),
             ..starting
         }
+    }
+}
+
+impl Container {
+    /// Writes the record that outlives the container once its command runs: the spec, the
+    /// running state, its addresses; for a container started again, its creation time stays.
+    pub(super) fn record_started(&mut self, pid: libc::pid_t) -> Result<()> {
+        let records = self.host.records();
+        let old = self.reuse.then(|| records.load(&self.id)).flatten();
+        let mut rec = old.unwrap_or_else(|| ContainerRecord::new(&self.id, &self.spec));
+        rec.spec = self.spec.clone();
+        let net = self.network.as_ref();
+        rec.state = RunState {
+            status: RunStatus::Running,
+            process: ProcessId::of(pid),
+            monitor: ProcessId::of(std::process::id() as i32),
+            started_at: now_nanos(),
+            restart_count: self.restart_count,
+            ip: net.map(|n| n.ip.to_string()),
+            gateway: net.map(|n| n.gateway.to_string()),
+            prefix_len: net.map_or(0, |n| n.subnet.1),
+            mac: net.map(|n| {
+                let m = crate::net::ipam::mac_for(n.ip);
+                m.map(|b| format!("{b:02x}")).join(":")
+            }),
+            detached: self.exit_file,
+            ..RunState::default()
+        };
+        records.save(&rec)?;
+        self.recorded = true;
+        Ok(())
+    }
+
+    /// Whether its monitor starts it again after this exit (its restart policy, and no stop
+    /// asked for): decided here, so that no one sees it exited in between.
+    pub fn restarts_after(&self, status: &ExitStatus) -> bool {
+        self.exit_file
+            && self.spec.restart.restarts(status.code, self.restart_count)
+            && !self.host.records().stop_requested(&self.id)
+    }
+
+    /// Records how the container ended.
+    pub(super) fn record_exit(&self, status: &ExitStatus) {
+        let restarting = self.restarts_after(status);
+        self.host.records().update(&self.id, |r| {
+            r.state.status = match restarting {
+                true => RunStatus::Restarting,
+                false => RunStatus::Exited,
+            };
+            r.state.exit_code = status.code;
+            r.state.oom_killed = status.oom_killed;
+            r.state.finished_at = now_nanos();
+            r.state.process = ProcessId::default();
+        });
+        if self.exit_file && self.spec.auto_remove {
+            crate::record::exits::write(&self.host.state_root, &self.id, status.code);
+        }
+    }
+
+    /// Records why a start again on the old layer failed (Docker's State.Error).
+    pub(super) fn record_failed_start(&self, error: &crate::Error) {
+        self.host.records().update(&self.id, |r| {
+            r.state.status = RunStatus::Exited;
+            r.state.error = error.to_string();
+            r.state.process = ProcessId::default();
+            r.state.finished_at = now_nanos();
+        });
     }
 }

@@ -462,7 +462,11 @@ fn a_taken_name_is_refused() {
     let mut second = fx.container(fx.bridge_spec());
     let err = second.start().unwrap_err();
     assert!(
-        matches!(err, Error::Store(StoreError::NameInUse { .. })),
+        matches!(
+            err,
+            Error::Store(StoreError::NameInUse { .. })
+                | Error::Record(crate::record::RecordError::NameInUse { .. })
+        ),
         "{err}"
     );
     assert_eq!(fx.log.only(&["clone"]).len(), 1, "the second never cloned");
@@ -680,4 +684,57 @@ fn opened_containers() {
     );
     drop(c);
     assert!(Container::open_in(fx.host(), "web").is_err());
+}
+
+/// Without auto-removal (docker run without --rm) the record, with the exit code, and the
+/// layer stay after the end, and cleanup keeps them; started again (docker start) it runs on
+/// the same upper layer; a stopped container keeps its name; with auto-removal all goes.
+#[test]
+fn a_kept_container_keeps_its_record_layer_and_name() {
+    use crate::record::RunStatus;
+    let fx = Fixture::new();
+    let spec = ContainerSpec {
+        auto_remove: false,
+        name: Some("kept".into()),
+        ..fx.spec()
+    };
+    let host = fx.host();
+    let mut c = fx.container(spec.clone());
+    c.start().unwrap();
+    let id = c.id().to_string();
+    let running = host.records().load(&id).unwrap();
+    assert_eq!(running.state.status, RunStatus::Running);
+    let status = c.wait().unwrap();
+    drop(c);
+    let rec = host.records().load(&id).unwrap();
+    assert_eq!(rec.state.status, RunStatus::Exited);
+    assert_eq!(rec.state.exit_code, status.code);
+    let upper = host.layer_root.join("containers").join(&id).join("upper");
+    std::fs::write(upper.join("kept"), "x").unwrap();
+    crate::cleanup::cleanup_host(&host);
+    assert!(
+        upper.join("kept").exists(),
+        "cleanup keeps a kept container's layer"
+    );
+    let mut other = fx.container(spec.clone());
+    let err = other.start().unwrap_err().to_string();
+    assert!(err.contains("already in use"), "{err}");
+    let builder = ContainerBuilder::new(spec).host(host.clone());
+    let mut again = builder.existing(&id).build().unwrap();
+    again.start().unwrap();
+    assert!(upper.join("kept").exists(), "the same upper layer");
+    again.wait().unwrap();
+    drop(again);
+    assert!(host.records().load(&id).is_some());
+
+    let mut gone = fx.container(fx.spec());
+    gone.start().unwrap();
+    let gone_id = gone.id().to_string();
+    assert!(
+        host.records().load(&gone_id).is_some(),
+        "recorded while it runs"
+    );
+    gone.wait().unwrap();
+    assert!(host.records().load(&gone_id).is_none());
+    assert!(!host.layer_root.join("containers").join(&gone_id).exists());
 }

@@ -28,6 +28,7 @@ impl Container {
             status.oom_killed = self.cgroup.as_ref().is_some_and(|cg| cg.oom_killed());
         }
         self.status = Status::Stopped(status);
+        self.record_exit(&status);
         self.release(None);
         Ok(status)
     }

@@ -242,6 +242,36 @@ pub extern "C" fn container_config_set_seccomp(
     })
 }
 
+/// Whether everything of the container goes when it ends (true, the default: its record, log
+/// and copy-on-write layer), as docker run --rm. False keeps them until container_remove
+/// (docker run without --rm); container_start_stopped can then run it again on its own files.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_auto_remove(
+    cfg: *mut container_config,
+    auto_remove: bool,
+) -> c_int {
+    guard(|| {
+        try_mut_from_ptr!(cfg).auto_remove = auto_remove;
+        Ok(())
+    })
+}
+
+/// Sets the restart policy of a detached container (docker run --restart): "no" (the default),
+/// "on-failure", "on-failure:N" (at most N restarts), "always". Applied by its monitor
+/// (container_detach), not after a stop, kill or remove; needs container_config_set_auto_remove
+/// false (checked at container_new).
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_set_restart(
+    cfg: *mut container_config,
+    policy: *const c_char,
+) -> c_int {
+    guard(|| {
+        let policy = spec::RestartPolicy::parse(c_str(policy, "policy")?)?;
+        try_mut_from_ptr!(cfg).restart = policy;
+        Ok(())
+    })
+}
+
 /// Runs the container on the rootfs directory itself instead of a copy-on-write overlay of its
 /// own (the default). UNSAFE for more than one container: whatever one writes lands in the
 /// rootfs directory, where every later (and every concurrent) container sees it, e.g. a

@@ -4,8 +4,9 @@ use std::cell::RefCell;
 use std::ffi::{CString, c_char, c_int};
 
 use crate::cgroups::CgroupError;
-use crate::error::Error;
+use crate::error::{Error, RelayedKind};
 use crate::net::NetError;
+use crate::record::RecordError;
 use crate::rootfs::RootfsError;
 use crate::spec::SpecError;
 use crate::state::StoreError;
@@ -74,6 +75,21 @@ impl rt_status {
                 StoreError::Io { .. } => rt_status::SYSCALL,
             },
             Error::State(_) => rt_status::STATE,
+            Error::Record(e) => match e {
+                RecordError::NoSuchContainer(_) => rt_status::NO_SUCH_CONTAINER,
+                RecordError::Ambiguous { .. } => rt_status::INVALID_ARG,
+                RecordError::NameInUse { .. } => rt_status::IN_USE,
+                RecordError::Running(_) | RecordError::AlreadyRunning(_) => rt_status::STATE,
+                RecordError::Io { .. } => rt_status::SYSCALL,
+            },
+            Error::Format(_) => rt_status::INVALID_ARG,
+            Error::Relayed { kind, .. } => match kind {
+                RelayedKind::NotFound => rt_status::NOT_FOUND,
+                RelayedKind::NotExecutable => rt_status::NOT_EXECUTABLE,
+                RelayedKind::InUse => rt_status::IN_USE,
+                RelayedKind::Invalid => rt_status::INVALID_ARG,
+                RelayedKind::Other => rt_status::CHILD_SETUP,
+            },
             Error::NeedsRoot { .. } => rt_status::NEEDS_ROOT,
         }
     }

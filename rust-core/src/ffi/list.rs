@@ -7,7 +7,7 @@ use super::{
     Castable, fail, guard, guard_void, out_param, rt_status, try_ref_from_ptr, write_string,
 };
 use crate::container::Host;
-use crate::state::Record;
+use crate::monitor::manage::{self, Summary};
 
 /// A snapshot of the running containers (opaque), oldest first. Create with
 /// container_list_new, read with the getters, free with container_list_free. Entries do not
@@ -17,23 +17,26 @@ pub struct container_list {
 }
 
 impl Castable for container_list {
-    type RustType = Vec<Record>;
+    type RustType = Vec<Summary>;
 }
 
-/// Lists the running containers of this host (from the state directory, /run/docker-run):
-/// started ones whose process is alive. Writes *out only on success.
+/// Lists the running containers of this host: started ones whose process is alive. Writes
+/// *out only on success.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_list_new(out: *mut *mut container_list) -> c_int {
     guard(|| {
         out_param(out, "out")?;
-        crate::error::require_root("listing containers")?;
-        let running = Host::default()
-            .store()
-            .list()
-            .into_iter()
-            .filter(|r| r.is_alive() && !r.starting)
-            .collect();
-        container_list::into_out(running, out)
+        container_list::into_out(manage::list(&Host::default(), false)?, out)
+    })
+}
+
+/// Lists the containers of this host (docker ps): with `all`, every container that has a
+/// record, stopped ones too (docker ps -a); else the running ones. Writes *out only on success.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_list_new_all(all: bool, out: *mut *mut container_list) -> c_int {
+    guard(|| {
+        out_param(out, "out")?;
+        container_list::into_out(manage::list(&Host::default(), all)?, out)
     })
 }
 
@@ -56,7 +59,7 @@ pub extern "C" fn container_list_count(
     })
 }
 
-fn entry(list: &[Record], index: usize) -> Result<&Record, super::Failure> {
+fn entry(list: &[Summary], index: usize) -> Result<&Summary, super::Failure> {
     list.get(index).ok_or_else(|| {
         let msg = format!(
             "index {index} is out of range: the list has {} entries",
@@ -97,8 +100,8 @@ pub extern "C" fn container_list_name(
     out_len: *mut usize,
 ) -> c_int {
     guard(|| {
-        let name = entry(try_ref_from_ptr!(list), index)?.name.as_deref();
-        write_string(name.unwrap_or(""), buf, cap, out_len)
+        let name = &entry(try_ref_from_ptr!(list), index)?.name;
+        write_string(name, buf, cap, out_len)
     })
 }
 
@@ -122,7 +125,7 @@ pub extern "C" fn container_list_command(
     })
 }
 
-/// Writes entry `index`'s host PID to *out_pid.
+/// Writes entry `index`'s host PID to *out_pid (0 when it is not running).
 #[unsafe(no_mangle)]
 pub extern "C" fn container_list_pid(
     list: *const container_list,
@@ -148,4 +151,57 @@ pub extern "C" fn container_list_created(
         *out_param(out_created, "out_created")? = rec.created;
         Ok(())
     })
+}
+
+/// Which text field of an entry a getter copies.
+fn text_field(
+    list: *const container_list,
+    index: usize,
+    field: fn(&Summary) -> &str,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> c_int {
+    guard(|| {
+        let e = entry(try_ref_from_ptr!(list), index)?;
+        write_string(field(e), buf, cap, out_len)
+    })
+}
+
+/// Copies entry `index`'s status as Docker's STATUS column shows it ("Up 3 seconds",
+/// "Exited (0) 2 minutes ago", "Restarting (1) 1 second ago"), as container_list_id does.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_list_status(
+    list: *const container_list,
+    index: usize,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> c_int {
+    text_field(list, index, |e| &e.status, buf, cap, out_len)
+}
+
+/// Copies entry `index`'s root filesystem (or image), as container_list_id does.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_list_image(
+    list: *const container_list,
+    index: usize,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> c_int {
+    text_field(list, index, |e| &e.image, buf, cap, out_len)
+}
+
+/// Copies entry `index`'s published ports as Docker's PORTS column shows them
+/// ("0.0.0.0:8080->80/tcp, ..."; "" when none or not running), as container_list_id does.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_list_ports(
+    list: *const container_list,
+    index: usize,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> c_int {
+    text_field(list, index, |e| &e.ports, buf, cap, out_len)
 }

@@ -18,6 +18,7 @@ pub mod list;
 /// cbindgen:ignore
 pub mod lxc;
 pub mod net;
+pub mod record;
 
 use std::ffi::{CStr, OsStr, OsString, c_char, c_int};
 use std::os::unix::ffi::OsStrExt;

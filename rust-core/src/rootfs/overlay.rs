@@ -111,12 +111,15 @@ pub struct Overlay {
 
 impl Overlay {
     /// Makes `<root>/containers/<id>/{upper,work,merged}` and mounts the overlay of `lowers`
-    /// (bottom first) at `merged`. On failure nothing is left.
+    /// (bottom first) at `merged`. With `reuse`, the upper layer of an earlier run stays what it
+    /// is (`docker start` of a stopped container) and a failure leaves it; otherwise a failure
+    /// leaves nothing.
     pub fn create(
         sys: &(impl Mounts + ?Sized),
         root: &Path,
         id: &str,
         lowers: &[PathBuf],
+        reuse: bool,
     ) -> Result<Overlay, RootfsError> {
         private_dir(root)?;
         private_dir(&root.join("containers"))?;
@@ -127,8 +130,8 @@ impl Overlay {
             dir,
             mounted: false,
         };
-        let result = overlay.mount(sys, lowers);
-        if result.is_err() {
+        let result = overlay.mount(sys, lowers, reuse);
+        if result.is_err() && !reuse {
             let _ = std::fs::remove_dir_all(&overlay.dir);
         }
         result.map(|()| overlay)
@@ -138,6 +141,7 @@ impl Overlay {
         &mut self,
         sys: &(impl Mounts + ?Sized),
         lowers: &[PathBuf],
+        reuse: bool,
     ) -> Result<(), RootfsError> {
         let (upper, work) = (self.dir.join("upper"), self.dir.join("work"));
         let io = |path: &Path| {
@@ -148,7 +152,16 @@ impl Overlay {
         // image's "/" has them (Docker copies them the same way).
         let top = lowers.last().map_or(Path::new("/"), |p| p.as_path());
         let top_meta = std::fs::metadata(top).map_err(io(top))?;
+        if reuse {
+            // The kernel wants an empty work directory of its own; the upper one is the
+            // container's files and stays (a symbolic link there is refused by the mkdir below).
+            let _ = std::fs::remove_dir_all(&work);
+        }
+        let keep_upper = reuse && std::fs::symlink_metadata(&upper).is_ok_and(|m| m.is_dir());
         for (d, mode) in [(&upper, top_meta.mode() & 0o7777), (&work, 0o700)] {
+            if keep_upper && d == &upper {
+                continue;
+            }
             std::fs::DirBuilder::new()
                 .mode(0o700)
                 .create(d)
@@ -157,10 +170,16 @@ impl Overlay {
         }
         std::os::unix::fs::chown(&upper, Some(top_meta.uid()), Some(top_meta.gid()))
             .map_err(io(&upper))?;
-        std::fs::DirBuilder::new()
-            .mode(0o755)
-            .create(&self.merged)
-            .map_err(io(&self.merged))?;
+        match std::fs::DirBuilder::new().mode(0o755).create(&self.merged) {
+            // An earlier run's mount point, left empty (its mount was detached).
+            Err(e) if reuse && e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let meta = std::fs::symlink_metadata(&self.merged).map_err(io(&self.merged))?;
+                if !meta.is_dir() || is_mount_point(&self.merged) {
+                    return Err(io(&self.merged)(e));
+                }
+            }
+            other => other.map_err(io(&self.merged))?,
+        }
         let data = options(lowers, &upper, &work)?;
         sys.mount_overlay(&data, &self.merged)
             .map_err(|source| RootfsError::Overlay {
@@ -194,6 +213,19 @@ impl Overlay {
     }
 }
 
+/// Removes container `id`'s directory under `root` (its layer, record and log): the overlay
+/// unmounted first when the host still has it, the directory only once no mount is left in it.
+/// True when it is gone.
+pub fn remove_dir(sys: &(impl Mounts + ?Sized), root: &Path, id: &str) -> bool {
+    let dir = container_dir(root, id);
+    let merged = dir.join("merged");
+    if is_mount_point(&merged) {
+        let _ = sys.unmount_detach(&merged);
+    }
+    let is_dir = std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir());
+    is_dir && !is_mount_point(&merged) && std::fs::remove_dir_all(&dir).is_ok()
+}
+
 /// Removes the layers under `root` of containers not in `live`: the overlay unmounted first
 /// when the host still has it (docker-run killed during a start), the directory only once no
 /// mount is left in it. Returns how many were removed.
@@ -212,12 +244,7 @@ pub fn cleanup(sys: &(impl Mounts + ?Sized), root: &Path, live: &BTreeSet<String
         if !is_id || !is_dir || live.contains(&id) {
             continue;
         }
-        let dir = container_dir(root, &id);
-        let merged = dir.join("merged");
-        if is_mount_point(&merged) {
-            let _ = sys.unmount_detach(&merged);
-        }
-        if !is_mount_point(&merged) && std::fs::remove_dir_all(&dir).is_ok() {
+        if remove_dir(sys, root, &id) {
             removed += 1;
         }
     }
@@ -266,7 +293,14 @@ mod tests {
         let lower = TempDir::new("lower");
         std::fs::write(lower.0.join("file"), "lower").unwrap();
         let sys = LinuxSyscall;
-        let o = Overlay::create(&sys, &tmp.0, &id('d'), std::slice::from_ref(&lower.0)).unwrap();
+        let o = Overlay::create(
+            &sys,
+            &tmp.0,
+            &id('d'),
+            std::slice::from_ref(&lower.0),
+            false,
+        )
+        .unwrap();
         std::fs::write(o.merged().join("new"), "upper").unwrap();
         assert!(is_mount_point(o.merged()));
         assert!(

@@ -246,14 +246,21 @@ impl ParentEnd {
     pub fn try_recv_failure(&self) -> Option<Failure> {
         let mut msg = ChildMsg::default();
         let size = std::mem::size_of::<ChildMsg>();
-        // SAFETY: receiving into a stack struct of plain integers.
-        let n = unsafe {
-            libc::recv(
-                self.0.as_raw_fd(),
-                (&mut msg as *mut ChildMsg).cast(),
-                size,
-                libc::MSG_DONTWAIT,
-            )
+        let n = loop {
+            // SAFETY: receiving into a stack struct of plain integers.
+            let n = unsafe {
+                libc::recv(
+                    self.0.as_raw_fd(),
+                    (&mut msg as *mut ChildMsg).cast(),
+                    size,
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            // ECONNRESET comes before the queued records and is cleared (see recv_msg).
+            let e = std::io::Error::last_os_error().raw_os_error();
+            if n >= 0 || !matches!(e, Some(libc::ECONNRESET | libc::EINTR)) {
+                break n;
+            }
         };
         (n == size as isize && msg.kind == MSG_ERROR).then(|| failure(&msg))
     }
@@ -302,9 +309,11 @@ fn recv_msg(sock: &OwnedFd) -> Result<Option<(ChildMsg, Option<OwnedFd>)>> {
             if e.kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }
-            // ECONNRESET: the child died before exec without a word.
+            // ECONNRESET: the child exited with our go-ahead unread (it failed before it
+            // read it). The kernel reports that before the records still queued, its failure
+            // among them, and clears it: read on.
             if e.raw_os_error() == Some(libc::ECONNRESET) {
-                return Ok(None);
+                continue;
             }
             return Err(Error::syscall("read from the container's sync socket", e));
         }
@@ -449,6 +458,33 @@ mod tests {
             parent.recv().unwrap().is_none(),
             "EOF once the child's end is closed"
         );
+    }
+
+    /// A child that fails before it reads the go-ahead exits with it unread: the kernel then
+    /// reports ECONNRESET ahead of the queued failure, which must still arrive (a start that
+    /// failed was once taken for an exec that worked).
+    #[test]
+    fn a_failure_arrives_when_the_child_left_the_go_ahead_unread() {
+        let want = Failure {
+            step: Step::RootfsOp.as_u32(),
+            index: 2,
+            errno: libc::ELOOP,
+        };
+        for blocking in [true, false] {
+            let (parent, child) = channel().unwrap();
+            parent.send_go(&GoMsg::new()).unwrap();
+            report(child.as_raw_fd(), Step::RootfsOp, 2, libc::ELOOP);
+            drop(child);
+            if blocking {
+                match parent.recv().unwrap() {
+                    Some(Report::Failed(f)) => assert_eq!(f, want),
+                    other => panic!("{other:?}"),
+                }
+                assert!(parent.recv().unwrap().is_none());
+            } else {
+                assert_eq!(parent.try_recv_failure(), Some(want));
+            }
+        }
     }
 
     #[test]

@@ -148,6 +148,7 @@ impl ContainerBuilder {
             files_dir: None,
             layer: None,
             record: None,
+            notices: Vec::new(),
             owned: true,
             reuse,
             recorded: false,

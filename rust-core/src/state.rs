@@ -92,6 +92,8 @@ pub struct Record {
     pub bridge: Option<String>,
     /// Still starting: `pid` is the starting process, not yet the container's.
     pub starting: bool,
+    /// The id ("sha256:...") of the image the container runs, if it runs one.
+    pub image: Option<String>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -122,6 +124,7 @@ impl Record {
             ("name", &self.name),
             ("ip", &self.ip),
             ("bridge", &self.bridge),
+            ("image", &self.image),
         ] {
             if let Some(v) = v {
                 s.push_str(&format!("{k}={v}\n"));
@@ -146,6 +149,7 @@ impl Record {
                 "command" => r.command = v.to_string(),
                 "ip" => r.ip = Some(v.to_string()),
                 "bridge" => r.bridge = Some(v.to_string()),
+                "image" => r.image = Some(v.to_string()),
                 _ => {}
             }
         }
@@ -157,7 +161,11 @@ impl Record {
             r.ip.as_deref()
                 .is_none_or(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok());
         let bridge_ok = r.bridge.as_deref().is_none_or(valid_bridge);
-        (valid_id(&r.id) && r.pid > 0 && name_ok && ip_ok && bridge_ok).then_some(r)
+        let image_ok = r.image.as_deref().is_none_or(|i| {
+            i.strip_prefix("sha256:")
+                .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        });
+        (valid_id(&r.id) && r.pid > 0 && name_ok && ip_ok && bridge_ok && image_ok).then_some(r)
     }
 }
 
@@ -369,6 +377,7 @@ mod tests {
             ip: Some("10.88.0.2".into()),
             bridge: None,
             starting: false,
+            image: Some(format!("sha256:{}", "ab".repeat(32))),
         };
         s.claim_name("web", &rec.id).unwrap();
         s.save(&rec).unwrap();
@@ -444,6 +453,7 @@ mod tests {
         assert!(forge("def45a", "id=def45a\npid=1\nbridge=br+\n").is_none());
         assert!(forge("def45b", "id=def45b\npid=1\nname=../x\n").is_none());
         assert!(forge("def45c", "id=def45c\npid=1\nip=10.0.0.300\n").is_none());
+        assert!(forge("def45e", "id=def45e\npid=1\nimage=sha256:../x\n").is_none());
         assert!(
             forge("def45d", "id=def45d\npid=1\n").is_some(),
             "a valid one"

@@ -94,6 +94,8 @@ pub struct Record {
     pub starting: bool,
     /// The id ("sha256:...") of the image the container runs, if it runs one.
     pub image: Option<String>,
+    /// The cgroup's absolute path when the spec gave one (OCI cgroupsPath); None: by id.
+    pub cgroup: Option<String>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -125,6 +127,7 @@ impl Record {
             ("ip", &self.ip),
             ("bridge", &self.bridge),
             ("image", &self.image),
+            ("cgroup", &self.cgroup),
         ] {
             if let Some(v) = v {
                 s.push_str(&format!("{k}={v}\n"));
@@ -150,6 +153,7 @@ impl Record {
                 "ip" => r.ip = Some(v.to_string()),
                 "bridge" => r.bridge = Some(v.to_string()),
                 "image" => r.image = Some(v.to_string()),
+                "cgroup" => r.cgroup = Some(v.to_string()),
                 _ => {}
             }
         }
@@ -165,7 +169,12 @@ impl Record {
             i.strip_prefix("sha256:")
                 .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
         });
-        (valid_id(&r.id) && r.pid > 0 && name_ok && ip_ok && bridge_ok && image_ok).then_some(r)
+        let cgroup_ok = r.cgroup.as_deref().is_none_or(|c| {
+            c.starts_with('/') && !c.split('/').any(|p| p == "..") && !c.contains('\0')
+        });
+        let ok =
+            valid_id(&r.id) && r.pid > 0 && name_ok && ip_ok && bridge_ok && cgroup_ok && image_ok;
+        ok.then_some(r)
     }
 }
 
@@ -378,6 +387,7 @@ mod tests {
             bridge: None,
             starting: false,
             image: Some(format!("sha256:{}", "ab".repeat(32))),
+            cgroup: Some("/default/web".into()),
         };
         s.claim_name("web", &rec.id).unwrap();
         s.save(&rec).unwrap();

@@ -129,6 +129,7 @@ impl ContainerBuilder {
             files_dir: None,
             layer: None,
             record: None,
+            notices: Vec::new(),
             owned: true,
         })
     }

@@ -48,11 +48,13 @@ pub enum rt_status {
     NO_SUCH_CONTAINER = 14,
     /// A name or an address is held by a running container.
     IN_USE = 15,
+    /// An OCI hook failed (or timed out).
+    HOOK = 16,
     /// No image has that name, id or id prefix (image_remove, container_config_set_image, ...).
-    NO_SUCH_IMAGE = 16,
+    NO_SUCH_IMAGE = 17,
     /// An image archive or a stored image is bad: malformed, a digest or size that does not
     /// match, an entry that would reach outside its layer, a format not supported.
-    BAD_IMAGE = 17,
+    BAD_IMAGE = 18,
 }
 
 impl rt_status {
@@ -82,6 +84,9 @@ impl rt_status {
             Error::Image(e) => image_status(e),
             Error::State(_) => rt_status::STATE,
             Error::NeedsRoot { .. } => rt_status::NEEDS_ROOT,
+            Error::Hook { .. } | Error::HookStatus(_) => rt_status::HOOK,
+            Error::Bundle { errno: Some(_), .. } => rt_status::SYSCALL,
+            Error::Bundle { errno: None, .. } => rt_status::INVALID_ARG,
         }
     }
 }

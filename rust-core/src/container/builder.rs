@@ -117,6 +117,13 @@ impl ContainerBuilder {
     /// creates nothing yet.
     pub fn build(self) -> Result<Container> {
         let mut spec = self.spec;
+        // A container started again keeps what its image gave it when it was made.
+        if self.existing.is_none() {
+            if spec.image.is_some() && spec.rootfs_shared {
+                return Err(crate::spec::SpecError::ImageNeedsOverlay.into());
+            }
+            crate::image::apply(&mut spec)?;
+        }
         spec.validate()?;
         // Absolute from here on: the record keeps them for a later start, and a detached
         // container's monitor works from "/".

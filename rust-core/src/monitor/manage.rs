@@ -54,7 +54,11 @@ impl Summary {
             pid: if running { state.process.pid } else { 0 },
             created: rec.created / 1_000_000_000,
             status: rec.status_text(now),
-            image: rec.spec.rootfs.display().to_string(),
+            image: rec
+                .spec
+                .image
+                .as_ref()
+                .map_or_else(|| rec.spec.rootfs.display().to_string(), |i| i.name.clone()),
             ports: ports.join(", "),
         }
     }

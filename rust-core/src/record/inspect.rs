@@ -133,7 +133,7 @@ pub fn to_json(rec: &ContainerRecord, store: &RecordStore) -> Value {
             "Tty": spec.terminal,
             "Env": spec.env.iter().map(|e| lossy(e)).collect::<Vec<_>>(),
             "Cmd": args,
-            "Image": spec.rootfs.display().to_string(),
+            "Image": spec.image.as_ref().map_or_else(|| spec.rootfs.display().to_string(), |i| i.name.clone()),
             "WorkingDir": spec.cwd.display().to_string(),
         },
         "HostConfig": host_config(rec),

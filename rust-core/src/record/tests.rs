@@ -227,7 +227,7 @@ fn inspect_json_and_format() {
 }
 
 #[test]
-fn log_lines_in_json_file_shape() {
+fn output_is_cut_into_lines() {
     let mut split = LineSplitter::default();
     assert_eq!(split.push(b"a\nb"), vec![b"a\n".to_vec()]);
     assert_eq!(split.push(b"c\n\n"), vec![b"bc\n".to_vec(), b"\n".to_vec()]);
@@ -235,7 +235,10 @@ fn log_lines_in_json_file_shape() {
     assert_eq!(split.finish(), Some(b"tail".to_vec()));
     let long = vec![b'x'; 40 * 1024];
     assert_eq!(split.push(&long).len(), 2, "16 KiB pieces, as Docker's");
+}
 
+#[test]
+fn log_lines_in_json_file_shape() {
     let tmp = TempDir::new("records-log");
     let path = tmp.0.join("log");
     let mut w = Writer::open(&path).unwrap();

@@ -49,6 +49,9 @@ pub enum MountKind {
         propagation: libc::c_ulong,
         data: String,
     },
+    /// The container's own cgroups (OCI type cgroup/cgroup2): a tmpfs with a bind of the
+    /// container's cgroup directory per v1 hierarchy (or the v2 directory itself), as runc.
+    Cgroup { readonly: bool },
 }
 
 /// One of the five capability sets of a process, as bit masks (bit N = capability N).
@@ -600,7 +603,9 @@ impl Mount {
     /// tmpfs options without NUL.
     pub fn validate_syntax(&self) -> Result<()> {
         let what = match self.kind {
-            MountKind::Bind { .. } | MountKind::Raw { .. } => "mount destination",
+            MountKind::Bind { .. } | MountKind::Raw { .. } | MountKind::Cgroup { .. } => {
+                "mount destination"
+            }
             MountKind::Tmpfs { .. } => "tmpfs destination",
         };
         validate_container_path(what, &self.destination)?;

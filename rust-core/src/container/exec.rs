@@ -101,8 +101,13 @@ impl Container {
         {
             plan.drop_mknod();
         }
-        // The container's own filter, as Docker gives an exec.
-        plan.compile_seccomp(&self.spec.seccomp)?;
+        // The container's own filter, as Docker gives an exec; for a container opened from the
+        // state directory, the one its record names.
+        let seccomp = match &self.record {
+            Some(rec) if !self.owned => self.store.recorded_seccomp(rec)?,
+            _ => self.spec.seccomp.clone(),
+        };
+        plan.compile_seccomp(&seccomp)?;
         Ok(plan)
     }
 

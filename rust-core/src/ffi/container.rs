@@ -56,6 +56,27 @@ pub extern "C" fn container_config_new(out: *mut *mut container_config) -> c_int
     guard(|| container_config::into_out(ContainerSpec::default(), out))
 }
 
+/// Loads an OCI bundle (`bundle_dir`/config.json, as runc reads it) into a new configuration:
+/// the process, root, mounts, hooks, namespaces (new or joined by path), id mappings,
+/// devices, cgroupsPath and resources, sysctl, seccomp, masked and read-only paths. The bundle
+/// is the whole truth: its root directory is used directly (no copy-on-write layer), and none
+/// of container_config_new's defaults (Docker's seccomp profile, masks, capabilities, /proc and
+/// /dev) are added beyond what config.json says. A field that cannot be honoured is an error
+/// naming it (RT_STATUS_INVALID_ARG; RT_STATUS_SYSCALL when config.json or the root cannot be
+/// read). Writes *out only on success; free it with container_config_free.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_from_bundle(
+    bundle_dir: *const c_char,
+    out: *mut *mut container_config,
+) -> c_int {
+    guard(|| {
+        let dir = c_path(bundle_dir, "bundle_dir")?;
+        out_param(out, "out")?;
+        let bundle = crate::oci::load_bundle(&dir).map_err(crate::Error::from)?;
+        container_config::into_out(bundle.spec, out)
+    })
+}
+
 /// Frees a configuration. NULL is a no-op (also repeatedly). Containers made from it are
 /// independent of it. Using `cfg` after this call, or freeing it twice, is undefined behaviour.
 #[unsafe(no_mangle)]
@@ -110,7 +131,9 @@ pub extern "C" fn container_config_set_name(
 }
 
 /// Sets the command: argc strings (copied). argv[0] without a '/' is looked up in the
-/// container's PATH. argc must be at least 1.
+/// container's PATH. argc must be at least 1. With an image (container_config_set_image), this
+/// is the COMMAND of `docker run IMAGE COMMAND`: it replaces the image's Cmd and follows its
+/// Entrypoint; without a call, the image's Entrypoint and Cmd run.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_argv(
     cfg: *mut container_config,
@@ -122,6 +145,7 @@ pub extern "C" fn container_config_set_argv(
         let args = os_strings(argv, argc, "argv")?;
         spec::validate_command(&args)?;
         spec.args = args;
+        spec.explicit.args = true;
         Ok(())
     })
 }
@@ -141,7 +165,8 @@ pub extern "C" fn container_config_add_env(
     })
 }
 
-/// Sets the working directory inside the container (absolute; created if missing).
+/// Sets the working directory inside the container (absolute; created if missing). Overrides
+/// an image's WorkingDir.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_cwd(
     cfg: *mut container_config,
@@ -152,11 +177,12 @@ pub extern "C" fn container_config_set_cwd(
         let spec = try_mut_from_ptr!(cfg);
         spec::validate_container_path("working directory", &path)?;
         spec.cwd = path;
+        spec.explicit.cwd = true;
         Ok(())
     })
 }
 
-/// Sets the user and group ids the command runs as (default 0:0). A non-root user runs with no
+/// Sets the user and group ids the command runs as (default 0:0, or an image's User). A non-root user runs with no
 /// effective capabilities.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_user(
@@ -169,6 +195,7 @@ pub extern "C" fn container_config_set_user(
         spec::validate_user(uid, gid)?;
         spec.uid = uid;
         spec.gid = gid;
+        spec.explicit.user = true;
         Ok(())
     })
 }
@@ -179,6 +206,10 @@ pub extern "C" fn container_config_set_user(
 pub extern "C" fn container_config_set_namespaces(cfg: *mut container_config, flags: u32) -> c_int {
     guard(|| {
         let spec = try_mut_from_ptr!(cfg);
+        // No user namespace here: its id mappings come only from a bundle.
+        if flags & !spec::ns::ALL != 0 {
+            return Err(spec::SpecError::UnknownNamespaces(flags & !spec::ns::ALL).into());
+        }
         spec::validate_namespaces(flags)?;
         spec.namespaces = flags;
         Ok(())
@@ -608,6 +639,7 @@ pub extern "C" fn container_exec(
             uid: 0,
             gid: 0,
             tty,
+            ..Default::default()
         };
         *out = c.exec(&spec)?.code;
         Ok(())

@@ -64,6 +64,7 @@ impl GoMsg {
 
 const MSG_ERROR: u32 = 1;
 const MSG_PTY: u32 = 2;
+const MSG_READY: u32 = 3;
 
 /// Declares `Step` and its decoding from the number on the wire from one list, so that the two
 /// cannot drift apart.
@@ -123,6 +124,18 @@ steps! {
     Keyring,
     /// The exec of the stub (process/stub.rs) that then execs the command.
     ExecStub,
+    Setdomainname,
+    /// `index` is the position in the rlimit list.
+    Rlimit,
+    Personality,
+    /// Opening the exec fifo (the OCI create/start split).
+    ExecFifo,
+    /// The root's propagation (rootfsPropagation).
+    RootPropagation,
+    /// Becoming root of the new user namespace once the parent wrote its maps.
+    UserNsRoot,
+    /// `index` is the position in the list of namespaces the child joins itself.
+    JoinNamespace,
 }
 
 /// A child's record on the wire.
@@ -156,6 +169,8 @@ pub enum Report {
     Failed(Failure),
     /// The master of the pty the child made its terminal.
     Pty(OwnedFd),
+    /// Everything is set up; the child now blocks on its exec fifo until `start`.
+    Ready,
 }
 
 /// The parent's end of the channel.
@@ -258,6 +273,7 @@ impl ParentEnd {
         match msg.kind {
             MSG_ERROR => Ok(Some(Report::Failed(failure(&msg)))),
             MSG_PTY => Ok(Some(Report::Pty(fd.ok_or(StateError::NoPty)?))),
+            MSG_READY => Ok(Some(Report::Ready)),
             other => Err(StateError::UnexpectedMessage(other).into()),
         }
     }
@@ -375,6 +391,19 @@ pub fn send_pty(sock: RawFd, master: RawFd) -> i32 {
     }
 }
 
+/// Child: tells the parent it is about to block on the exec fifo. 0, or -1 with errno set.
+pub fn send_ready(sock: RawFd) -> i32 {
+    let msg = ChildMsg {
+        kind: MSG_READY,
+        ..Default::default()
+    };
+    if send_msg(sock, &msg, None) < 0 {
+        -1
+    } else {
+        0
+    }
+}
+
 /// Child: waits for the go-ahead; None when the parent gave up (closed its end) or died.
 pub fn recv_go(sock: RawFd) -> Option<GoMsg> {
     let mut go = GoMsg::default();
@@ -412,6 +441,8 @@ mod tests {
         let null = std::fs::File::open("/dev/null").unwrap();
         assert_eq!(send_pty(child.as_raw_fd(), null.as_raw_fd()), 0);
         assert!(matches!(parent.recv().unwrap(), Some(Report::Pty(_))));
+        assert_eq!(send_ready(child.as_raw_fd()), 0);
+        assert!(matches!(parent.recv().unwrap(), Some(Report::Ready)));
         report(child.as_raw_fd(), Step::PivotRoot, 3, libc::EINVAL);
         let want = Failure {
             step: Step::PivotRoot.as_u32(),

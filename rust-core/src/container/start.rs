@@ -148,6 +148,7 @@ impl Container {
             }
         }
         plan.root_propagation = spec.rootfs_propagation.unwrap_or(0);
+        plan.preserve_fds = spec.preserve_fds;
         plan.userns = namespaces & ns::USER != 0;
         if let Some(fifo) = &spec.exec_fifo {
             let f = std::fs::OpenOptions::new()

@@ -366,3 +366,22 @@ fn create_then_start_through_the_exec_fifo() {
     cg.remove().unwrap();
     store.remove(&rec);
 }
+
+/// podman's usual bundle: a seccomp profile, no_new_privileges off and no CAP_SYS_ADMIN kept.
+/// The filter then needs installing before the capabilities go (as runc does).
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn seccomp_without_no_new_privileges_or_cap_sys_admin() {
+    let b = Bundle::new("oci-nnp");
+    let mut v = config(
+        &b,
+        "! mkdir /tmp/refused 2>/dev/null && grep -q 'NoNewPrivs:.*0' /proc/self/status \
+         && grep -q 'Seccomp:.*2' /proc/self/status && exit 7",
+    );
+    v["process"]["noNewPrivileges"] = json!(false);
+    v["process"]["capabilities"] = json!({"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"],
+                                          "permitted": ["CAP_KILL"]});
+    v["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]});
+    assert_eq!(run(b.load(&v)), ExitStatus::exited(7));
+}

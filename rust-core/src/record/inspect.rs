@@ -25,7 +25,7 @@ fn host_config(rec: &ContainerRecord) -> Value {
                 m.destination.display(),
                 if *readonly { ":ro" } else { "" }
             )),
-            MountKind::Tmpfs { .. } | MountKind::Raw { .. } => None,
+            _ => None,
         })
         .collect();
     let tmpfs: Map<String, Value> = spec
@@ -35,7 +35,7 @@ fn host_config(rec: &ContainerRecord) -> Value {
             MountKind::Tmpfs { options } => {
                 Some((m.destination.display().to_string(), json!(options)))
             }
-            MountKind::Bind { .. } | MountKind::Raw { .. } => None,
+            _ => None,
         })
         .collect();
     let (policy, retries) = spec.restart.docker_name();

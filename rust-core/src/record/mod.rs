@@ -197,13 +197,16 @@ impl ContainerRecord {
     pub fn status_text(&self, now: u64) -> String {
         let s = self.effective_state();
         let ago = |t: u64| human_duration(now.saturating_sub(t));
+        // An end whose time is unknown (its monitor was killed) has no "ago".
+        let ended = |what: &str| match s.finished_at {
+            0 => format!("{what} ({})", s.exit_code),
+            t => format!("{what} ({}) {} ago", s.exit_code, ago(t)),
+        };
         match s.status {
             RunStatus::Created => "Created".into(),
             RunStatus::Running => format!("Up {}", ago(s.started_at)),
-            RunStatus::Restarting => {
-                format!("Restarting ({}) {} ago", s.exit_code, ago(s.finished_at))
-            }
-            RunStatus::Exited => format!("Exited ({}) {} ago", s.exit_code, ago(s.finished_at)),
+            RunStatus::Restarting => ended("Restarting"),
+            RunStatus::Exited => ended("Exited"),
         }
     }
 
@@ -385,13 +388,14 @@ impl RecordStore {
         }
     }
 
-    /// Fails when another container's record (a stopped container keeps its name until it is
-    /// removed, as in Docker) holds `name`.
+    /// Fails when a kept container's record (a stopped container keeps its name until it is
+    /// removed, as in Docker) holds `name`. Running containers hold their names in the state
+    /// directory (`state::Store::claim_name`); an auto-removed container's record holds none.
     pub fn check_name(&self, name: &str, id: &str) -> Result<(), RecordError> {
         match self
             .list()
             .into_iter()
-            .find(|r| r.name.as_deref() == Some(name) && r.id != id)
+            .find(|r| r.name.as_deref() == Some(name) && r.id != id && !r.spec.auto_remove)
         {
             Some(holder) => Err(RecordError::NameInUse {
                 name: name.to_string(),

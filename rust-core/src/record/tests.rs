@@ -21,6 +21,7 @@ fn records_round_trip_and_are_found_by_name_id_and_prefix() {
     let tmp = TempDir::new("records");
     let store = RecordStore::new(&tmp.0);
     let mut rec = record('a', Some("web"));
+    rec.spec.auto_remove = false;
     rec.spec.seccomp = crate::spec::Seccomp::DockerJson(b"{}".to_vec().into());
     rec.spec.restart = RestartPolicy::OnFailure(2);
     store.save(&rec).unwrap();
@@ -47,7 +48,11 @@ fn records_round_trip_and_are_found_by_name_id_and_prefix() {
         "{err}"
     );
     store.check_name("web", &id('a')).unwrap();
-    assert_eq!(store.list().len(), 2);
+    let mut gone = record('d', Some("tmp"));
+    gone.spec.auto_remove = true;
+    store.save(&gone).unwrap();
+    store.check_name("tmp", &id('b')).unwrap();
+    assert_eq!(store.list().len(), 3);
     use std::os::unix::fs::PermissionsExt;
     let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode(&store.dir(&id('a'))), 0o700);
@@ -131,6 +136,12 @@ fn status_column_and_times_as_docker_prints_them() {
     rec.state.status = RunStatus::Exited;
     rec.state.finished_at = 10 * s;
     assert_eq!(rec.status_text(130 * s), "Exited (0) 2 minutes ago");
+    rec.state.finished_at = 0;
+    assert_eq!(
+        rec.status_text(130 * s),
+        "Exited (0)",
+        "an unknown end time"
+    );
     assert_eq!(human_duration(s / 2), "Less than a second");
     assert_eq!(human_duration(s), "1 second");
     assert_eq!(human_duration(61 * s), "About a minute");

@@ -14,7 +14,7 @@ pub mod error;
 pub mod ffi;
 pub mod image;
 pub mod net;
-mod private_fs;
+pub mod private_fs;
 pub mod process;
 pub mod procfs;
 pub mod rootfs;

@@ -145,6 +145,10 @@ typedef enum rt_status {
    A name or an address is held by a running container.
    */
   RT_STATUS_IN_USE = 15,
+  /*
+   An OCI hook failed (or timed out).
+   */
+  RT_STATUS_HOOK = 16,
 } rt_status;
 
 /*
@@ -235,6 +239,18 @@ int container_oom_killed(const struct container *c, bool *out);
  set. Writes *out only on success.
  */
 int container_config_new(struct container_config **out);
+
+/*
+ Loads an OCI bundle (`bundle_dir`/config.json, as runc reads it) into a new configuration:
+ the process, root, mounts, hooks, namespaces (new or joined by path), id mappings,
+ devices, cgroupsPath and resources, sysctl, seccomp, masked and read-only paths. The bundle
+ is the whole truth: its root directory is used directly (no copy-on-write layer), and none
+ of container_config_new's defaults (Docker's seccomp profile, masks, capabilities, /proc and
+ /dev) are added beyond what config.json says. A field that cannot be honoured is an error
+ naming it (RT_STATUS_INVALID_ARG; RT_STATUS_SYSCALL when config.json or the root cannot be
+ read). Writes *out only on success; free it with container_config_free.
+ */
+int container_config_from_bundle(const char *bundle_dir, struct container_config **out);
 
 /*
  Frees a configuration. NULL is a no-op (also repeatedly). Containers made from it are

@@ -59,6 +59,19 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// An OCI bundle that cannot be run (`oci::OciError`'s message, which names the field;
+    /// `errno` when reading it failed).
+    #[error("{message}")]
+    Bundle { message: String, errno: Option<i32> },
+
+    /// An OCI hook failed.
+    #[error("{what}: {why}")]
+    Hook { what: String, why: String },
+
+    /// How a hook ended when it did not succeed.
+    #[error("{0}")]
+    HookStatus(String),
+
     /// The operation needs root (effective uid 0); nothing was done.
     #[error("{what} needs root (the effective user id is {euid}): run it as root, e.g. with sudo")]
     NeedsRoot { what: &'static str, euid: u32 },
@@ -139,9 +152,13 @@ impl Error {
             Error::Cgroup(e) => e.errno(),
             Error::Net(e) => e.errno(),
             Error::Store(e) => e.errno(),
-            Error::State(_) | Error::Signal(_) | Error::NeedsRoot { .. } | Error::Seccomp(_) => {
-                None
-            }
+            Error::State(_)
+            | Error::Signal(_)
+            | Error::NeedsRoot { .. }
+            | Error::Seccomp(_)
+            | Error::Hook { .. }
+            | Error::HookStatus(_) => None,
+            Error::Bundle { errno, .. } => *errno,
         }
     }
 }

@@ -23,6 +23,10 @@ pub mod ns {
     pub const IPC: u32 = 1 << 4;
     pub const CGROUP: u32 = 1 << 5;
     pub const ALL: u32 = UTS | MOUNT | PID | NET | IPC | CGROUP;
+    /// A user namespace (needs uid and gid mappings); not in `ALL`, docker-run has none.
+    pub const USER: u32 = 1 << 6;
+    /// Every bit a spec may set.
+    pub const KNOWN: u32 = ALL | USER;
 }
 
 pub const DEFAULT_HOSTNAME: &str = "container";
@@ -34,6 +38,116 @@ pub enum MountKind {
     Bind { source: PathBuf, readonly: bool },
     /// A fresh tmpfs; `options` is passed to the kernel as mount data (e.g. "size=64m,mode=1777").
     Tmpfs { options: String },
+    /// A mount exactly as an OCI config.json gives it: a bind (`flags` has MS_BIND, and MS_REC
+    /// for rbind) or a file system of type `fstype`; `flags` are the MS_* flags (a bind's
+    /// MS_RDONLY, MS_NOSUID, ... are applied by a remount after it), `propagation` the
+    /// MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC) applied last, `data` the rest.
+    Raw {
+        source: PathBuf,
+        fstype: Option<String>,
+        flags: libc::c_ulong,
+        propagation: libc::c_ulong,
+        data: String,
+    },
+}
+
+/// One of the five capability sets of a process, as bit masks (bit N = capability N).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    pub bounding: u64,
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+    pub ambient: u64,
+}
+
+/// A resource limit (setrlimit), `resource` a RLIMIT_* number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rlimit {
+    pub resource: u32,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// One line of /proc/<pid>/uid_map or gid_map: `size` ids from `container_id` inside map to
+/// `host_id` outside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdMapping {
+    pub container_id: u32,
+    pub host_id: u32,
+    pub size: u32,
+}
+
+/// A device node made in the container's /dev (mknod, or a bind of the host's node in a user
+/// namespace, as runc does).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Absolute path inside the container.
+    pub path: PathBuf,
+    /// libc::S_IFCHR, S_IFBLK or S_IFIFO.
+    pub kind: u32,
+    pub major: u64,
+    pub minor: u64,
+    /// Permission bits.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// An OCI hook: a program run with the container's state on its stdin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hook {
+    pub path: PathBuf,
+    /// argv, argv[0] included (the path when config.json gives none).
+    pub args: Vec<OsString>,
+    pub env: Vec<OsString>,
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// The state of a container, as the OCI runtime specification defines it (hooks get it on
+/// their stdin, `state` prints it).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OciState {
+    pub oci_version: String,
+    pub id: String,
+    /// creating, created, running or stopped.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
+    pub bundle: PathBuf,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub annotations: std::collections::BTreeMap<String, String>,
+}
+
+impl OciState {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The OCI hooks, by the point of the lifecycle they run at.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Hooks {
+    /// The state the hooks of `start` get (its status and pid are filled in then).
+    pub state: OciState,
+    pub prestart: Vec<Hook>,
+    pub create_runtime: Vec<Hook>,
+    pub create_container: Vec<Hook>,
+    pub start_container: Vec<Hook>,
+    pub poststart: Vec<Hook>,
+    pub poststop: Vec<Hook>,
+}
+
+impl Hooks {
+    pub fn is_empty(&self) -> bool {
+        self.prestart.is_empty()
+            && self.create_runtime.is_empty()
+            && self.create_container.is_empty()
+            && self.start_container.is_empty()
+            && self.poststart.is_empty()
+            && self.poststop.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,6 +242,48 @@ pub struct ContainerSpec {
     pub resources: Resources,
     /// The seccomp filter of the container's processes (Docker's default profile by default).
     pub seccomp: Seccomp,
+    // What an OCI bundle sets; the defaults are docker-run's behaviour.
+    /// setdomainname (with a UTS namespace).
+    pub domainname: Option<String>,
+    /// Docker's /proc, /sys and minimal /dev before the user's mounts. False for an OCI bundle:
+    /// its mounts are the whole list (the default devices and /dev symlinks are still made).
+    pub system_mounts: bool,
+    /// Add Docker's PATH, HOSTNAME, HOME and TERM when missing; false: the environment as
+    /// given, plus HOME when missing (as runc).
+    pub env_defaults: bool,
+    /// None: Docker's masked paths; Some: exactly these.
+    pub masked_paths: Option<Vec<PathBuf>>,
+    /// None: Docker's read-only paths; Some: exactly these.
+    pub readonly_paths: Option<Vec<PathBuf>>,
+    /// None: Docker's default set (bounding, and effective and permitted for root); Some: the
+    /// five sets exactly.
+    pub capabilities: Option<Capabilities>,
+    pub no_new_privileges: bool,
+    pub rlimits: Vec<Rlimit>,
+    /// (key, value) written to /proc/sys inside the container (key with dots or slashes).
+    pub sysctl: Vec<(String, String)>,
+    pub umask: Option<u32>,
+    pub oom_score_adj: Option<i32>,
+    /// personality(2) domain: PER_LINUX (0) or PER_LINUX32 (8).
+    pub personality: Option<u32>,
+    /// With `ns::USER`: the mappings the parent writes (both must be non-empty).
+    pub uid_mappings: Vec<IdMapping>,
+    pub gid_mappings: Vec<IdMapping>,
+    /// Namespaces joined instead of created: (ns bit, /proc/<pid>/ns/<type> or a bind of it).
+    pub namespace_paths: Vec<(u32, PathBuf)>,
+    /// Device nodes made in /dev beside the standard ones.
+    pub devices: Vec<Device>,
+    /// The container's cgroup: None, `docker-run/<id>` under each controller; Some(absolute
+    /// path): that path under each v1 controller (or the cgroup2 root).
+    pub cgroups_path: Option<PathBuf>,
+    /// The OCI create/start split: the init does everything up to the exec, then blocks
+    /// opening this fifo for writing until another process opens it for reading.
+    pub exec_fifo: Option<PathBuf>,
+    /// MS_* propagation of the root after setup (rootfsPropagation), e.g. MS_SLAVE | MS_REC.
+    pub rootfs_propagation: Option<libc::c_ulong>,
+    /// The OCI hooks: `start` runs prestart, createRuntime and createContainer; without an exec
+    /// fifo also startContainer and poststart. The rest is the front end's.
+    pub hooks: Hooks,
 }
 
 /// Which seccomp filter a container's processes get (`--security-opt seccomp=...`).
@@ -180,6 +336,26 @@ impl Default for ContainerSpec {
             network: NetworkSpec::default(),
             resources: Resources::default(),
             seccomp: Seccomp::default(),
+            domainname: None,
+            system_mounts: true,
+            env_defaults: true,
+            masked_paths: None,
+            readonly_paths: None,
+            capabilities: None,
+            no_new_privileges: true,
+            rlimits: Vec::new(),
+            sysctl: Vec::new(),
+            umask: None,
+            oom_score_adj: None,
+            personality: None,
+            uid_mappings: Vec::new(),
+            gid_mappings: Vec::new(),
+            namespace_paths: Vec::new(),
+            devices: Vec::new(),
+            cgroups_path: None,
+            exec_fifo: None,
+            rootfs_propagation: None,
+            hooks: Hooks::default(),
         }
     }
 }
@@ -246,6 +422,21 @@ pub enum SpecError {
     NetworkNeedsNamespace,
     #[error("published ports (-p) need bridge networking")]
     PortsNeedBridge,
+    #[error("a user namespace needs both uid and gid mappings")]
+    UserNsNeedsMappings,
+    #[error("uid/gid mappings need a user namespace")]
+    MappingsNeedUserNs,
+    #[error("{what} mapping {index}: size 0 or a range past 4294967295")]
+    BadMapping { what: &'static str, index: usize },
+    #[error("namespace path {}: {}", path.display(), os_message(source))]
+    NamespacePath {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("namespace flag {0:#x} is both created and joined by path")]
+    NamespaceTwice(u32),
+    #[error("invalid sysctl {0:?}")]
+    Sysctl(String),
 }
 
 impl SpecError {
@@ -253,6 +444,7 @@ impl SpecError {
     pub fn errno(&self) -> Option<i32> {
         match self {
             SpecError::Rootfs { source, .. }
+            | SpecError::NamespacePath { source, .. }
             | SpecError::BindSource { source, .. }
             | SpecError::SeccompFile { source, .. }
             | SpecError::Layer { source, .. } => source.raw_os_error(),
@@ -385,8 +577,8 @@ pub fn validate_env_entry(entry: &[u8]) -> Result<()> {
 
 /// Known namespace bits only, the mount namespace among them.
 pub fn validate_namespaces(flags: u32) -> Result<()> {
-    if flags & !ns::ALL != 0 {
-        return Err(SpecError::UnknownNamespaces(flags & !ns::ALL));
+    if flags & !ns::KNOWN != 0 {
+        return Err(SpecError::UnknownNamespaces(flags & !ns::KNOWN));
     }
     if flags & ns::MOUNT == 0 {
         return Err(SpecError::NoMountNamespace);
@@ -408,7 +600,7 @@ impl Mount {
     /// tmpfs options without NUL.
     pub fn validate_syntax(&self) -> Result<()> {
         let what = match self.kind {
-            MountKind::Bind { .. } => "mount destination",
+            MountKind::Bind { .. } | MountKind::Raw { .. } => "mount destination",
             MountKind::Tmpfs { .. } => "tmpfs destination",
         };
         validate_container_path(what, &self.destination)?;
@@ -425,6 +617,17 @@ impl Mount {
             MountKind::Tmpfs { options } if options.contains('\0') => Err(SpecError::NulByte {
                 what: "tmpfs options",
             }),
+            MountKind::Raw { source, flags, .. }
+                if flags & libc::MS_BIND != 0 && !source.is_absolute() =>
+            {
+                Err(SpecError::NotAbsolute {
+                    what: "bind mount source",
+                    path: source.clone(),
+                })
+            }
+            MountKind::Raw { data, .. } if data.contains('\0') => Err(SpecError::NulByte {
+                what: "mount options",
+            }),
             _ => Ok(()),
         }
     }
@@ -432,7 +635,12 @@ impl Mount {
     /// [`validate_syntax`](Self::validate_syntax), and a bind source that exists.
     pub fn validate(&self) -> Result<()> {
         self.validate_syntax()?;
-        if let MountKind::Bind { source, .. } = &self.kind {
+        let bind_source = match &self.kind {
+            MountKind::Bind { source, .. } => Some(source),
+            MountKind::Raw { source, flags, .. } if flags & libc::MS_BIND != 0 => Some(source),
+            _ => None,
+        };
+        if let Some(source) = bind_source {
             std::fs::metadata(source).map_err(|e| SpecError::BindSource {
                 path: source.clone(),
                 source: e,
@@ -448,7 +656,8 @@ impl ContainerSpec {
     pub fn validate(&self) -> Result<()> {
         self.validate_root()?;
         self.validate_process()?;
-        validate_namespaces(self.namespaces)?;
+        let joined_mnt = self.namespace_paths.iter().any(|(b, _)| *b == ns::MOUNT);
+        validate_namespaces(self.namespaces | if joined_mnt { ns::MOUNT } else { 0 })?;
         if self.namespaces & ns::UTS != 0 {
             validate_hostname(&self.hostname)?;
         }
@@ -458,7 +667,56 @@ impl ContainerSpec {
         for m in &self.mounts {
             m.validate()?;
         }
+        self.validate_user_namespace()?;
+        self.validate_linux()?;
         self.validate_network_mode()
+    }
+
+    fn validate_user_namespace(&self) -> Result<()> {
+        let joined = self.namespace_paths.iter().any(|(b, _)| *b == ns::USER);
+        let maps = !self.uid_mappings.is_empty() || !self.gid_mappings.is_empty();
+        if self.namespaces & ns::USER != 0 {
+            if self.uid_mappings.is_empty() || self.gid_mappings.is_empty() {
+                return Err(SpecError::UserNsNeedsMappings);
+            }
+        } else if maps && !joined {
+            return Err(SpecError::MappingsNeedUserNs);
+        }
+        for (what, list) in [("uid", &self.uid_mappings), ("gid", &self.gid_mappings)] {
+            for (index, m) in list.iter().enumerate() {
+                let end = u64::from(m.container_id).max(u64::from(m.host_id)) + u64::from(m.size);
+                if m.size == 0 || end > 1 << 32 {
+                    return Err(SpecError::BadMapping { what, index });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Joined namespaces exist and are not created too; sysctl keys are plain.
+    fn validate_linux(&self) -> Result<()> {
+        for (bit, path) in &self.namespace_paths {
+            validate_namespaces(*bit | ns::MOUNT)?;
+            if self.namespaces & bit != 0 {
+                return Err(SpecError::NamespaceTwice(*bit));
+            }
+            std::fs::metadata(path).map_err(|source| SpecError::NamespacePath {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        for (key, value) in &self.sysctl {
+            let plain = !key.is_empty()
+                && key
+                    .split(['.', '/'])
+                    .all(|p| !p.is_empty() && p != ".." && p != ".")
+                && !key.contains('\0')
+                && !value.contains('\0');
+            if !plain {
+                return Err(SpecError::Sysctl(key.clone()));
+            }
+        }
+        Ok(())
     }
 
     fn validate_root(&self) -> Result<()> {
@@ -539,6 +797,20 @@ impl ContainerSpec {
             })
         };
         let mut env = Vec::with_capacity(self.env.len() + 4);
+        if !self.env_defaults {
+            env.extend(self.env.iter().cloned());
+            if !has("HOME") {
+                env.push(
+                    if self.uid == 0 {
+                        "HOME=/root"
+                    } else {
+                        "HOME=/"
+                    }
+                    .into(),
+                );
+            }
+            return env;
+        }
         if !has("PATH") {
             env.push(DEFAULT_PATH.into());
         }
@@ -632,8 +904,8 @@ mod tests {
             assert!(validate_env_entry(bad).is_err(), "{bad:?}");
         }
         assert!(matches!(
-            validate_namespaces(ns::ALL | 64),
-            Err(SpecError::UnknownNamespaces(64))
+            validate_namespaces(ns::KNOWN | 128),
+            Err(SpecError::UnknownNamespaces(128))
         ));
         assert!(matches!(
             validate_namespaces(ns::UTS),

@@ -92,6 +92,8 @@ pub struct Record {
     pub bridge: Option<String>,
     /// Still starting: `pid` is the starting process, not yet the container's.
     pub starting: bool,
+    /// The cgroup's absolute path when the spec gave one (OCI cgroupsPath); None: by id.
+    pub cgroup: Option<String>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -122,6 +124,7 @@ impl Record {
             ("name", &self.name),
             ("ip", &self.ip),
             ("bridge", &self.bridge),
+            ("cgroup", &self.cgroup),
         ] {
             if let Some(v) = v {
                 s.push_str(&format!("{k}={v}\n"));
@@ -146,6 +149,7 @@ impl Record {
                 "command" => r.command = v.to_string(),
                 "ip" => r.ip = Some(v.to_string()),
                 "bridge" => r.bridge = Some(v.to_string()),
+                "cgroup" => r.cgroup = Some(v.to_string()),
                 _ => {}
             }
         }
@@ -157,7 +161,11 @@ impl Record {
             r.ip.as_deref()
                 .is_none_or(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok());
         let bridge_ok = r.bridge.as_deref().is_none_or(valid_bridge);
-        (valid_id(&r.id) && r.pid > 0 && name_ok && ip_ok && bridge_ok).then_some(r)
+        let cgroup_ok = r.cgroup.as_deref().is_none_or(|c| {
+            c.starts_with('/') && !c.split('/').any(|p| p == "..") && !c.contains('\0')
+        });
+        let ok = valid_id(&r.id) && r.pid > 0 && name_ok && ip_ok && bridge_ok && cgroup_ok;
+        ok.then_some(r)
     }
 }
 
@@ -369,6 +377,7 @@ mod tests {
             ip: Some("10.88.0.2".into()),
             bridge: None,
             starting: false,
+            cgroup: Some("/default/web".into()),
         };
         s.claim_name("web", &rec.id).unwrap();
         s.save(&rec).unwrap();

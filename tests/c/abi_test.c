@@ -12,6 +12,7 @@
  * The last line is "N passed, N failed"; the exit status is non-zero if anything failed.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 
 #include "container_runtime.h"
 
@@ -121,6 +122,113 @@ static container_config *new_config(void)
 	if (cfg != NULL)
 		CHECK_STATUS(container_config_set_rootfs(cfg, rootfs), RT_STATUS_OK);
 	return cfg;
+}
+
+
+/* ---- OCI bundles ----------------------------------------------------------------------- */
+
+static char bundle_dir[64];
+
+/* Writes bundle_dir/config.json: the rootfs by its absolute path, `process` and `extra` as
+ * given (JSON members). Returns false (counted as a failure) when it cannot. */
+static bool write_bundle(const char *process, const char *extra)
+{
+	char path[128];
+	char root[4096];
+	FILE *f;
+
+	/* root.path is relative to the bundle: give the rootfs absolute */
+	CHECK(realpath(rootfs, root) != NULL);
+	snprintf(path, sizeof path, "%s/config.json", bundle_dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return false;
+	fprintf(f,
+		"{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"%s\", \"readonly\": true},"
+		" \"process\": %s, \"hostname\": \"ocibox\", %s"
+		" \"linux\": {\"namespaces\": [{\"type\": \"mount\"}, {\"type\": \"pid\"},"
+		" {\"type\": \"uts\"}, {\"type\": \"ipc\"}]}}",
+		root, process, extra);
+	fclose(f);
+	return true;
+}
+
+static void remove_bundle(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof path, "%s/config.json", bundle_dir);
+	unlink(path);
+	rmdir(bundle_dir);
+}
+
+/* container_config_from_bundle: a bundle loads; each mistake names its field. */
+static void test_bundle_config(void)
+{
+	container_config *cfg = NULL;
+	container *c = NULL;
+	const char *proc = "{\"user\": {\"uid\": 0, \"gid\": 0}, \"args\": [\"/bin/sh\", \"-c\","
+			   " \"exit 7\"], \"cwd\": \"/\"}";
+
+	strcpy(bundle_dir, "/tmp/abi-bundle-XXXXXX");
+	if (mkdtemp(bundle_dir) == NULL) {
+		CHECK(false);
+		return;
+	}
+	CHECK_NULL_ARG(container_config_from_bundle(NULL, &cfg), "bundle_dir");
+	CHECK_NULL_ARG(container_config_from_bundle(bundle_dir, NULL), "out");
+	/* no config.json yet */
+	CHECK_STATUS(container_config_from_bundle(bundle_dir, &cfg), RT_STATUS_SYSCALL);
+	CHECK_MESSAGE2("config.json", "No such file");
+	CHECK(cfg == NULL);
+	if (write_bundle("{\"user\": {\"uid\": 0, \"gid\": 0}, \"args\": [\"sh\"], \"cwd\": \"rel\"}",
+			 "")) {
+		CHECK_STATUS(container_config_from_bundle(bundle_dir, &cfg), RT_STATUS_INVALID_ARG);
+		CHECK_MESSAGE2("process.cwd", "absolute");
+		CHECK(cfg == NULL);
+	}
+	if (write_bundle(proc, "\"mounts\": [{\"destination\": \"/x\", \"type\": \"tmpfs\","
+			       " \"options\": [\"rro\"]}],")) {
+		CHECK_STATUS(container_config_from_bundle(bundle_dir, &cfg), RT_STATUS_INVALID_ARG);
+		CHECK_MESSAGE2("mounts[0].options", "rro");
+	}
+	if (write_bundle(proc, "")) {
+		CHECK_STATUS(container_config_from_bundle(bundle_dir, &cfg), RT_STATUS_OK);
+		CHECK_NO_ERROR();
+		CHECK(cfg != NULL);
+		CHECK_STATUS(container_new(cfg, &c), RT_STATUS_OK);
+		container_free(c);
+		container_config_free(cfg);
+	}
+	remove_bundle();
+}
+
+/* A bundle runs: read-only root used directly, its hostname, its command's exit code. */
+static void test_bundle_run(void)
+{
+	container_config *cfg = NULL;
+	container *c = NULL;
+	int status = -1;
+	const char *proc = "{\"user\": {\"uid\": 0, \"gid\": 0}, \"args\": [\"/bin/sh\", \"-c\","
+			   " \"test $(hostname) = ocibox && test $$ = 1 && ! touch /x 2>/dev/null"
+			   " && exit 7\"], \"cwd\": \"/\"}";
+
+	strcpy(bundle_dir, "/tmp/abi-bundle-XXXXXX");
+	if (mkdtemp(bundle_dir) == NULL || !write_bundle(proc, "")) {
+		CHECK(false);
+		return;
+	}
+	CHECK_STATUS(container_config_from_bundle(bundle_dir, &cfg), RT_STATUS_OK);
+	if (cfg != NULL) {
+		CHECK_STATUS(container_new(cfg, &c), RT_STATUS_OK);
+		CHECK_STATUS(container_start(c), RT_STATUS_OK);
+		CHECK_STATUS(container_wait(c, &status), RT_STATUS_OK);
+		CHECK(status == 7);
+		container_free(c);
+		container_config_free(cfg);
+	}
+	remove_bundle();
 }
 
 /* ---- part 1: no privileges ------------------------------------------------------------- */
@@ -1081,6 +1189,7 @@ int main(int argc, char **argv)
 	test_net_args();
 	test_network_config();
 	test_layer_config();
+	test_bundle_config();
 	test_error_message_lifecycle();
 	test_validation();
 	test_states();
@@ -1092,6 +1201,7 @@ int main(int argc, char **argv)
 		skip("root tests need root");
 	} else {
 		test_exit_codes();
+		test_bundle_run();
 		test_not_found();
 		test_kill_and_pid();
 		test_normal_exit_signal();

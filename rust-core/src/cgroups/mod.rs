@@ -242,6 +242,12 @@ impl Cgroup {
     ) -> Result<Cgroup> {
         check_name(name)?;
         res.validate()?;
+        if !res.unified.is_empty() && !layout.is_v2() {
+            return Err(CgroupError::not_supported(
+                "unified (cgroup v2 files)",
+                "this host's cgroups are v1",
+            ));
+        }
         let mgr: Box<dyn Manager> = if layout.is_v2() {
             Box::new(V2Manager::create(root, name, res, hook)?)
         } else {
@@ -401,7 +407,41 @@ impl Drop for Cgroup {
     }
 }
 
+/// Where container `name`'s directory is under one hierarchy mounted at `mount`, and the
+/// directories above it that this module creates when missing (top first): by default
+/// `docker-run/<name>`; a name that starts with '/' is an absolute cgroup path (OCI
+/// cgroupsPath), made as given under each hierarchy.
+pub(crate) fn location(mount: &Path, name: &str) -> (Vec<PathBuf>, PathBuf) {
+    match name.strip_prefix('/') {
+        Some(path) => {
+            let dir = mount.join(path);
+            let mut parents: Vec<PathBuf> = dir
+                .ancestors()
+                .skip(1)
+                .take_while(|p| p.starts_with(mount) && *p != mount)
+                .map(Path::to_path_buf)
+                .collect();
+            parents.reverse();
+            (parents, dir)
+        }
+        None => (vec![mount.join(PARENT)], mount.join(PARENT).join(name)),
+    }
+}
+
 fn check_name(name: &str) -> Result<()> {
+    if let Some(path) = name.strip_prefix('/') {
+        let ok = !path.is_empty()
+            && name.len() <= 4096
+            && !name.contains(['\0', '\n'])
+            && path
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..");
+        return if ok {
+            Ok(())
+        } else {
+            Err(CgroupError::InvalidName(name.to_string()))
+        };
+    }
     if name.is_empty()
         || name == "."
         || name == ".."

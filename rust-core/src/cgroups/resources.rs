@@ -49,6 +49,12 @@ pub struct Resources {
     pub blkio_weight: Option<u64>,
     pub device_read_bps: Vec<ThrottleDevice>,
     pub device_write_bps: Vec<ThrottleDevice>,
+    /// The devices cgroup's rules after its "deny all", in order: (allow, "c 1:3 rwm"). None:
+    /// Docker's default list. The standard devices' rules (`v1::DEFAULT_DEVICE_RULES`) are
+    /// appended either way, as runc does.
+    pub device_rules: Option<Vec<(bool, String)>>,
+    /// cgroup v2 files written as given (OCI `unified`); refused on cgroup v1.
+    pub unified: Vec<(String, String)>,
 }
 
 /// The portable limit names accepted by [`set_limit`] and `Cgroup::set`/`Cgroup::get`.

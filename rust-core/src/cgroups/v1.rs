@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    CgroupError, Key, Manager, MkdirHook, PARENT, Resources, Result, Stats, ThrottleDevice, mkdir,
+    CgroupError, Key, Manager, MkdirHook, Resources, Result, Stats, ThrottleDevice, mkdir,
     parse_err, read_file, read_keyed, read_opt, read_u64, rmdir, write_file,
 };
 
@@ -161,11 +161,15 @@ impl V1Manager {
         hook: MkdirHook<'_>,
     ) -> Result<()> {
         for (c, mount) in hier {
-            let parent = mount.join(PARENT);
-            let dir = parent.join(name);
+            let (parents, dir) = super::location(mount, name);
             if !self.unique.contains(&dir) {
-                mkdir(&parent, hook)?;
-                init_cpuset(&parent, mount)?;
+                let mut above = mount.clone();
+                for parent in &parents {
+                    mkdir(parent, hook)?;
+                    init_cpuset(parent, &above)?;
+                    above = parent.clone();
+                }
+                let parent = above;
                 if !mkdir(&dir, hook)? {
                     return Err(CgroupError::Io {
                         path: dir,
@@ -179,6 +183,14 @@ impl V1Manager {
         }
         if let Some(dir) = self.dir("devices") {
             write_file(&dir.join("devices.deny"), "a")?;
+            for (allow, rule) in res.device_rules.iter().flatten() {
+                let file = if *allow {
+                    "devices.allow"
+                } else {
+                    "devices.deny"
+                };
+                write_file(&dir.join(file), rule)?;
+            }
             for rule in DEFAULT_DEVICE_RULES {
                 write_file(&dir.join("devices.allow"), rule)?;
             }
@@ -194,7 +206,7 @@ impl V1Manager {
             devices: false,
         };
         for (c, mount) in hierarchies(root) {
-            let dir = mount.join(PARENT).join(name);
+            let dir = super::location(&mount, name).1;
             if dir.is_dir() {
                 if !mgr.unique.contains(&dir) {
                     mgr.unique.push(dir.clone());
@@ -205,7 +217,7 @@ impl V1Manager {
         }
         if mgr.dirs.is_empty() {
             return Err(CgroupError::Io {
-                path: root.join("memory").join(PARENT).join(name),
+                path: super::location(&root.join("memory"), name).1,
                 source: std::io::Error::from_raw_os_error(libc::ENOENT),
             });
         }
@@ -488,7 +500,7 @@ mod tests {
 
     use super::*;
     use crate::cgroups::tests::{TempDir, cat, put, unique_name};
-    use crate::cgroups::{Cgroup, Layout};
+    use crate::cgroups::{Cgroup, Layout, PARENT};
 
     /// The interface files the kernel puts in a new directory of hierarchy `hier`.
     fn files(hier: &str) -> Vec<(&'static str, &'static str)> {

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    CgroupError, Key, Manager, MkdirHook, PARENT, Resources, Result, Stats, ThrottleDevice,
+    CgroupError, Key, Manager, MkdirHook, Resources, Result, Stats, ThrottleDevice,
     blkio_to_io_weight, io_to_blkio_weight, mkdir, parse_err, read_file, read_keyed, read_opt,
     read_u64, rmdir, shares_to_weight, weight_to_shares, write_file,
 };
@@ -143,11 +143,12 @@ impl V2Manager {
             .filter(|c| available.iter().any(|a| a == c))
             .map(str::to_string)
             .collect();
-        let enabled = enable(root, &wanted, &required)?;
-        let parent = root.join(PARENT);
-        mkdir(&parent, hook)?;
-        let enabled = enable(&parent, &enabled, &required)?;
-        let dir = parent.join(name);
+        let mut enabled = enable(root, &wanted, &required)?;
+        let (parents, dir) = super::location(root, name);
+        for parent in &parents {
+            mkdir(parent, hook)?;
+            enabled = enable(parent, &enabled, &required)?;
+        }
         if !mkdir(&dir, hook)? {
             return Err(CgroupError::Io {
                 path: dir,
@@ -167,7 +168,7 @@ impl V2Manager {
     }
 
     pub(crate) fn open(root: &Path, name: &str) -> Result<V2Manager> {
-        let dir = root.join(PARENT).join(name);
+        let dir = super::location(root, name).1;
         let controllers = words(&read_file(&dir.join("cgroup.controllers"))?);
         Ok(V2Manager {
             dir,
@@ -315,6 +316,17 @@ impl Manager for V2Manager {
     }
 
     fn apply(&self, res: &Resources) -> Result<()> {
+        // OCI `unified`: the files as given, first, so that the portable limits below win.
+        for (key, value) in &res.unified {
+            if key.contains('/') || key.starts_with('.') || key.is_empty() {
+                return Err(CgroupError::InvalidValue {
+                    key: key.clone(),
+                    value: value.clone(),
+                    reason: "not a cgroup interface file name".into(),
+                });
+            }
+            write_file(&self.file(key), value)?;
+        }
         self.apply_memory(res)?;
         if res.cpu_quota.is_some() || res.cpu_period.is_some() {
             self.require("cpu")?;
@@ -424,7 +436,7 @@ mod tests {
 
     use super::*;
     use crate::cgroups::tests::{TempDir, cat, put, unique_name};
-    use crate::cgroups::{Cgroup, Layout, set_limit};
+    use crate::cgroups::{Cgroup, Layout, PARENT, set_limit};
 
     const ALL: &str = "cpuset cpu io memory hugetlb pids";
 
@@ -508,6 +520,7 @@ mod tests {
                 minor: 0,
                 rate: 2 << 20,
             }],
+            ..Default::default()
         };
         let cg = create(&t.0, &name, &r).unwrap();
         let dir = t.0.join(PARENT).join(&name);

@@ -125,6 +125,7 @@ impl ContainerBuilder {
             files_dir: None,
             layer: None,
             record: None,
+            notices: Vec::new(),
             owned: true,
         })
     }

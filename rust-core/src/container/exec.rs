@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use super::{Container, ExitStatus};
 use crate::error::{Error, Result, StateError};
-use crate::process::plan::{ChildPlan, Command, Join};
+use crate::process::plan::{ChildPlan, Command, Join, ProcessExtra};
 use crate::process::sync::{self, ParentEnd, Report};
 use crate::process::{exec_main, tty};
-use crate::spec::{self, ContainerSpec};
+use crate::spec::{self, ContainerSpec, Seccomp};
 
 /// What [`Container::exec`] runs.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +23,16 @@ pub struct ExecSpec {
     pub uid: u32,
     pub gid: u32,
     pub tty: bool,
+    pub additional_gids: Vec<u32>,
+    /// The OCI process settings (capabilities, no_new_privileges, rlimits, umask); the
+    /// default is docker exec's.
+    pub extra: ProcessExtra,
+    /// The environment exactly as given (plus HOME when missing, as runc), not with Docker's
+    /// PATH, HOSTNAME and TERM defaults.
+    pub exact_env: bool,
+    /// None: the container's own filter (for a container opened from the state directory,
+    /// Docker's default, unless given here).
+    pub seccomp: Option<Seccomp>,
 }
 
 impl ExecSpec {
@@ -77,6 +87,7 @@ impl Container {
             uid: exec.uid,
             terminal: exec.tty,
             hostname: self.spec.hostname.clone(),
+            env_defaults: !exec.exact_env,
             ..Default::default()
         }
         .effective_env();
@@ -86,8 +97,9 @@ impl Container {
             cwd: exec.cwd.clone(),
             uid: exec.uid,
             gid: exec.gid,
-            groups: Vec::new(),
+            groups: exec.additional_gids.clone(),
             terminal: exec.tty,
+            extra: exec.extra.clone(),
         };
         let mut plan = ChildPlan::new(&command, Path::new("/"))?;
         plan.console = false;
@@ -102,7 +114,7 @@ impl Container {
             plan.drop_mknod();
         }
         // The container's own filter, as Docker gives an exec.
-        plan.compile_seccomp(&self.spec.seccomp)?;
+        plan.compile_seccomp(exec.seccomp.as_ref().unwrap_or(&self.spec.seccomp))?;
         Ok(plan)
     }
 
@@ -141,6 +153,7 @@ fn collect_reports(plan: &ChildPlan, channel: &ParentEnd) -> Result<Option<Owned
                 master = Some(fd);
             }
             Report::Failed(f) => return Err(plan.describe(&f)),
+            Report::Ready => break,
         }
     }
     Ok(master)

@@ -59,6 +59,8 @@ pub struct Container {
     layer: Option<Overlay>,
     /// The state record while the container exists (written at start, removed at teardown).
     record: Option<Record>,
+    /// Warnings of the start that are not its network's (a failed poststart hook).
+    notices: Vec<String>,
     /// False for a container opened from the state directory: another process started it, so
     /// this handle neither reaps it nor removes anything on drop.
     owned: bool,
@@ -83,12 +85,43 @@ impl Container {
         self.pty_master.as_ref()
     }
 
+    /// Takes the pty master (a terminal container, once started): for a caller that hands it
+    /// on, as an OCI runtime does over its --console-socket (SCM_RIGHTS). `wait` then relays
+    /// nothing.
+    pub fn take_pty_master(&mut self) -> Option<OwnedFd> {
+        self.pty_master.take()
+    }
+
+    /// Lets go of a started container without stopping it (the OCI `create`, whose process
+    /// exits while the container's init waits on its exec fifo): its process, cgroup and
+    /// record stay; the handle only forgets them. Returns the container's pid (None if it was
+    /// not running).
+    pub fn detach(mut self) -> Option<libc::pid_t> {
+        let pid = self.pid();
+        if let Some(cg) = &mut self.cgroup {
+            cg.commit();
+        }
+        if let Some(layer) = self.layer.take() {
+            std::mem::forget(layer);
+        }
+        if let Some(net) = self.network.take() {
+            std::mem::forget(net);
+        }
+        self.files_dir = None;
+        self.owned = false;
+        pid
+    }
+
     /// The notices of the network setup, one per line ("" if none): the subnet of a bridge this
     /// start created, warnings (e.g. no iptables: no outbound access).
     pub fn network_notices(&self) -> String {
-        self.network
-            .as_ref()
-            .map_or(String::new(), |n| n.notices.join("\n"))
+        let net = self.network.as_ref().map(|n| n.notices.iter());
+        net.into_iter()
+            .flatten()
+            .chain(&self.notices)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// The container's address on its bridge.

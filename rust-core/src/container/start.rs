@@ -9,12 +9,15 @@
 //! left: no record, name, cgroup, lease, veth, published port, file or process.
 
 use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{Container, Status};
 use crate::error::{Error, Result, StateError};
+use crate::hooks::{HookNs, run_hooks};
 use crate::net::{ChildNet, ChildNetlink, Client, attach};
-use crate::process::plan::{ChildPlan, Command};
+use crate::process::nsjoin;
+use crate::process::plan::{ChildPlan, Command, ProcessExtra};
 use crate::process::sync::{self, GoMsg, ParentEnd, Report};
 use crate::process::{child_main, tty};
 use crate::rootfs;
@@ -24,6 +27,7 @@ use crate::spec::{NetworkMode, cstring, ns};
 /// once it is in its cgroup).
 fn clone_flags(namespaces: u32) -> libc::c_ulong {
     [
+        (ns::USER, libc::CLONE_NEWUSER),
         (ns::UTS, libc::CLONE_NEWUTS),
         (ns::MOUNT, libc::CLONE_NEWNS),
         (ns::PID, libc::CLONE_NEWPID),
@@ -117,11 +121,33 @@ impl Container {
             gid: spec.gid,
             groups: spec.additional_gids.clone(),
             terminal: spec.terminal,
+            extra: ProcessExtra {
+                capabilities: spec.capabilities,
+                no_new_privileges: spec.no_new_privileges,
+                rlimits: spec.rlimits.clone(),
+                umask: spec.umask,
+                personality: spec.personality,
+            },
         };
         let mut plan = ChildPlan::new(&command, rootfs)?;
         plan.ops = ops;
-        if namespaces & ns::UTS != 0 {
+        let uts =
+            namespaces & ns::UTS != 0 || spec.namespace_paths.iter().any(|(b, _)| *b == ns::UTS);
+        if uts {
             plan.hostname = Some(cstring("the hostname", &spec.hostname)?);
+            if let Some(d) = &spec.domainname {
+                plan.domainname = Some(cstring("the domainname", d)?);
+            }
+        }
+        plan.root_propagation = spec.rootfs_propagation.unwrap_or(0);
+        plan.userns = namespaces & ns::USER != 0;
+        if let Some(fifo) = &spec.exec_fifo {
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
+                .open(fifo)
+                .map_err(|e| Error::io(fifo, e))?;
+            plan.exec_fifo = Some(f.into());
         }
         plan.no_pivot = spec.no_pivot;
         plan.readonly_rootfs = spec.readonly_rootfs;
@@ -136,8 +162,9 @@ impl Container {
     }
 
     fn launch(&mut self, plan: &mut ChildPlan) -> Result<()> {
+        let name = self.cgroup_name();
         let cgroup =
-            crate::cgroups::Cgroup::create(&self.host.cgroup_root, &self.id, &self.spec.resources)?;
+            crate::cgroups::Cgroup::create(&self.host.cgroup_root, &name, &self.spec.resources)?;
         if !cgroup.restricts_devices() {
             plan.drop_mknod();
         }
@@ -155,15 +182,23 @@ impl Container {
         let (parent, child) = sync::channel()?;
         let flags = clone_flags(self.spec.effective_namespaces());
         let child_fd = child.as_raw_fd();
+        let (thread_ns, child_ns) = nsjoin::open(&self.spec.namespace_paths)?;
+        plan.join = child_ns;
         plan.prepare_exec(child_fd)?;
         let plan_ref: &ChildPlan = plan;
-        let (pid, pidfd) = self.host.syscall.clone_child(flags, &child, &|| {
+        let entered = nsjoin::enter(&thread_ns)?;
+        let cloned = self.host.syscall.clone_child(flags, &child, &|| {
             parent.close_in_child();
             child_main(plan_ref, child_fd)
-        })?;
+        });
+        entered.leave()?;
+        let (pid, pidfd) = cloned?;
         drop(child);
         self.status = Status::Running { pid };
         self.pidfd = Some(pidfd);
+        if plan.userns {
+            self.write_id_maps(pid, &parent)?;
+        }
         let netlink = netlink
             .as_mut()
             .map(|(nl, p)| (&mut **nl as &mut dyn Client, &*p));
@@ -177,6 +212,13 @@ impl Container {
         let record = self.running_record(starting, pid);
         self.store.save(&record)?;
         self.record = Some(record);
+        if self.spec.exec_fifo.is_none() && !self.spec.hooks.poststart.is_empty() {
+            // The specification: a failed poststart hook is a warning, the container runs on.
+            let state = self.hook_state(pid, "running");
+            if let Err(e) = run_hooks(&self.spec.hooks.poststart, &state, HookNs::Runtime) {
+                self.notices.push(format!("warning: poststart {e}"));
+            }
+        }
         Ok(())
     }
 
@@ -202,9 +244,30 @@ impl Container {
                     self.pty_master = Some(master);
                 }
                 Report::Failed(f) => return Err(plan.describe(&f)),
+                // Blocked on its exec fifo: created, not started.
+                Report::Ready => return Ok(()),
             }
         }
         Ok(())
+    }
+
+    /// The user namespace's uid_map and gid_map, written by us (root outside), then the first
+    /// go-ahead (the child waits for it before anything else).
+    fn write_id_maps(&self, pid: libc::pid_t, channel: &ParentEnd) -> Result<()> {
+        let maps = [
+            ("uid_map", &self.spec.uid_mappings),
+            ("gid_map", &self.spec.gid_mappings),
+        ];
+        for (file, list) in maps {
+            let text: String = list
+                .iter()
+                .map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size))
+                .collect();
+            let path = PathBuf::from(format!("/proc/{pid}/{file}"));
+            // One write: the kernel takes a map only whole, once.
+            std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        }
+        channel.send_go(&GoMsg::new())
     }
 
     /// Puts the child in its cgroup, plugs its network and sends the go-ahead with its address.
@@ -217,6 +280,11 @@ impl Container {
         if let Some(cg) = &self.cgroup {
             cg.add_pid(pid)?;
         }
+        if let Some(adj) = self.spec.oom_score_adj {
+            let path = PathBuf::from(format!("/proc/{pid}/oom_score_adj"));
+            std::fs::write(&path, adj.to_string()).map_err(|e| Error::io(&path, e))?;
+        }
+        self.run_create_hooks(pid)?;
         let mut go = GoMsg::new();
         if let Some((nl, prepared)) = netlink {
             let leases = self.store.leases_root();
@@ -227,6 +295,46 @@ impl Container {
             self.write_network_files(ip)?;
         }
         channel.send_go(&go)
+    }
+
+    /// The name of the container's cgroup: its id (under `docker-run/`), or the spec's absolute
+    /// cgroups path.
+    pub(super) fn cgroup_name(&self) -> String {
+        match &self.spec.cgroups_path {
+            Some(p) => p.to_string_lossy().into_owned(),
+            None => self.id.clone(),
+        }
+    }
+
+    /// The OCI hooks of create, while the child waits for its go-ahead: prestart and
+    /// createRuntime in our namespaces, createContainer in the container's; without an exec
+    /// fifo (no separate start) also startContainer.
+    fn run_create_hooks(&self, pid: libc::pid_t) -> Result<()> {
+        let hooks = &self.spec.hooks;
+        if hooks.is_empty() {
+            return Ok(());
+        }
+        let state = self.hook_state(pid, "creating");
+        let runtime = hooks.prestart.iter().chain(&hooks.create_runtime);
+        run_hooks(
+            &runtime.cloned().collect::<Vec<_>>(),
+            &state,
+            HookNs::Runtime,
+        )?;
+        run_hooks(&hooks.create_container, &state, HookNs::Container(pid))?;
+        if self.spec.exec_fifo.is_none() {
+            run_hooks(&hooks.start_container, &state, HookNs::ContainerPath(pid))?;
+        }
+        Ok(())
+    }
+
+    /// The OCI state for the hooks: config.json's, with this container's id, pid and status.
+    pub(super) fn hook_state(&self, pid: libc::pid_t, status: &str) -> crate::spec::OciState {
+        let mut state = self.spec.hooks.state.clone();
+        state.id = self.spec.name.clone().unwrap_or_else(|| self.id.clone());
+        state.pid = Some(pid);
+        state.status = status.into();
+        state
     }
 
     /// Fills the per-container /etc/hosts and /etc/resolv.conf bound into the rootfs.

@@ -56,7 +56,7 @@ impl Container {
         if !rec.is_alive() {
             return Err(gone().into());
         }
-        let cgroup = Cgroup::open(&host.cgroup_root, &rec.id).ok();
+        let cgroup = Cgroup::open(&host.cgroup_root, rec.cgroup.as_deref().unwrap_or(&rec.id)).ok();
         if !cgroup.as_ref().is_some_and(|cg| in_cgroup(cg, rec.pid)) {
             return Err(StateError::NotContainer {
                 id: short_id(&rec.id).to_string(),
@@ -82,6 +82,7 @@ impl Container {
             files_dir: None,
             layer: None,
             record: Some(rec),
+            notices: Vec::new(),
             owned: false,
         })
     }
@@ -132,6 +133,10 @@ impl Container {
             ip: None,
             bridge: None,
             starting: true,
+            cgroup: spec
+                .cgroups_path
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned()),
         }
     }
 

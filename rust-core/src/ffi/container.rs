@@ -56,6 +56,27 @@ pub extern "C" fn container_config_new(out: *mut *mut container_config) -> c_int
     guard(|| container_config::into_out(ContainerSpec::default(), out))
 }
 
+/// Loads an OCI bundle (`bundle_dir`/config.json, as runc reads it) into a new configuration:
+/// the process, root, mounts, hooks, namespaces (new or joined by path), id mappings,
+/// devices, cgroupsPath and resources, sysctl, seccomp, masked and read-only paths. The bundle
+/// is the whole truth: its root directory is used directly (no copy-on-write layer), and none
+/// of container_config_new's defaults (Docker's seccomp profile, masks, capabilities, /proc and
+/// /dev) are added beyond what config.json says. A field that cannot be honoured is an error
+/// naming it (RT_STATUS_INVALID_ARG; RT_STATUS_SYSCALL when config.json or the root cannot be
+/// read). Writes *out only on success; free it with container_config_free.
+#[unsafe(no_mangle)]
+pub extern "C" fn container_config_from_bundle(
+    bundle_dir: *const c_char,
+    out: *mut *mut container_config,
+) -> c_int {
+    guard(|| {
+        let dir = c_path(bundle_dir, "bundle_dir")?;
+        out_param(out, "out")?;
+        let bundle = crate::oci::load_bundle(&dir).map_err(crate::Error::from)?;
+        container_config::into_out(bundle.spec, out)
+    })
+}
+
 /// Frees a configuration. NULL is a no-op (also repeatedly). Containers made from it are
 /// independent of it. Using `cfg` after this call, or freeing it twice, is undefined behaviour.
 #[unsafe(no_mangle)]
@@ -179,6 +200,10 @@ pub extern "C" fn container_config_set_user(
 pub extern "C" fn container_config_set_namespaces(cfg: *mut container_config, flags: u32) -> c_int {
     guard(|| {
         let spec = try_mut_from_ptr!(cfg);
+        // No user namespace here: its id mappings come only from a bundle.
+        if flags & !spec::ns::ALL != 0 {
+            return Err(spec::SpecError::UnknownNamespaces(flags & !spec::ns::ALL).into());
+        }
         spec::validate_namespaces(flags)?;
         spec.namespaces = flags;
         Ok(())
@@ -608,6 +633,7 @@ pub extern "C" fn container_exec(
             uid: 0,
             gid: 0,
             tty,
+            ..Default::default()
         };
         *out = c.exec(&spec)?.code;
         Ok(())

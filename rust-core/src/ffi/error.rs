@@ -47,6 +47,8 @@ pub enum rt_status {
     NO_SUCH_CONTAINER = 14,
     /// A name or an address is held by a running container.
     IN_USE = 15,
+    /// An OCI hook failed (or timed out).
+    HOOK = 16,
 }
 
 impl rt_status {
@@ -75,6 +77,9 @@ impl rt_status {
             },
             Error::State(_) => rt_status::STATE,
             Error::NeedsRoot { .. } => rt_status::NEEDS_ROOT,
+            Error::Hook { .. } | Error::HookStatus(_) => rt_status::HOOK,
+            Error::Bundle { errno: Some(_), .. } => rt_status::SYSCALL,
+            Error::Bundle { errno: None, .. } => rt_status::INVALID_ARG,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 mod child;
 pub mod clone;
+pub mod nsjoin;
 pub mod plan;
 pub mod stub;
 pub mod sync;

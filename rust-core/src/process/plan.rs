@@ -47,6 +47,31 @@ pub struct Command {
     pub gid: u32,
     pub groups: Vec<u32>,
     pub terminal: bool,
+    /// The OCI process settings; the defaults are docker-run's.
+    pub extra: ProcessExtra,
+}
+
+/// What an OCI process adds to a [`Command`]; `Default` is docker-run's behaviour.
+#[derive(Debug, Clone)]
+pub struct ProcessExtra {
+    /// None: Docker's set.
+    pub capabilities: Option<crate::spec::Capabilities>,
+    pub no_new_privileges: bool,
+    pub rlimits: Vec<crate::spec::Rlimit>,
+    pub umask: Option<u32>,
+    pub personality: Option<u32>,
+}
+
+impl Default for ProcessExtra {
+    fn default() -> Self {
+        ProcessExtra {
+            capabilities: None,
+            no_new_privileges: true,
+            rlimits: Vec::new(),
+            umask: None,
+            personality: None,
+        }
+    }
 }
 
 /// Everything the child needs, built by the parent before clone.
@@ -74,8 +99,26 @@ pub struct ChildPlan {
     pub uid: libc::uid_t,
     pub gid: libc::gid_t,
     pub groups: Vec<libc::gid_t>,
-    /// Capabilities kept, as a bit mask.
+    /// Capabilities kept, as a bit mask (the bounding set; with `cap_sets` None also the
+    /// effective and permitted sets of root).
     pub caps: u64,
+    /// The OCI sets: effective, permitted, inheritable, ambient (masked by `caps`).
+    pub cap_sets: Option<crate::spec::Capabilities>,
+    pub no_new_privs: bool,
+    pub rlimits: Vec<(u32, libc::rlimit)>,
+    pub umask: Option<libc::mode_t>,
+    pub personality: Option<libc::c_ulong>,
+    pub domainname: Option<CString>,
+    /// The root's propagation after pivot_root (0: left private).
+    pub root_propagation: libc::c_ulong,
+    /// An O_PATH descriptor of the exec fifo: the child reports ready, then blocks opening it
+    /// for writing (through /proc/self/fd) until `start`.
+    pub exec_fifo: Option<OwnedFd>,
+    /// A new user namespace: wait for the parent to write its maps first, then become its root.
+    pub userns: bool,
+    /// Namespaces the child joins itself before anything else (user, mount), with their
+    /// CLONE_NEW* types.
+    pub join: Vec<(OwnedFd, libc::c_int)>,
     /// The seccomp filter, compiled by the parent ([`ChildPlan::compile_seccomp`]); None:
     /// unconfined.
     pub seccomp: Option<Program>,
@@ -130,7 +173,31 @@ impl ChildPlan {
             uid: cmd.uid,
             gid: cmd.gid,
             groups: cmd.groups.clone(),
-            caps: default_caps(),
+            caps: cmd
+                .extra
+                .capabilities
+                .map_or_else(default_caps, |c| c.bounding),
+            cap_sets: cmd.extra.capabilities,
+            no_new_privs: cmd.extra.no_new_privileges,
+            rlimits: cmd
+                .extra
+                .rlimits
+                .iter()
+                .map(|r| {
+                    let lim = libc::rlimit {
+                        rlim_cur: r.soft,
+                        rlim_max: r.hard,
+                    };
+                    (r.resource, lim)
+                })
+                .collect(),
+            umask: cmd.extra.umask,
+            personality: cmd.extra.personality.map(libc::c_ulong::from),
+            domainname: None,
+            root_propagation: 0,
+            exec_fifo: None,
+            userns: false,
+            join: Vec::new(),
             seccomp: None,
             last_cap: last_cap(),
             cwd: cstring("the working directory", &cmd.cwd)?,
@@ -151,7 +218,14 @@ impl ChildPlan {
     /// since a node the image ships could too. /dev is a tmpfs of its own with only the
     /// standard nodes.
     pub fn drop_mknod(&mut self) {
-        self.caps &= !(1u64 << CAP_MKNOD);
+        let mknod = 1u64 << CAP_MKNOD;
+        self.caps &= !mknod;
+        if let Some(sets) = &mut self.cap_sets {
+            sets.effective &= !mknod;
+            sets.permitted &= !mknod;
+            sets.inheritable &= !mknod;
+            sets.ambient &= !mknod;
+        }
         self.rootfs_nodev = true;
     }
 
@@ -159,7 +233,11 @@ impl ChildPlan {
     /// profile and profile files have entries that depend on them), so set `caps` first. In the
     /// parent, before clone: the child only installs it.
     pub fn compile_seccomp(&mut self, policy: &Seccomp) -> Result<(), crate::seccomp::Error> {
-        let caps = if self.uid == 0 { self.caps } else { 0 };
+        let caps = match &self.cap_sets {
+            Some(sets) => sets.effective & self.caps,
+            None if self.uid == 0 => self.caps,
+            None => 0,
+        };
         self.seccomp = seccomp_program(policy, caps)?;
         Ok(())
     }
@@ -216,6 +294,7 @@ impl ChildPlan {
     }
 
     /// Turns a child's (step, index, errno) report into an error naming what failed.
+    // long: one message per step, in one table.
     pub fn describe(&self, f: &Failure) -> Error {
         let rootfs = Path::new(OsStr::from_bytes(self.rootfs.as_bytes()));
         let lossy = |c: &CString| c.to_string_lossy().into_owned();
@@ -272,6 +351,24 @@ impl ChildPlan {
             Some(Step::Seccomp) => "install the seccomp filter".into(),
             Some(Step::Keyring) => "join a new session keyring".into(),
             Some(Step::ExecStub) => "exec the runtime's stub (docker-run-init)".into(),
+            Some(Step::Setdomainname) => format!(
+                "setdomainname({})",
+                self.domainname.as_ref().map_or(String::new(), lossy)
+            ),
+            Some(Step::Rlimit) => match self.rlimits.get(f.index as usize) {
+                Some((res, lim)) => format!(
+                    "setrlimit({res}, soft {}, hard {})",
+                    lim.rlim_cur, lim.rlim_max
+                ),
+                None => "setrlimit".into(),
+            },
+            Some(Step::Personality) => format!("personality({:#x})", self.personality.unwrap_or(0)),
+            Some(Step::ExecFifo) => "open the exec fifo".into(),
+            Some(Step::RootPropagation) => "set the root's propagation (rootfsPropagation)".into(),
+            Some(Step::UserNsRoot) => {
+                "become root of the user namespace (is container uid/gid 0 mapped?)".into()
+            }
+            Some(Step::JoinNamespace) => "join a namespace by path (setns)".into(),
             Some(Step::WaitGo) | None => format!("container setup step {}", f.step),
         };
         Error::ChildSetup {

@@ -64,6 +64,7 @@ impl GoMsg {
 
 const MSG_ERROR: u32 = 1;
 const MSG_PTY: u32 = 2;
+const MSG_READY: u32 = 3;
 
 /// Declares `Step` and its decoding from the number on the wire from one list, so that the two
 /// cannot drift apart.
@@ -123,6 +124,18 @@ steps! {
     Keyring,
     /// The exec of the stub (process/stub.rs) that then execs the command.
     ExecStub,
+    Setdomainname,
+    /// `index` is the position in the rlimit list.
+    Rlimit,
+    Personality,
+    /// Opening the exec fifo (the OCI create/start split).
+    ExecFifo,
+    /// The root's propagation (rootfsPropagation).
+    RootPropagation,
+    /// Becoming root of the new user namespace once the parent wrote its maps.
+    UserNsRoot,
+    /// `index` is the position in the list of namespaces the child joins itself.
+    JoinNamespace,
 }
 
 /// A child's record on the wire.
@@ -156,6 +169,8 @@ pub enum Report {
     Failed(Failure),
     /// The master of the pty the child made its terminal.
     Pty(OwnedFd),
+    /// Everything is set up; the child now blocks on its exec fifo until `start`.
+    Ready,
 }
 
 /// The parent's end of the channel.
@@ -231,14 +246,21 @@ impl ParentEnd {
     pub fn try_recv_failure(&self) -> Option<Failure> {
         let mut msg = ChildMsg::default();
         let size = std::mem::size_of::<ChildMsg>();
-        // SAFETY: receiving into a stack struct of plain integers.
-        let n = unsafe {
-            libc::recv(
-                self.0.as_raw_fd(),
-                (&mut msg as *mut ChildMsg).cast(),
-                size,
-                libc::MSG_DONTWAIT,
-            )
+        let n = loop {
+            // SAFETY: receiving into a stack struct of plain integers.
+            let n = unsafe {
+                libc::recv(
+                    self.0.as_raw_fd(),
+                    (&mut msg as *mut ChildMsg).cast(),
+                    size,
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            // ECONNRESET comes before the queued records and is cleared (see recv_msg).
+            let e = std::io::Error::last_os_error().raw_os_error();
+            if n >= 0 || !matches!(e, Some(libc::ECONNRESET | libc::EINTR)) {
+                break n;
+            }
         };
         (n == size as isize && msg.kind == MSG_ERROR).then(|| failure(&msg))
     }
@@ -251,6 +273,7 @@ impl ParentEnd {
         match msg.kind {
             MSG_ERROR => Ok(Some(Report::Failed(failure(&msg)))),
             MSG_PTY => Ok(Some(Report::Pty(fd.ok_or(StateError::NoPty)?))),
+            MSG_READY => Ok(Some(Report::Ready)),
             other => Err(StateError::UnexpectedMessage(other).into()),
         }
     }
@@ -286,9 +309,11 @@ fn recv_msg(sock: &OwnedFd) -> Result<Option<(ChildMsg, Option<OwnedFd>)>> {
             if e.kind() == std::io::ErrorKind::Interrupted {
                 continue;
             }
-            // ECONNRESET: the child died before exec without a word.
+            // ECONNRESET: the child exited with our go-ahead unread (it failed before it
+            // read it). The kernel reports that before the records still queued, its failure
+            // among them, and clears it: read on.
             if e.raw_os_error() == Some(libc::ECONNRESET) {
-                return Ok(None);
+                continue;
             }
             return Err(Error::syscall("read from the container's sync socket", e));
         }
@@ -366,6 +391,19 @@ pub fn send_pty(sock: RawFd, master: RawFd) -> i32 {
     }
 }
 
+/// Child: tells the parent it is about to block on the exec fifo. 0, or -1 with errno set.
+pub fn send_ready(sock: RawFd) -> i32 {
+    let msg = ChildMsg {
+        kind: MSG_READY,
+        ..Default::default()
+    };
+    if send_msg(sock, &msg, None) < 0 {
+        -1
+    } else {
+        0
+    }
+}
+
 /// Child: waits for the go-ahead; None when the parent gave up (closed its end) or died.
 pub fn recv_go(sock: RawFd) -> Option<GoMsg> {
     let mut go = GoMsg::default();
@@ -403,6 +441,8 @@ mod tests {
         let null = std::fs::File::open("/dev/null").unwrap();
         assert_eq!(send_pty(child.as_raw_fd(), null.as_raw_fd()), 0);
         assert!(matches!(parent.recv().unwrap(), Some(Report::Pty(_))));
+        assert_eq!(send_ready(child.as_raw_fd()), 0);
+        assert!(matches!(parent.recv().unwrap(), Some(Report::Ready)));
         report(child.as_raw_fd(), Step::PivotRoot, 3, libc::EINVAL);
         let want = Failure {
             step: Step::PivotRoot.as_u32(),
@@ -418,6 +458,33 @@ mod tests {
             parent.recv().unwrap().is_none(),
             "EOF once the child's end is closed"
         );
+    }
+
+    /// A child that fails before it reads the go-ahead exits with it unread: the kernel then
+    /// reports ECONNRESET ahead of the queued failure, which must still arrive (a start that
+    /// failed was once taken for an exec that worked).
+    #[test]
+    fn a_failure_arrives_when_the_child_left_the_go_ahead_unread() {
+        let want = Failure {
+            step: Step::RootfsOp.as_u32(),
+            index: 2,
+            errno: libc::ELOOP,
+        };
+        for blocking in [true, false] {
+            let (parent, child) = channel().unwrap();
+            parent.send_go(&GoMsg::new()).unwrap();
+            report(child.as_raw_fd(), Step::RootfsOp, 2, libc::ELOOP);
+            drop(child);
+            if blocking {
+                match parent.recv().unwrap() {
+                    Some(Report::Failed(f)) => assert_eq!(f, want),
+                    other => panic!("{other:?}"),
+                }
+                assert!(parent.recv().unwrap().is_none());
+            } else {
+                assert_eq!(parent.try_recv_failure(), Some(want));
+            }
+        }
     }
 
     #[test]

@@ -175,6 +175,23 @@ pub enum Op {
     Touch {
         path: CString,
     },
+    /// A bind mount just made at `path` remounted with `flags` (MS_RDONLY, MS_NOSUID, ...),
+    /// keeping the flags the kernel locks (those of the source).
+    Remount {
+        path: CString,
+        flags: libc::c_ulong,
+    },
+    /// Owner of a node just made.
+    Chown {
+        path: CString,
+        uid: u32,
+        gid: u32,
+    },
+    /// Writes `data` to an existing file (a sysctl under proc/sys).
+    Write {
+        path: CString,
+        data: CString,
+    },
 }
 
 impl Op {
@@ -202,6 +219,11 @@ impl Op {
             Op::Mask { path, .. } => format!("mask {}", inside(path)),
             Op::Readonly { path, .. } => format!("make {} read-only", inside(path)),
             Op::Touch { path } => format!("create mount point {}", inside(path)),
+            Op::Remount { path, .. } => format!("remount {} with its flags", inside(path)),
+            Op::Chown { path, .. } => format!("chown {}", inside(path)),
+            Op::Write { path, data } => {
+                format!("write {:?} to {}", data.to_string_lossy(), inside(path))
+            }
         }
     }
 }
@@ -323,19 +345,47 @@ pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Plan> {
         ops: Vec::with_capacity(48),
         mount_points: Vec::new(),
     };
-    plan.system_mounts(rootfs, spec.terminal)?;
+    if spec.system_mounts {
+        plan.system_mounts(rootfs, spec.terminal)?;
+    }
     for m in &spec.mounts {
         plan.user_mount(rootfs, m)?;
     }
-    for p in masked_paths() {
+    if !spec.system_mounts {
+        plan.oci_dev(rootfs, spec)?;
+    }
+    for (key, value) in &spec.sysctl {
+        plan.ops.push(Op::Write {
+            path: cstr(format!("proc/sys/{}", key.replace('.', "/")))?,
+            data: cstr(value)?,
+        });
+    }
+    let masked = match &spec.masked_paths {
+        Some(list) => list
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect(),
+        None => masked_paths(),
+    };
+    for p in masked {
         plan.ops.push(Op::Mask {
             fs: fs_of(&p),
             path: cstr(p.trim_start_matches('/'))?,
         });
     }
-    for p in READONLY_PATHS {
+    let readonly = match &spec.readonly_paths {
+        Some(list) => list
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect(),
+        None => READONLY_PATHS
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>(),
+    };
+    for p in readonly {
         plan.ops.push(Op::Readonly {
-            fs: fs_of(p),
+            fs: fs_of(&p),
             path: cstr(p.trim_start_matches('/'))?,
         });
     }
@@ -351,12 +401,14 @@ fn under(rootfs: &Path, p: &str) -> PathBuf {
     rootfs.join(p.trim_start_matches('/'))
 }
 
-/// The file system a masked or read-only path must be on.
+/// The file system a masked or read-only path must be on; 0 (any) outside /proc and /sys.
 fn fs_of(p: &str) -> u32 {
     if p.starts_with("/sys/") {
         SYSFS_MAGIC
-    } else {
+    } else if p.starts_with("/proc/") {
         PROC_SUPER_MAGIC
+    } else {
+        0
     }
 }
 
@@ -543,7 +595,35 @@ impl Plan {
         let target = secure_join(rootfs, &m.destination)?;
         let in_dev = target.starts_with(under(rootfs, "dev"));
         let inside = rel(rootfs, &target)?;
+        let mut after = Vec::new();
         let (dir, op) = match &m.kind {
+            MountKind::Raw {
+                source,
+                fstype,
+                flags,
+                propagation,
+                data,
+            } => {
+                let (dir, op) = raw_mount(&inside, source, fstype.as_deref(), *flags, data)?;
+                // A bind takes its flags from a remount; a propagation change comes last.
+                let bind_flags = flags & !(MS_BIND | MS_REC | libc::MS_REMOUNT);
+                if flags & MS_BIND != 0 && bind_flags != 0 {
+                    after.push(Op::Remount {
+                        path: inside.clone(),
+                        flags: bind_flags,
+                    });
+                }
+                if *propagation != 0 {
+                    after.push(Op::Mount {
+                        source: None,
+                        target: inside.clone(),
+                        fstype: None,
+                        flags: *propagation,
+                        data: None,
+                    });
+                }
+                (dir, op)
+            }
             MountKind::Bind { source, .. } => {
                 let meta = std::fs::metadata(source).map_err(io_err(source))?;
                 let op = Op::Mount {
@@ -584,8 +664,145 @@ impl Plan {
         if let MountKind::Bind { readonly: true, .. } = m.kind {
             self.ops.push(Op::ReadonlyBind { path: inside });
         }
+        self.ops.extend(after);
         Ok(())
     }
+
+    /// What an OCI runtime adds to config.json's /dev: the default devices (null, zero, full,
+    /// random, urandom, tty) and the spec's, made with mknod or, in a user namespace where
+    /// mknod is refused, bound from the host's node (as runc); and when /dev is a tmpfs of the
+    /// config, the /dev/fd, std* and ptmx links. /dev/console for a terminal.
+    fn oci_dev(&mut self, rootfs: &Path, spec: &ContainerSpec) -> Result<()> {
+        let dev_tmpfs = spec.mounts.iter().any(|m| {
+            m.destination == Path::new("/dev")
+                && matches!(&m.kind, MountKind::Raw { fstype: Some(t), .. } if t == "tmpfs")
+        });
+        let userns = spec.namespaces & crate::spec::ns::USER != 0;
+        let defaults = DEVICES
+            .iter()
+            .map(|(name, major, minor)| crate::spec::Device {
+                path: Path::new("/dev").join(name),
+                kind: libc::S_IFCHR,
+                major: u64::from(*major),
+                minor: u64::from(*minor),
+                mode: 0o666,
+                uid: 0,
+                gid: 0,
+            });
+        let listed: Vec<crate::spec::Device> = spec.devices.to_vec();
+        let all: Vec<crate::spec::Device> = defaults
+            .filter(|d| !listed.iter().any(|l| l.path == d.path))
+            .chain(listed.iter().cloned())
+            .collect();
+        for d in &all {
+            self.device(rootfs, d, userns)?;
+        }
+        if dev_tmpfs {
+            for (link, target) in [
+                ("dev/fd", "/proc/self/fd"),
+                ("dev/stdin", "/proc/self/fd/0"),
+                ("dev/stdout", "/proc/self/fd/1"),
+                ("dev/stderr", "/proc/self/fd/2"),
+                ("dev/ptmx", "pts/ptmx"),
+            ] {
+                self.ops.push(Op::Symlink {
+                    target: cstr(target)?,
+                    link: cstr(link)?,
+                });
+            }
+        }
+        if spec.terminal {
+            self.ops.push(Op::Touch {
+                path: cstr("dev/console")?,
+            });
+        }
+        Ok(())
+    }
+
+    /// One device node: its directory made inside, then mknod (an existing node is kept), or a
+    /// bind of the host's node at the same path in a user namespace.
+    fn device(&mut self, rootfs: &Path, d: &crate::spec::Device, userns: bool) -> Result<()> {
+        crate::spec::validate_container_path("device path", &d.path)?;
+        let target = secure_join(rootfs, &d.path)?;
+        let inside = rel(rootfs, &target)?;
+        let mut dir = PathBuf::new();
+        let parents: Vec<PathBuf> = Path::new(inside.to_str().unwrap_or(""))
+            .parent()
+            .into_iter()
+            .flat_map(|p| p.components())
+            .map(|c| {
+                dir.push(c);
+                dir.clone()
+            })
+            .collect();
+        for p in parents.iter().filter(|p| !p.as_os_str().is_empty()) {
+            self.ops.push(Op::Mkdir {
+                path: cstr(p)?,
+                mode: 0o755,
+            });
+        }
+        if userns {
+            self.ops.push(Op::Touch {
+                path: inside.clone(),
+            });
+            self.ops.push(Op::Mount {
+                source: Some(cstr(&d.path)?),
+                target: inside,
+                fstype: None,
+                flags: MS_BIND,
+                data: None,
+            });
+            return Ok(());
+        }
+        self.ops.push(Op::Mknod {
+            path: inside.clone(),
+            mode: d.kind | (d.mode & 0o7777),
+            dev: libc::makedev(d.major as u32, d.minor as u32),
+        });
+        if d.uid != 0 || d.gid != 0 {
+            self.ops.push(Op::Chown {
+                path: inside,
+                uid: d.uid,
+                gid: d.gid,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// An OCI mount's first step, and whether its mount point is a directory: a bind of the
+/// source (recursive for rbind), or a file system.
+fn raw_mount(
+    inside: &CString,
+    source: &Path,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    data: &str,
+) -> Result<(bool, Op)> {
+    if flags & MS_BIND != 0 {
+        let meta = std::fs::metadata(source).map_err(io_err(source))?;
+        let op = Op::Mount {
+            source: Some(cstr(source)?),
+            target: inside.clone(),
+            fstype: None,
+            flags: flags & (MS_BIND | MS_REC),
+            data: None,
+        };
+        return Ok((meta.is_dir(), op));
+    }
+    let src = if source.as_os_str().is_empty() {
+        fstype.unwrap_or("none").to_string()
+    } else {
+        source.to_string_lossy().into_owned()
+    };
+    let op = Op::Mount {
+        source: Some(cstr(src)?),
+        target: inside.clone(),
+        fstype: fstype.map(cstr).transpose()?,
+        flags,
+        data: (!data.is_empty()).then(|| cstr(data)).transpose()?,
+    };
+    Ok((true, op))
 }
 
 pub(crate) const REC_PRIVATE: libc::c_ulong = MS_REC | libc::MS_PRIVATE;

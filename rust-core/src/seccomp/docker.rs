@@ -352,7 +352,7 @@ impl Condition {
 }
 
 /// A capability's number from its name ("CAP_SYS_ADMIN"; the "CAP_" may be left out).
-pub(super) fn capability(name: &str) -> Option<u32> {
+pub fn capability(name: &str) -> Option<u32> {
     let upper = name.to_ascii_uppercase();
     let full = if upper.starts_with("CAP_") {
         upper

@@ -19,7 +19,9 @@ pub struct LinuxSyscall;
 
 /// The namespaces an exec joins, in the order runc and crun use: the mount namespace last (the
 /// other /proc paths are open by then anyway).
-const JOIN_ORDER: [(&str, libc::c_int); 6] = [
+const JOIN_ORDER: [(&str, libc::c_int); 7] = [
+    // First: the namespaces below may belong to it, and only its root may enter them then.
+    ("user", libc::CLONE_NEWUSER),
     ("cgroup", libc::CLONE_NEWCGROUP),
     ("ipc", libc::CLONE_NEWIPC),
     ("uts", libc::CLONE_NEWUTS),

@@ -42,6 +42,22 @@ fn drop_bounding_caps(plan: &ChildPlan) -> i32 {
     unsafe { libc::prctl(libc::PR_CAP_AMBIENT, clear_all, 0, 0, 0) }
 }
 
+/// Sets the effective, permitted and inheritable sets.
+fn capset3(effective: u64, permitted: u64, inheritable: u64) -> i32 {
+    let half = |v: u64, hi: bool| if hi { (v >> 32) as u32 } else { v as u32 };
+    let data = [false, true].map(|hi| CapData {
+        effective: half(effective, hi),
+        permitted: half(permitted, hi),
+        inheritable: half(inheritable, hi),
+    });
+    let hdr = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    // SAFETY: header and two data records on the stack, as capset(2) expects for version 3.
+    unsafe { libc::syscall(libc::SYS_capset, &hdr, data.as_ptr()) as i32 }
+}
+
 /// Sets effective and permitted to `caps`, inheritable empty. For a user other than root, setuid
 /// has emptied effective and permitted but not inheritable (capabilities(7)): the host's
 /// inheritable set would stay, and an exec of a file with inheritable file capabilities would
@@ -77,6 +93,13 @@ fn capset(caps: u64) -> i32 {
 /// The kernel's calls change just this thread, which is all there is.
 pub(super) fn drop_privileges(plan: &ChildPlan, sock: RawFd) {
     check(sock, Step::Capabilities, 0, drop_bounding_caps(plan));
+    if plan.cap_sets.is_some() {
+        // The OCI sets survive the change of user (then set exactly, below).
+        // SAFETY: plain prctl.
+        check(sock, Step::Capabilities, 1, unsafe {
+            libc::prctl(libc::PR_SET_KEEPCAPS, 1, 0, 0, 0)
+        });
+    }
     let groups = plan.groups.as_ptr();
     // SAFETY: a pointer to plan.groups.len() gids owned by the plan.
     let rc = unsafe { libc::syscall(libc::SYS_setgroups, plan.groups.len(), groups) };
@@ -89,6 +112,20 @@ pub(super) fn drop_privileges(plan: &ChildPlan, sock: RawFd) {
     // SAFETY: plain syscall with integer arguments.
     let rc = unsafe { libc::syscall(libc::SYS_setresuid, uid, uid, uid) };
     check(sock, Step::Setuid, 0, rc as i32);
-    let caps = if plan.uid == 0 { plan.caps } else { 0 };
-    check(sock, Step::Capabilities, 0, capset(caps));
+    let Some(sets) = &plan.cap_sets else {
+        let caps = if plan.uid == 0 { plan.caps } else { 0 };
+        check(sock, Step::Capabilities, 0, capset(caps));
+        return;
+    };
+    let b = plan.caps;
+    let rc = capset3(sets.effective & b, sets.permitted & b, sets.inheritable & b);
+    check(sock, Step::Capabilities, 2, rc);
+    for cap in 0..=plan.last_cap {
+        if sets.ambient & b & (1u64 << cap) != 0 {
+            let raise = libc::PR_CAP_AMBIENT_RAISE as c_ulong;
+            // SAFETY: prctl with plain integer arguments.
+            let rc = unsafe { libc::prctl(libc::PR_CAP_AMBIENT, raise, cap as c_ulong, 0, 0) };
+            check(sock, Step::Capabilities, 3, rc);
+        }
+    }
 }

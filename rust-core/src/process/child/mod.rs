@@ -167,10 +167,25 @@ pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
     // Not dumpable until the stub's exec: this is a copy of the host's program.
     // SAFETY: plain prctl.
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    for (i, (fd, nstype)) in plan.join.iter().enumerate() {
+        // SAFETY: setns on an nsfs fd the plan owns.
+        check(sock, Step::JoinNamespace, i, unsafe {
+            libc::setns(fd.as_raw_fd(), *nstype)
+        });
+    }
+    if plan.userns {
+        enter_user_namespace(sock);
+    }
     if let Some(h) = &plan.hostname {
         // SAFETY: a NUL-terminated name and its length, owned by the plan.
         check(sock, Step::Sethostname, 0, unsafe {
             libc::sethostname(h.as_ptr(), h.as_bytes().len())
+        });
+    }
+    if let Some(d) = &plan.domainname {
+        // SAFETY: as above.
+        check(sock, Step::Setdomainname, 0, unsafe {
+            libc::setdomainname(d.as_ptr(), d.as_bytes().len())
         });
     }
     mounts::setup_rootfs(plan, sock);
@@ -197,6 +212,63 @@ pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
     become_process(plan, sock)
 }
 
+/// In a new user namespace: waits until the parent has written the uid and gid maps (a first
+/// go-ahead), then becomes the namespace's root, as runc's nsexec does: until then the
+/// process's ids are unmapped there, and the files it creates would have no owner.
+fn enter_user_namespace(sock: RawFd) {
+    if sync::recv_go(sock).is_none() {
+        exit(1)
+    }
+    // SAFETY: plain syscalls with integer arguments (raw: see capabilities.rs).
+    let rc = unsafe { libc::syscall(libc::SYS_setresgid, 0, 0, 0) };
+    check(sock, Step::UserNsRoot, 0, rc as i32);
+    // SAFETY: as above.
+    let rc = unsafe { libc::syscall(libc::SYS_setresuid, 0, 0, 0) };
+    check(sock, Step::UserNsRoot, 1, rc as i32);
+}
+
+/// Resource limits, before the capabilities go (raising a hard limit needs
+/// CAP_SYS_RESOURCE).
+fn set_rlimits(plan: &ChildPlan, sock: RawFd) {
+    for (i, (resource, lim)) in plan.rlimits.iter().enumerate() {
+        // SAFETY: prlimit on ourselves with a limit owned by the plan.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_prlimit64,
+                0,
+                *resource as libc::c_long,
+                lim as *const libc::rlimit,
+                ptr::null_mut::<libc::rlimit>(),
+            )
+        };
+        check(sock, Step::Rlimit, i, rc as i32);
+    }
+}
+
+/// The OCI create/start split: tells the parent we are ready (it returns from create), then
+/// blocks opening the fifo for writing until `start` opens it for reading, writes one byte
+/// for it to read, and goes on to the exec.
+fn wait_exec_fifo(plan: &ChildPlan, sock: RawFd) {
+    let Some(fifo) = &plan.exec_fifo else {
+        return;
+    };
+    check(sock, Step::ExecFifo, 0, sync::send_ready(sock));
+    let path = resolve::NumberedPath::fd(fifo.as_raw_fd());
+    let fd = loop {
+        // SAFETY: a NUL-terminated path on the stack.
+        let fd = unsafe { libc::open(path.as_cstr().as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+        if fd >= 0 || errno() != libc::EINTR {
+            break fd;
+        }
+    };
+    check(sock, Step::ExecFifo, 1, fd);
+    // SAFETY: one byte from a static string to the fifo we opened.
+    let n = unsafe { libc::write(fd, c"0".as_ptr().cast(), 1) };
+    check(sock, Step::ExecFifo, 2, if n == 1 { 0 } else { -1 });
+    // SAFETY: our descriptor.
+    unsafe { libc::close(fd) };
+}
+
 /// From here on the same for a container's first process and for an exec: terminal or own
 /// session, credentials, capabilities, no_new_privs, seccomp, working directory, then exec
 /// (through the init when asked).
@@ -210,11 +282,18 @@ fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
         // SAFETY: plain syscall.
         check(sock, Step::Setsid, 0, unsafe { libc::setsid() });
     }
+    set_rlimits(plan, sock);
     capabilities::drop_privileges(plan, sock);
-    // SAFETY: plain prctl.
-    check(sock, Step::NoNewPrivs, 0, unsafe {
-        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    });
+    if plan.no_new_privs {
+        // SAFETY: plain prctl.
+        check(sock, Step::NoNewPrivs, 0, unsafe {
+            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        });
+    }
+    if let Some(mask) = plan.umask {
+        // SAFETY: plain syscall.
+        unsafe { libc::umask(mask) };
+    }
     // Whatever the host left open without O_CLOEXEC must not leak into the container.
     // SAFETY: plain syscall on a range of descriptors.
     unsafe {
@@ -228,6 +307,11 @@ fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
     if let Err(e) = enter_cwd(plan) {
         fail(sock, Step::Chdir, 0, e);
     }
+    if let Some(p) = plan.personality {
+        // SAFETY: plain syscall.
+        check(sock, Step::Personality, 0, unsafe { libc::personality(p) });
+    }
+    wait_exec_fifo(plan, sock);
     // Last before the exec, as runc does: from here on the filter judges our own calls too.
     if let Some(filter) = &plan.seccomp {
         check(sock, Step::Seccomp, 0, filter.install());

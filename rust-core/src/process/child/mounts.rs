@@ -93,9 +93,21 @@ fn run_op(op: &Op, root: RawFd) -> Result<(), i32> {
                 && st.st_mode & libc::S_IFMT == libc::S_IFDIR;
             if exists_as_dir { 0 } else { r }
         }),
-        // SAFETY (all three): NUL-terminated names relative to a descriptor we hold.
+        // An existing node is kept (a /dev that is the rootfs's own, as runc); the mode is set
+        // again after mknod, which the umask trims.
+        // SAFETY (all four): NUL-terminated names relative to a descriptor we hold.
         Op::Mknod { path, mode, dev } => in_parent(root, path, |dir, name| unsafe {
-            libc::mknodat(dir, name, *mode, *dev)
+            let r = libc::mknodat(dir, name, *mode, *dev);
+            if r < 0 && errno() == libc::EEXIST {
+                0
+            } else if r < 0 {
+                r
+            } else {
+                libc::fchmodat(dir, name, *mode & 0o7777, 0)
+            }
+        }),
+        Op::Chown { path, uid, gid } => in_parent(root, path, |dir, name| unsafe {
+            libc::fchownat(dir, name, *uid, *gid, libc::AT_SYMLINK_NOFOLLOW)
         }),
         Op::Symlink { target: to, link } => in_parent(root, link, |dir, name| unsafe {
             libc::symlinkat(to.as_ptr(), dir, name)
@@ -106,6 +118,14 @@ fn run_op(op: &Op, root: RawFd) -> Result<(), i32> {
             let fd = libc::openat(dir, name, flags, 0o644);
             if fd < 0 { fd } else { libc::close(fd) }
         }),
+        Op::Remount { path, flags } => remount(root, path, *flags),
+        Op::Write { path, data } => {
+            let fd = open_beneath(root, path, libc::O_WRONLY, NO_LINKS)?;
+            let bytes = data.to_bytes();
+            // SAFETY: a buffer of bytes.len() bytes owned by the plan.
+            let n = unsafe { libc::write(fd.0, bytes.as_ptr().cast(), bytes.len()) };
+            rc(if n < 0 { -1 } else { 0 })
+        }
         Op::Mask { path, fs } => mask(root, path, *fs),
         Op::Readonly { path, fs } => readonly(root, path, *fs),
     }
@@ -122,7 +142,7 @@ fn kernel_path(root: RawFd, path: &CStr, fs: u32) -> Result<Option<Fd>, i32> {
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
     rc(unsafe { libc::fstatfs(fd.0, &mut st) })?;
-    if st.f_type as u32 != fs {
+    if fs != 0 && st.f_type as u32 != fs {
         return Err(libc::EXDEV);
     }
     Ok(Some(fd))
@@ -240,6 +260,21 @@ fn readonly_bind(root: RawFd, path: &CStr) -> Result<(), i32> {
     ))
 }
 
+/// An OCI bind's flags, by a remount of the bind just made; the flags the kernel locked on it
+/// (its source's nosuid, nodev, noexec, atime flags) are kept, or the remount would be refused
+/// in a user namespace.
+fn remount(root: RawFd, path: &CStr, flags: c_ulong) -> Result<(), i32> {
+    let fd = target(root, path)?;
+    let flags = libc::MS_BIND | libc::MS_REMOUNT | flags | kept_flags(fd.0);
+    rc(mount(
+        ptr::null(),
+        NumberedPath::fd(fd.0).as_cstr(),
+        ptr::null(),
+        flags,
+        ptr::null(),
+    ))
+}
+
 /// The root made read-only (`--read-only`), keeping its other flags (nodev among them).
 fn readonly_root(plan: &ChildPlan) -> Result<(), i32> {
     // SAFETY: a static path.
@@ -326,5 +361,10 @@ pub(super) fn setup_rootfs(plan: &ChildPlan, sock: RawFd) {
         if let Err(e) = readonly_root(plan) {
             fail(sock, Step::ReadonlyRoot, 0, e);
         }
+    }
+    if plan.root_propagation != 0 {
+        let flags = plan.root_propagation;
+        let r = mount(ptr::null(), c"/", ptr::null(), flags, ptr::null());
+        check(sock, Step::RootPropagation, 0, r);
     }
 }

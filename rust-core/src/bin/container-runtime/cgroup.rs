@@ -118,10 +118,13 @@ fn freezer_mount() -> Option<PathBuf> {
 
 /// Puts `pid` in a freezer cgroup of its own when it has none (the core does not place
 /// containers in the freezer hierarchy), at the same path as its other cgroups. Returns the
-/// directory made, which delete removes.
-pub fn ensure_freezer(pid: i32, dirs: &mut Vec<CgroupDir>) -> Result<Option<PathBuf>, Fail> {
-    if dirs.iter().any(|d| d.has("freezer") || d.controllers.is_empty()) {
-        return Ok(None);
+/// directories made, deepest first, which delete removes.
+pub fn ensure_freezer(pid: i32, dirs: &mut Vec<CgroupDir>) -> Result<Vec<PathBuf>, Fail> {
+    if dirs
+        .iter()
+        .any(|d| d.has("freezer") || d.controllers.is_empty())
+    {
+        return Ok(Vec::new());
     }
     let m = memberships(&pid.to_string());
     let rel = dirs
@@ -129,20 +132,35 @@ pub fn ensure_freezer(pid: i32, dirs: &mut Vec<CgroupDir>) -> Result<Option<Path
         .and_then(|d| m.iter().find(|(c, _)| *c == d.controllers))
         .map(|(_, p)| p.clone());
     let (Some(mnt), Some(rel)) = (freezer_mount(), rel) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let dir = mnt.join(rel.trim_start_matches('/'));
+    let made: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|a| *a != mnt && !a.exists())
+        .map(Path::to_path_buf)
+        .collect();
     fs::create_dir_all(&dir).map_err(|e| Fail::io(format!("mkdir {}", dir.display()), e))?;
     let procs = dir.join("cgroup.procs");
     if let Err(e) = fs::write(&procs, pid.to_string()) {
-        let _ = fs::remove_dir(&dir);
+        remove_made(&made);
         return Err(Fail::io(format!("write {}", procs.display()), e));
     }
     dirs.push(CgroupDir {
         controllers: "freezer".into(),
-        path: dir.clone(),
+        path: dir,
     });
-    Ok(Some(dir))
+    Ok(made)
+}
+
+/// Removes the directories [`ensure_freezer`] made, deepest first, stopping at the first one
+/// still in use (another container may have made a cgroup under a shared parent since).
+pub fn remove_made(made: &[PathBuf]) {
+    for d in made {
+        if fs::remove_dir(d).is_err() {
+            return;
+        }
+    }
 }
 
 fn freezer(saved: &Saved) -> Option<&CgroupDir> {
@@ -158,8 +176,9 @@ pub fn is_frozen(saved: &Saved) -> bool {
         Some(d) if d.controllers.is_empty() => {
             fs::read_to_string(d.path.join("cgroup.freeze")).is_ok_and(|s| s.trim() == "1")
         }
-        Some(d) => fs::read_to_string(d.path.join("freezer.state"))
-            .is_ok_and(|s| s.trim() != "THAWED"),
+        Some(d) => {
+            fs::read_to_string(d.path.join("freezer.state")).is_ok_and(|s| s.trim() != "THAWED")
+        }
         None => false,
     }
 }
@@ -178,12 +197,9 @@ pub fn set_frozen(saved: &Saved, frozen: bool) -> Result<(), Fail> {
             )
         } else {
             let want = if frozen { "FROZEN" } else { "THAWED" };
-            (
-                "freezer.state",
-                want,
-                "freezer.state",
-                &move |s: &str| s.trim() == want,
-            )
+            ("freezer.state", want, "freezer.state", &move |s: &str| {
+                s.trim() == want
+            })
         };
     let path = d.path.join(file);
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -183,7 +183,11 @@ mod tests {
 
     #[test]
     fn go_flag_syntax() {
-        let p = parse(DEFS, &argv("-b /x --detach=false --env=A=1 -e B=2 id cmd -d")).unwrap();
+        let p = parse(
+            DEFS,
+            &argv("-b /x --detach=false --env=A=1 -e B=2 id cmd -d"),
+        )
+        .unwrap();
         assert_eq!(p.get("bundle"), Some("/x"));
         assert!(!p.on("detach"));
         assert_eq!(p.all("env"), ["A=1", "B=2"]);

@@ -47,9 +47,12 @@ mod tests {
         let mut buf = [0u8; 64];
         let mut iov = [std::io::IoSliceMut::new(&mut buf)];
         let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-        let msg = recvmsg::<()>(s.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::empty())
-            .unwrap();
-        let got = msg.cmsgs().unwrap().any(|c| matches!(c, ControlMessageOwned::ScmRights(f) if f.len() == 1));
+        let msg =
+            recvmsg::<()>(s.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::empty()).unwrap();
+        let got = msg
+            .cmsgs()
+            .unwrap()
+            .any(|c| matches!(c, ControlMessageOwned::ScmRights(f) if f.len() == 1));
         assert!(got);
         std::fs::remove_file(&path).unwrap();
     }

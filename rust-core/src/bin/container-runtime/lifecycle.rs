@@ -10,8 +10,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+
 use container_runtime::oci::{self, HookNs, OciBundle};
 use container_runtime::procfs::process_start_time;
+use container_runtime::spec::Hooks;
 use container_runtime::syscall::{LinuxSyscall, Syscall};
 use container_runtime::{Container, ContainerBuilder};
 
@@ -55,10 +60,14 @@ const CONFIG_COPY: &str = "config.json";
 /// the file never reads half of it.
 pub fn write_pid_file(path: &str, pid: i32) -> Result<(), Fail> {
     let path = Path::new(path);
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp",
-        path.file_name().map_or("pid".into(), |n| n.to_string_lossy())
+        path.file_name()
+            .map_or("pid".into(), |n| n.to_string_lossy())
     ));
     fs::write(&tmp, pid.to_string())
         .and_then(|()| fs::rename(&tmp, path))
@@ -83,7 +92,12 @@ fn mkfifo(path: &Path) -> Result<(), Fail> {
 
 /// The bundle loaded and checked, the terminal flags checked, the container set up to the
 /// point where its init waits on the fifo.
-fn set_up(ctx: &Ctx, p: &Parsed, entry: &Entry, detach: bool) -> Result<(OciBundle, Container), Fail> {
+fn set_up(
+    ctx: &Ctx,
+    p: &Parsed,
+    entry: &Entry,
+    detach: bool,
+) -> Result<(OciBundle, Container), Fail> {
     if p.get("pidfd-socket").is_some() {
         return Err(Fail::msg("--pidfd-socket is not supported"));
     }
@@ -114,6 +128,10 @@ fn set_up(ctx: &Ctx, p: &Parsed, entry: &Entry, detach: bool) -> Result<(OciBund
         .map_err(|e| Fail::io(copy.display(), e))?;
     mkfifo(&entry.fifo())?;
     let mut spec = b.spec.clone();
+    // Hooks get the OCI id through the name (the core's own id is random).
+    if container_runtime::spec::validate_name(&entry.id).is_ok() {
+        spec.name = Some(entry.id.clone());
+    }
     spec.exec_fifo = Some(entry.fifo());
     spec.no_pivot |= p.on("no-pivot");
     let mut c = ContainerBuilder::new(spec)
@@ -126,13 +144,16 @@ fn set_up(ctx: &Ctx, p: &Parsed, entry: &Entry, detach: bool) -> Result<(OciBund
 /// The state of a container whose init is `pid`, its cgroups found from the kernel, a freezer
 /// cgroup added when the core gave it none.
 fn record(entry: &Entry, b: &OciBundle, c: &Container) -> Result<Saved, Fail> {
-    let pid = c.pid().ok_or_else(|| Fail::msg("the container's init is gone"))?;
+    let pid = c
+        .pid()
+        .ok_or_else(|| Fail::msg("the container's init is gone"))?;
     let mut cgroups = cgroup::own_dirs(pid);
     let own_freezer = cgroup::ensure_freezer(pid, &mut cgroups)?;
     let saved = Saved {
         id: entry.id.clone(),
         pid,
-        start_time: process_start_time(pid).ok_or_else(|| Fail::msg("the container's init is gone"))?,
+        start_time: process_start_time(pid)
+            .ok_or_else(|| Fail::msg("the container's init is gone"))?,
         bundle: b.bundle.display().to_string(),
         rootfs: b.rootfs.display().to_string(),
         created: rfc3339(std::time::SystemTime::now(), true),
@@ -147,7 +168,12 @@ fn record(entry: &Entry, b: &OciBundle, c: &Container) -> Result<Saved, Fail> {
 
 /// Everything `create` and `run` share: the container set up, recorded, its pid file written
 /// and its pty handed over. The handle still owns the container: dropping it undoes all.
-fn create_in(ctx: &Ctx, p: &Parsed, entry: &Entry, detach: bool) -> Result<(OciBundle, Container, Saved), Fail> {
+fn create_in(
+    ctx: &Ctx,
+    p: &Parsed,
+    entry: &Entry,
+    detach: bool,
+) -> Result<(OciBundle, Container, Saved), Fail> {
     let (b, mut c) = set_up(ctx, p, entry, detach)?;
     let saved = record(entry, &b, &c)?;
     if let Some(path) = p.get("pid-file") {
@@ -164,8 +190,8 @@ fn create_in(ctx: &Ctx, p: &Parsed, entry: &Entry, detach: bool) -> Result<(OciB
 
 /// Removes a container directory after a failed create (the core undid its own part).
 fn abandon(root: &Root, entry: Entry, saved: Option<&Saved>) {
-    if let Some(dir) = saved.and_then(|s| s.own_freezer.clone()) {
-        cgroup::remove_tree(&dir);
+    if let Some(s) = saved {
+        cgroup::remove_made(&s.own_freezer);
     }
     let _ = root.remove(entry);
 }
@@ -192,17 +218,64 @@ fn oci_state(saved: &Saved, status: Status) -> oci::State {
         oci_version: crate::state::OCI_VERSION.to_string(),
         id: saved.id.clone(),
         status: status.as_str().to_string(),
-        pid: saved.pid,
+        pid: (status != Status::Stopped).then_some(saved.pid),
         bundle: PathBuf::from(&saved.bundle),
         annotations: saved.annotations.clone(),
     }
 }
 
-fn hooks_of(entry: &Entry, saved: &Saved) -> Result<oci::Hooks, Fail> {
+/// The bundle as the container was created from it (its config.json kept in the state dir).
+pub fn saved_bundle(entry: &Entry, saved: &Saved) -> Result<OciBundle, Fail> {
     let path = entry.dir.join(CONFIG_COPY);
     let bytes = fs::read(&path).map_err(|e| Fail::io(path.display(), e))?;
-    let b = oci::load_config(&bytes, Path::new(&saved.bundle)).map_err(|e| Fail::msg(e.to_string()))?;
-    Ok(b.hooks)
+    oci::load_config(&bytes, Path::new(&saved.bundle)).map_err(|e| Fail::msg(e.to_string()))
+}
+
+fn hooks_of(entry: &Entry, saved: &Saved) -> Result<Hooks, Fail> {
+    Ok(saved_bundle(entry, saved)?.spec.hooks)
+}
+
+/// Releases the init blocked opening the fifo for writing: opened for reading without
+/// blocking, then waited on with the init's pidfd, so that a dead init is an error, not a
+/// hang (a blocking open would wait forever for a writer that never comes).
+fn open_exec_fifo(path: &Path, saved: &Saved) -> Result<(), Fail> {
+    let gone = || Fail::msg("the container's init is gone");
+    let fifo = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| Fail::io(path.display(), e))?;
+    let pidfd = init_pidfd(saved).ok_or_else(gone)?;
+    let mut fds = [
+        libc::pollfd {
+            fd: fifo.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    loop {
+        // SAFETY: two valid pollfds.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, 30_000) };
+        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        if n <= 0 {
+            return Err(Fail::msg(
+                "the container's init did not answer on its exec fifo",
+            ));
+        }
+        break;
+    }
+    let mut byte = [0u8; 1];
+    match (&fifo).read(&mut byte) {
+        Ok(1) => Ok(()),
+        _ => Err(gone()),
+    }
 }
 
 /// Lets the created container's init exec its process: startContainer hooks, the fifo,
@@ -210,11 +283,15 @@ fn hooks_of(entry: &Entry, saved: &Saved) -> Result<oci::Hooks, Fail> {
 fn release(ctx: &Ctx, entry: &Entry, saved: &Saved) -> Result<(), Fail> {
     let hooks = hooks_of(entry, saved)?;
     let state = oci_state(saved, Status::Created);
-    if let Err(e) = oci::run_hooks(&hooks.start_container, &state, HookNs::Container(saved.pid)) {
+    if let Err(e) = oci::run_hooks(
+        &hooks.start_container,
+        &state,
+        HookNs::ContainerPath(saved.pid),
+    ) {
         kill_init(saved);
         return Err(Fail::msg(e.to_string()));
     }
-    oci::open_exec_fifo(&entry.fifo()).map_err(|e| Fail::msg(e.to_string()))?;
+    open_exec_fifo(&entry.fifo(), saved)?;
     let _ = fs::remove_file(entry.fifo());
     let state = oci_state(saved, Status::Running);
     if let Err(e) = oci::run_hooks(&hooks.poststart, &state, HookNs::Runtime) {
@@ -260,9 +337,13 @@ pub fn run(ctx: &Ctx, p: &Parsed) -> Result<i32, Fail> {
         c.detach();
         return Ok(0);
     }
+    // Unlocked while it runs: state, kill, ps and exec may come meanwhile.
+    drop(entry);
     let status = c.wait()?;
     if !p.on("keep") {
-        destroy(ctx, &root, entry, &saved);
+        if let Ok(entry) = root.lock(&saved.id, true) {
+            destroy(ctx, &root, entry, &saved);
+        }
     }
     Ok(status.code)
 }
@@ -282,7 +363,8 @@ fn destroy(ctx: &Ctx, root: &Root, entry: Entry, saved: &Saved) {
         let _ = cgroup::set_frozen(saved, false);
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while (process_start_time(saved.pid) == Some(saved.start_time) || !cgroup::pids(saved).is_empty())
+    while (process_start_time(saved.pid) == Some(saved.start_time)
+        || !cgroup::pids(saved).is_empty())
         && std::time::Instant::now() < deadline
     {
         signal_all(saved, libc::SIGKILL);
@@ -291,9 +373,14 @@ fn destroy(ctx: &Ctx, root: &Root, entry: Entry, saved: &Saved) {
     for d in saved.cgroups.iter().rev() {
         cgroup::remove_tree(&d.path);
     }
+    cgroup::remove_made(&saved.own_freezer);
     match hooks_of(&entry, saved) {
         Ok(h) => {
-            if let Err(e) = oci::run_hooks(&h.poststop, &oci_state(saved, Status::Stopped), HookNs::Runtime) {
+            if let Err(e) = oci::run_hooks(
+                &h.poststop,
+                &oci_state(saved, Status::Stopped),
+                HookNs::Runtime,
+            ) {
                 ctx.log.warn(&e.to_string());
             }
         }

@@ -2,10 +2,13 @@
 //! container holding `state.json` (0600) and, between create and start, the exec fifo.
 //!
 //! The runtime is a short-lived command, so the state is all there is between two commands.
-//! Concurrent runtimes on the same root are serialised by flock: on the root directory while a
-//! container directory is made or removed, and on the container's directory for each state
-//! change (shared for reads). A lock taken on a directory that was removed meanwhile is
-//! noticed (its link count is 0) and reads as "does not exist".
+//! Concurrent runtimes on the same root are serialised by locks: flock on the root directory
+//! while a container directory is made or removed, and a POSIX record lock on the container's
+//! `lock` file for each state change (shared for reads). The container's lock is a record lock
+//! because those belong to the process, not to the descriptor: the container's init, cloned
+//! from `create` while it holds the lock, shares its descriptors until it execs, and must not
+//! keep the container locked while it waits for `start`. A lock taken on a file that was
+//! removed meanwhile is noticed (its link count is 0) and reads as "does not exist".
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -24,6 +27,7 @@ use crate::error::Fail;
 pub const DEFAULT_ROOT: &str = "/run/container-runtime";
 pub const OCI_VERSION: &str = "1.0.2";
 const STATE_FILE: &str = "state.json";
+const LOCK_FILE: &str = "lock";
 pub const FIFO: &str = "exec.fifo";
 
 /// What the runtime remembers of a container between commands.
@@ -43,9 +47,10 @@ pub struct Saved {
     /// The container's own cgroups (every hierarchy it does not share with the runtime).
     #[serde(default)]
     pub cgroups: Vec<CgroupDir>,
-    /// A freezer cgroup the front end made itself (the core places none), removed at delete.
+    /// The freezer cgroup directories the front end made (the core places the container in
+    /// no freezer cgroup), deepest first; removed at delete while empty.
     #[serde(default)]
-    pub own_freezer: Option<PathBuf>,
+    pub own_freezer: Vec<PathBuf>,
     /// What the core needs to remove the container's resources at delete.
     #[serde(default)]
     pub core: serde_json::Value,
@@ -103,29 +108,62 @@ pub struct Root {
     path: PathBuf,
 }
 
-/// An flock held on a directory until dropped.
+/// An flock held on the root directory until dropped (never across a clone: see the module
+/// doc).
 #[derive(Debug)]
-struct DirLock(File);
+struct DirLock {
+    _file: File,
+}
 
 impl DirLock {
-    fn take(dir: &Path, exclusive: bool) -> std::io::Result<DirLock> {
+    fn take(dir: &Path) -> std::io::Result<DirLock> {
         let f = fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
             .open(dir)?;
-        let op = if exclusive {
-            libc::LOCK_EX
-        } else {
-            libc::LOCK_SH
-        };
         // SAFETY: flock on a descriptor we own.
-        if unsafe { libc::flock(f.as_raw_fd(), op) } != 0 {
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
             return Err(std::io::Error::last_os_error());
         }
-        Ok(DirLock(f))
+        Ok(DirLock { _file: f })
+    }
+}
+
+/// A POSIX record lock on a container's lock file, held until dropped (closing the file
+/// releases it).
+#[derive(Debug)]
+struct FileLock(File);
+
+impl FileLock {
+    fn take(dir: &Path, exclusive: bool) -> std::io::Result<FileLock> {
+        let f = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .mode(private_fs::FILE_MODE)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(dir.join(LOCK_FILE))?;
+        let kind = if exclusive {
+            libc::F_WRLCK
+        } else {
+            libc::F_RDLCK
+        };
+        // SAFETY: a zeroed flock is valid; the fields set are the whole file's range.
+        let mut fl: libc::flock = unsafe { std::mem::zeroed() };
+        fl.l_type = kind as libc::c_short;
+        fl.l_whence = libc::SEEK_SET as libc::c_short;
+        loop {
+            // SAFETY: fcntl on a descriptor we own with a valid flock.
+            if unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETLKW, &fl) } == 0 {
+                return Ok(FileLock(f));
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
     }
 
-    /// Whether the directory was removed while we waited for the lock.
     fn removed(&self) -> bool {
         self.0.metadata().map_or(true, |m| m.nlink() == 0)
     }
@@ -136,7 +174,7 @@ impl DirLock {
 pub struct Entry {
     pub id: String,
     pub dir: PathBuf,
-    _lock: DirLock,
+    _lock: FileLock,
 }
 
 impl Root {
@@ -154,7 +192,7 @@ impl Root {
 
     fn checked_dir(&self, id: &str) -> Result<PathBuf, Fail> {
         if !valid_id(id) {
-            return Err(Fail::msg(format!("invalid container ID format")));
+            return Err(Fail::msg("invalid container ID format"));
         }
         Ok(self.path.join(id))
     }
@@ -162,14 +200,14 @@ impl Root {
     /// A new container's directory, locked; fails when the id is taken.
     pub fn create(&self, id: &str) -> Result<Entry, Fail> {
         let dir = self.checked_dir(id)?;
-        let _root = DirLock::take(&self.path, true).map_err(|e| Fail::io("lock state root", e))?;
+        let _root = DirLock::take(&self.path).map_err(|e| Fail::io("lock state root", e))?;
         match fs::symlink_metadata(&dir) {
             Ok(_) => return Err(Fail::msg("container with given ID already exists")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(Fail::io(dir.display().to_string(), e)),
         }
         private_fs::create_dir_all(&dir).map_err(|e| Fail::io(dir.display().to_string(), e))?;
-        let lock = DirLock::take(&dir, true).map_err(|e| Fail::io("lock container", e))?;
+        let lock = FileLock::take(&dir, true).map_err(|e| Fail::io("lock container", e))?;
         Ok(Entry {
             id: id.to_string(),
             dir,
@@ -180,7 +218,7 @@ impl Root {
     /// An existing container's directory, locked (shared for reads).
     pub fn lock(&self, id: &str, exclusive: bool) -> Result<Entry, Fail> {
         let dir = self.checked_dir(id)?;
-        let lock = match DirLock::take(&dir, exclusive) {
+        let lock = match FileLock::take(&dir, exclusive) {
             Ok(l) if !l.removed() => l,
             Ok(_) => return Err(Fail::not_exist()),
             Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Err(Fail::not_exist()),
@@ -213,7 +251,7 @@ impl Root {
 
     /// Removes an entry's directory (and whatever is left in it) under the root lock.
     pub fn remove(&self, entry: Entry) -> Result<(), Fail> {
-        let _root = DirLock::take(&self.path, true).map_err(|e| Fail::io("lock state root", e))?;
+        let _root = DirLock::take(&self.path).map_err(|e| Fail::io("lock state root", e))?;
         fs::remove_dir_all(&entry.dir)
             .map_err(|e| Fail::io(format!("remove {}", entry.dir.display()), e))
     }
@@ -238,7 +276,8 @@ impl Entry {
             return Err(bad("not a file only root can write: ignored".into()));
         }
         let mut text = String::new();
-        f.read_to_string(&mut text).map_err(|e| bad(e.to_string()))?;
+        f.read_to_string(&mut text)
+            .map_err(|e| bad(e.to_string()))?;
         let saved: Saved = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
         if saved.id != self.id || saved.pid <= 0 {
             return Err(bad("does not describe this container".into()));
@@ -324,7 +363,7 @@ mod tests {
             created: "2026-01-01T00:00:00Z".into(),
             annotations: BTreeMap::new(),
             cgroups: Vec::new(),
-            own_freezer: None,
+            own_freezer: Vec::new(),
             core: serde_json::Value::Null,
         };
         e.save(&saved).unwrap();
@@ -332,7 +371,9 @@ mod tests {
         assert_eq!(e.load().unwrap().bundle, "/b");
         drop(e);
         let e = root.lock("c1", false).unwrap();
-        assert!(matches!(root.lock("nope", false), Err(f) if f.to_string() == "container does not exist"));
+        assert!(
+            matches!(root.lock("nope", false), Err(f) if f.to_string() == "container does not exist")
+        );
         root.remove(e).unwrap();
         assert!(root.lock("c1", true).is_err());
         assert_eq!(root.ids(), Vec::<String>::new());

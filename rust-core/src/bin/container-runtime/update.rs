@@ -62,7 +62,9 @@ fn num<T: std::str::FromStr>(p: &Parsed, flag: &str) -> Result<Option<T>, Fail> 
 
 /// Bytes with an optional k/m/g suffix (as runc's units.RAMInBytes); -1 is unlimited.
 fn bytes(p: &Parsed, flag: &str) -> Result<Option<i64>, Fail> {
-    let Some(v) = p.get(flag) else { return Ok(None) };
+    let Some(v) = p.get(flag) else {
+        return Ok(None);
+    };
     let lower = v.to_ascii_lowercase();
     let t = lower.trim_end_matches('b');
     let (digits, mult) = match t.chars().last() {
@@ -94,7 +96,12 @@ fn read_resources(src: &str) -> Result<LinuxResources, Fail> {
 }
 
 fn limits(p: &Parsed) -> Result<Limits, Fail> {
-    for unsupported in ["cpu-rt-period", "cpu-rt-runtime", "l3-cache-schema", "mem-bw-schema"] {
+    for unsupported in [
+        "cpu-rt-period",
+        "cpu-rt-runtime",
+        "l3-cache-schema",
+        "mem-bw-schema",
+    ] {
         if p.get(unsupported).is_some() {
             return Err(Fail::msg(format!("--{unsupported} is not supported")));
         }
@@ -139,7 +146,11 @@ fn v1_dir<'a>(dirs: &'a [CgroupDir], controller: &str) -> Result<&'a Path, Fail>
     dirs.iter()
         .find(|d| d.controllers.split(',').any(|c| c == controller))
         .map(|d| d.path.as_path())
-        .ok_or_else(|| Fail::msg(format!("the container has no {controller} cgroup of its own")))
+        .ok_or_else(|| {
+            Fail::msg(format!(
+                "the container has no {controller} cgroup of its own"
+            ))
+        })
 }
 
 /// v1: memory and memory+swap must stay ordered (memsw >= memory) after each write, so the
@@ -174,7 +185,11 @@ fn apply_v1(dirs: &[CgroupDir], l: &Limits) -> Result<(), Fail> {
         }
     }
     if let Some(p) = l.pids {
-        let v = if p <= 0 { "max".to_string() } else { p.to_string() };
+        let v = if p <= 0 {
+            "max".to_string()
+        } else {
+            p.to_string()
+        };
         write(v1_dir(dirs, "pids")?, "pids.max", &v)?;
     }
     if let Some(w) = l.blkio_weight {
@@ -185,7 +200,13 @@ fn apply_v1(dirs: &[CgroupDir], l: &Limits) -> Result<(), Fail> {
 
 /// v2 (one directory): the files and formats of the unified hierarchy, as runc converts them.
 fn apply_v2(d: &Path, l: &Limits) -> Result<(), Fail> {
-    let max = |v: i64| if v < 0 { "max".to_string() } else { v.to_string() };
+    let max = |v: i64| {
+        if v < 0 {
+            "max".to_string()
+        } else {
+            v.to_string()
+        }
+    };
     if let Some(m) = l.memory {
         write(d, "memory.max", &max(m))?;
     }
@@ -208,7 +229,11 @@ fn apply_v2(d: &Path, l: &Limits) -> Result<(), Fail> {
     }
     if l.quota.is_some() || l.period.is_some() {
         let q = l.quota.map_or("max".to_string(), max);
-        write(d, "cpu.max", &format!("{q} {}", l.period.unwrap_or(100_000)))?;
+        write(
+            d,
+            "cpu.max",
+            &format!("{q} {}", l.period.unwrap_or(100_000)),
+        )?;
     }
     for (file, v) in [("cpuset.cpus", &l.cpus), ("cpuset.mems", &l.mems)] {
         if let Some(v) = v {
@@ -216,7 +241,11 @@ fn apply_v2(d: &Path, l: &Limits) -> Result<(), Fail> {
         }
     }
     if let Some(p) = l.pids {
-        write(d, "pids.max", &if p <= 0 { "max".into() } else { p.to_string() })?;
+        write(
+            d,
+            "pids.max",
+            &if p <= 0 { "max".into() } else { p.to_string() },
+        )?;
     }
     if let Some(w) = l.blkio_weight {
         write(d, "io.weight", &w.to_string())?;
@@ -234,7 +263,12 @@ pub fn update(ctx: &Ctx, p: &Parsed) -> Result<i32, Fail> {
         return Err(Fail::msg("container not running"));
     }
     match saved.cgroups.iter().find(|d| d.controllers.is_empty()) {
-        Some(v2) if !saved.cgroups.iter().any(|d| d.controllers.contains("memory")) => {
+        Some(v2)
+            if !saved
+                .cgroups
+                .iter()
+                .any(|d| d.controllers.contains("memory")) =>
+        {
             apply_v2(&v2.path, &l)?
         }
         _ => apply_v1(&saved.cgroups, &l)?,
@@ -254,8 +288,15 @@ mod tests {
 
     #[test]
     fn flags_and_units() {
-        let l = limits(&parsed(&["--memory", "64m", "--pids-limit=10", "--cpu-quota", "-1", "id"]))
-            .unwrap();
+        let l = limits(&parsed(&[
+            "--memory",
+            "64m",
+            "--pids-limit=10",
+            "--cpu-quota",
+            "-1",
+            "id",
+        ]))
+        .unwrap();
         assert_eq!(l.memory, Some(64 << 20));
         assert_eq!(l.pids, Some(10));
         assert_eq!(l.quota, Some(-1));
@@ -278,8 +319,14 @@ mod tests {
             ..Limits::default()
         };
         apply_v1(&dirs, &l).unwrap();
-        assert_eq!(fs::read_to_string(mem.join("memory.limit_in_bytes")).unwrap(), "1048576");
-        assert_eq!(fs::read_to_string(mem.join("memory.memsw.limit_in_bytes")).unwrap(), "2097152");
+        assert_eq!(
+            fs::read_to_string(mem.join("memory.limit_in_bytes")).unwrap(),
+            "1048576"
+        );
+        assert_eq!(
+            fs::read_to_string(mem.join("memory.memsw.limit_in_bytes")).unwrap(),
+            "2097152"
+        );
         let pids = Limits {
             pids: Some(5),
             ..Limits::default()

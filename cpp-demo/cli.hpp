@@ -157,6 +157,8 @@ struct Options {
     bool interactive = false;
     std::string rootfs;
     std::vector<std::string> command;
+    // The operands came after `--`: they are a command in the rootfs, never an IMAGE.
+    bool after_dashdash = false;
     rt::Config config;
     Options() { config.network(rt::NetworkMode::Bridge); } // Docker's default
 };
@@ -298,13 +300,15 @@ inline const std::vector<Flag<Options>> &run_flags() {
 inline Action parse(const std::vector<std::string> &args, Options &o) {
     read_flags(args, 0, run_flags(), o, o.command, false, "");
     if (o.action != Action::Run) return o.action;
+    size_t first = args.size() - o.command.size();
+    o.after_dashdash = first > 0 && args[first - 1] == "--";
     if (!o.subnet.empty()) o.config.bridge(o.bridge, o.subnet);
     else if (o.bridge != "docker-run0") o.config.bridge(o.bridge);
     return Action::Run;
 }
 
 // The subcommands besides run.
-enum class Command { Run, Ps, Exec, Stop, Kill, Stats, Update, Cleanup };
+enum class Command { Run, Ps, Exec, Stop, Kill, Stats, Update, Cleanup, Load, Import, Images, Rmi, Tag };
 
 // What a subcommand was asked to do.
 struct Subcommand {
@@ -318,6 +322,9 @@ struct Subcommand {
     unsigned timeout_ms = 10000;   // stop
     int signal = SIGKILL;          // kill
     std::vector<std::pair<std::string, std::string>> limits; // update
+    std::string input = "/dev/stdin"; // load -i
+    bool force = false;               // rmi -f
+    bool quiet = false;               // load -q, images -q
 };
 
 inline const std::vector<Flag<Subcommand>> &exec_flags() {
@@ -341,6 +348,13 @@ inline std::vector<Flag<Subcommand>> flags_of(Command c) {
                      }});
     } else if (c == Command::Kill) {
         t.push_back({{"-s", "--signal"}, true, [](Subcommand &s, const std::string &v) { s.signal = parse_signal(v); }});
+    } else if (c == Command::Load) {
+        t.push_back({{"-i", "--input"}, true, [](Subcommand &s, const std::string &v) { s.input = v; }});
+        t.push_back({{"-q", "--quiet"}, false, [](Subcommand &s, const std::string &) { s.quiet = true; }});
+    } else if (c == Command::Images) {
+        t.push_back({{"-q", "--quiet"}, false, [](Subcommand &s, const std::string &) { s.quiet = true; }});
+    } else if (c == Command::Rmi) {
+        t.push_back({{"-f", "--force"}, false, [](Subcommand &s, const std::string &) { s.force = true; }});
     } else if (c == Command::Update) {
         for (const auto &[names, key] : limit_flags())
             t.push_back({names, true, [key = key](Subcommand &s, const std::string &v) { s.limits.emplace_back(key, v); }});
@@ -355,7 +369,8 @@ inline Command parse_command(const std::vector<std::string> &args, Subcommand &s
     static const std::pair<const char *, Command> names[] = {
         {"ps", Command::Ps},       {"exec", Command::Exec},     {"stop", Command::Stop},
         {"kill", Command::Kill},   {"stats", Command::Stats},   {"update", Command::Update},
-        {"cleanup", Command::Cleanup}};
+        {"cleanup", Command::Cleanup}, {"load", Command::Load},     {"import", Command::Import},
+        {"images", Command::Images},   {"rmi", Command::Rmi},       {"tag", Command::Tag}};
     std::string first = args.empty() ? "" : args[0];
     sub.command = Command::Run;
     for (const auto &[n, c] : names)
@@ -375,6 +390,24 @@ inline Command parse_command(const std::vector<std::string> &args, Subcommand &s
         if (operands.size() < 2) usage_error("exec needs a container and a command");
         sub.ids = {operands[0]};
         sub.exec_args.assign(operands.begin() + 1, operands.end());
+        break;
+    case Command::Load:
+    case Command::Images:
+        read_flags(args, 1, flags_of(sub.command), sub, operands, true, first);
+        if (!operands.empty()) usage_error(first + " takes no arguments" + (first == "load" ? " (use -i FILE)" : ""));
+        break;
+    case Command::Import:
+    case Command::Tag:
+        read_flags(args, 1, flags_of(sub.command), sub, operands, true, first);
+        if (sub.command == Command::Import && (operands.empty() || operands.size() > 2))
+            usage_error("import needs a root filesystem tar and optionally a NAME[:TAG]");
+        if (sub.command == Command::Tag && operands.size() != 2) usage_error("tag needs an image and a NAME[:TAG]");
+        sub.ids = operands;
+        break;
+    case Command::Rmi:
+        read_flags(args, 1, flags_of(sub.command), sub, operands, true, first);
+        if (operands.empty()) usage_error("rmi needs at least one image");
+        sub.ids = operands;
         break;
     default: {
         std::string name = first;

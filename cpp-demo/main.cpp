@@ -1,6 +1,7 @@
 // docker-run: a Docker-style command line over the container runtime library (docker.hpp).
 //
 //   docker-run [OPTIONS] [--] [COMMAND [ARG...]]
+//   docker-run [OPTIONS] IMAGE [COMMAND [ARG...]]
 //
 // With no arguments: an interactive shell in the default rootfs, like the original project.
 // Exit status: the command's; 125 for docker-run's own errors, 126 when the command cannot be
@@ -34,12 +35,18 @@ constexpr int EXIT_CANNOT_EXECUTE = 126;
 constexpr int EXIT_NOT_FOUND = 127;
 
 const char USAGE[] = R"(Usage: docker-run [run] [OPTIONS] [--] [COMMAND [ARG...]]
+       docker-run [run] [OPTIONS] IMAGE [COMMAND [ARG...]]
        docker-run ps | exec [-it] [-e K=V] ID CMD... | stop [-t SECS] ID... |
                   kill [-s SIGNAL] ID... | stats ID... | update [LIMITS] ID... | cleanup
+       docker-run load [-i FILE] | import FILE [NAME[:TAG]] | images [-q] |
+                  rmi [-f] IMAGE... | tag IMAGE NAME[:TAG]
 
-Run COMMAND (default: an interactive shell) in a new container. ID is a container's name,
-id or unique id prefix (see docker-run ps). To run a command named like a subcommand, use
-`docker-run -- ps` or `docker-run run ps`.
+Run COMMAND (default: an interactive shell) in a new container, on the default root
+filesystem (or --rootfs DIR), or on IMAGE when the first operand names an image loaded
+with `docker-run load` or `import` (see docker-run images): then COMMAND replaces the
+image's Cmd. ID is a container's name, id or unique id prefix (see docker-run ps). To run
+a command named like a subcommand or an image, use `docker-run -- ps` or `docker-run run -- ps`.
+Images are kept in /var/lib/docker-run/images (DOCKER_RUN_IMAGES=DIR: another store).
 
 Options:
   -i, --interactive        keep stdin attached (the default: stdin is inherited)
@@ -101,6 +108,126 @@ std::string default_rootfs() {
 
 std::string short_id(const std::string &id) { return id.substr(0, 12); }
 
+// The image store's directory: DOCKER_RUN_IMAGES, or "" for the library's default.
+std::string image_store_root() {
+    const char *env = std::getenv("DOCKER_RUN_IMAGES");
+    return env ? env : "";
+}
+
+// Whether `word`, the first operand of run, names an image of the store (then it is the
+// IMAGE, else the COMMAND). A path is never an image, nor a short hex word (dd, df: commands,
+// not id prefixes); no store yet means no image.
+bool names_image(const std::string &word) {
+    if (word.empty() || word[0] == '/' || word[0] == '.') return false;
+    if (word.find_first_not_of("0123456789abcdef") == std::string::npos && word.size() < 12) return false;
+    std::string root = image_store_root();
+    struct stat st;
+    if (stat(((root.empty() ? "/var/lib/docker-run/images" : root) + "/images").c_str(), &st) != 0) return false;
+    try {
+        (void)rt::ImageStore(root).find(word);
+        return true;
+    } catch (const rt::Error &) {
+        return false; // not an image (or no access to the store): a command
+    }
+}
+
+// Docker's human sizes: 1000-based, three significant digits ("4.26MB").
+std::string human_size(uint64_t bytes) {
+    const char *units[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = static_cast<double>(bytes);
+    size_t u = 0;
+    while (v >= 1000 && u + 1 < sizeof units / sizeof units[0]) v /= 1000, ++u;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g%s", v, units[u]);
+    return buf;
+}
+
+// "3 minutes ago" from an RFC 3339 UTC time ("" or unparsable: "N/A").
+std::string ago(const std::string &rfc3339) {
+    struct tm tm {};
+    if (rfc3339.empty() || !strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return "N/A";
+    long long secs = static_cast<long long>(std::time(nullptr)) - static_cast<long long>(timegm(&tm));
+    if (secs < 0) secs = 0;
+    const std::pair<long long, const char *> steps[] = {
+        {365LL * 86400, "year"}, {30LL * 86400, "month"}, {7LL * 86400, "week"}, {86400, "day"},
+        {3600, "hour"},          {60, "minute"},          {1, "second"}};
+    for (const auto &[n, name] : steps)
+        if (secs >= n || n == 1) {
+            long long k = secs / n;
+            if (k == 0) return "Less than a second ago";
+            return std::to_string(k) + " " + name + (k == 1 ? "" : "s") + " ago";
+        }
+    return "N/A";
+}
+
+void print_warnings(const std::string &warnings) {
+    std::istringstream lines(warnings);
+    for (std::string line; std::getline(lines, line);)
+        if (!line.empty()) std::cerr << "docker-run: warning: " << line << "\n";
+}
+
+void print_images(const rt::ImageStore &store, bool quiet) {
+    std::vector<rt::ImageInfo> images = store.list();
+    if (!quiet)
+        std::printf("%-32s %-12s %-14s %-16s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+    for (const auto &img : images) {
+        std::string hex = img.id.substr(img.id.find(':') + 1);
+        if (quiet) {
+            std::printf("%s\n", short_id(hex).c_str());
+            continue;
+        }
+        std::vector<std::string> names = img.names;
+        if (names.empty()) names.push_back("<none>:<none>");
+        for (const auto &n : names) {
+            size_t colon = n.rfind(':');
+            bool has_tag = colon != std::string::npos && n.find('/', colon) == std::string::npos;
+            std::string repo = has_tag ? n.substr(0, colon) : n, tag = has_tag ? n.substr(colon + 1) : "<none>";
+            std::printf("%-32s %-12s %-14s %-16s %s\n", repo.c_str(), tag.c_str(), short_id(hex).c_str(),
+                        ago(img.created).c_str(), human_size(img.size).c_str());
+        }
+    }
+}
+
+// load, import, images, rmi, tag: Docker's output lines.
+int run_image_command(const cli::Subcommand &sub) {
+    using cli::Command;
+    rt::ImageStore store(image_store_root());
+    switch (sub.command) {
+    case Command::Load: {
+        rt::ImageResult r = store.load(sub.input);
+        print_warnings(r.warnings);
+        for (const auto &img : r.images) {
+            if (img.names.empty()) std::printf("Loaded image ID: %s\n", img.id.c_str());
+            for (const auto &n : img.names) std::printf("Loaded image: %s\n", n.c_str());
+        }
+        return 0;
+    }
+    case Command::Import: {
+        std::string file = sub.ids[0] == "-" ? "/dev/stdin" : sub.ids[0];
+        rt::ImageResult r = store.import(file, sub.ids.size() > 1 ? sub.ids[1] : "");
+        print_warnings(r.warnings);
+        std::printf("%s\n", r.images.at(0).id.c_str());
+        return 0;
+    }
+    case Command::Images: print_images(store, sub.quiet); return 0;
+    case Command::Tag: store.tag(sub.ids[0], sub.ids[1]); return 0;
+    default: break;
+    }
+    int status = 0;
+    for (const auto &key : sub.ids) {
+        try {
+            rt::ImageInfo removed = store.remove(key, sub.force);
+            for (const auto &n : removed.names) std::printf("Untagged: %s\n", n.c_str());
+            if (!removed.id.empty()) std::printf("Deleted: %s\n", removed.id.c_str());
+        } catch (const rt::Error &e) {
+            // As docker rmi: the others are still removed; the status says one failed.
+            std::cerr << "docker-run: " << e.what() << "\n";
+            status = EXIT_OWN_ERROR;
+        }
+    }
+    return status;
+}
+
 void print_ps() {
     // Listed before the header: without root nothing is printed but the error.
     std::vector<rt::ContainerInfo> containers = rt::list();
@@ -131,6 +258,11 @@ void print_stats(const rt::Container &c) {
 int run_subcommand(const cli::Subcommand &sub) {
     using cli::Command;
     switch (sub.command) {
+    case Command::Load:
+    case Command::Import:
+    case Command::Images:
+    case Command::Rmi:
+    case Command::Tag: return run_image_command(sub);
     case Command::Ps: print_ps(); return 0;
     case Command::Cleanup: std::printf("removed %zu leftover items\n", rt::cleanup()); return 0;
     case Command::Exec: {
@@ -175,6 +307,19 @@ int exit_code_for(const rt::Error &e) {
     }
 }
 
+// Starts the configured container and waits for it; its exit status.
+int run_container(cli::Options &o) {
+    o.config.tty(o.tty);
+    rt::Container c(o.config);
+    c.start();
+    std::istringstream notices(c.warning());
+    for (std::string line; std::getline(notices, line);) std::cerr << "docker-run: " << line << "\n";
+    forward_signals(c.pid());
+    rt::ExitStatus status = c.wait();
+    if (status.oom_killed) std::cerr << "docker-run: the container was killed by the OOM killer (memory limit)\n";
+    return status.code;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -191,6 +336,14 @@ int main(int argc, char **argv) {
             return 0;
         case cli::Action::Run: break;
         }
+        if (o.rootfs.empty() && !o.after_dashdash && !o.command.empty() && names_image(o.command[0])) {
+            // docker run IMAGE [COMMAND]: the image's Entrypoint, Cmd, Env, WorkingDir, User.
+            rt::ImageStore store(image_store_root());
+            o.config.image(o.command[0], &store);
+            o.command.erase(o.command.begin());
+            if (!o.command.empty()) o.config.argv(o.command);
+            return run_container(o);
+        }
         std::string rootfs = o.rootfs.empty() ? default_rootfs() : o.rootfs;
         o.config.rootfs(rootfs);
         if (o.command.empty()) {
@@ -199,15 +352,7 @@ int main(int argc, char **argv) {
             if (run_args.empty() && isatty(0)) o.tty = true;
         }
         o.config.argv(o.command);
-        o.config.tty(o.tty);
-        rt::Container c(o.config);
-        c.start();
-        std::istringstream notices(c.warning());
-        for (std::string line; std::getline(notices, line);) std::cerr << "docker-run: " << line << "\n";
-        forward_signals(c.pid());
-        rt::ExitStatus status = c.wait();
-        if (status.oom_killed) std::cerr << "docker-run: the container was killed by the OOM killer (memory limit)\n";
-        return status.code;
+        return run_container(o);
     } catch (const cli::UsageError &e) {
         std::cerr << "docker-run: " << e.what() << "\nSee 'docker-run --help'.\n";
         return EXIT_OWN_ERROR;

@@ -51,6 +51,12 @@
 #define RT_NS_ALL 63
 
 /*
+ For image_remove: also remove an image that has several names when given by id, and untag
+ an image that a container uses (its files stay while it is used), as `docker rmi -f`.
+ */
+#define RT_IMAGE_REMOVE_FORCE 1
+
+/*
  Network modes for container_config_set_network.
  */
 typedef enum rt_network_mode {
@@ -149,6 +155,15 @@ typedef enum rt_status {
    An OCI hook failed (or timed out).
    */
   RT_STATUS_HOOK = 16,
+  /*
+   No image has that name, id or id prefix (image_remove, container_config_set_image, ...).
+   */
+  RT_STATUS_NO_SUCH_IMAGE = 17,
+  /*
+   An image archive or a stored image is bad: malformed, a digest or size that does not
+   match, an entry that would reach outside its layer, a format not supported.
+   */
+  RT_STATUS_BAD_IMAGE = 18,
 } rt_status;
 
 /*
@@ -169,6 +184,19 @@ typedef struct container_config container_config;
  change after creation; the containers themselves may exit meanwhile.
  */
 typedef struct container_list container_list;
+
+/*
+ A list of images (opaque): a snapshot made by image_list_new, image_load, image_import or
+ image_remove, read with the image_list_* getters, freed with image_list_free.
+ */
+typedef struct image_list image_list;
+
+/*
+ An image store (opaque): a directory of images and their unpacked layers. Open with
+ image_store_open, free with image_store_free. Several handles (and processes) may use one
+ store at once: the store locks itself. A handle is not thread-safe.
+ */
+typedef struct image_store image_store;
 
 #ifdef __cplusplus
 extern "C" {
@@ -278,7 +306,9 @@ int container_config_set_name(struct container_config *cfg, const char *name);
 
 /*
  Sets the command: argc strings (copied). argv[0] without a '/' is looked up in the
- container's PATH. argc must be at least 1.
+ container's PATH. argc must be at least 1. With an image (container_config_set_image), this
+ is the COMMAND of `docker run IMAGE COMMAND`: it replaces the image's Cmd and follows its
+ Entrypoint; without a call, the image's Entrypoint and Cmd run.
  */
 int container_config_set_argv(struct container_config *cfg, const char *const *argv, size_t argc);
 
@@ -288,15 +318,18 @@ int container_config_set_argv(struct container_config *cfg, const char *const *a
 int container_config_add_env(struct container_config *cfg, const char *key_value);
 
 /*
- Sets the working directory inside the container (absolute; created if missing).
+ Sets the working directory inside the container (absolute; created if missing). Overrides
+ an image's WorkingDir.
  */
 int container_config_set_cwd(struct container_config *cfg, const char *path);
 
 /*
- Sets the user and group ids the command runs as (default 0:0). A non-root user runs with no
+ Sets the user and group ids the command runs as (default 0:0, or an image's User). A non-root user runs with no
  effective capabilities.
  */
-int container_config_set_user(struct container_config *cfg, uint32_t uid, uint32_t gid);
+int container_config_set_user(struct container_config *cfg,
+                              uint32_t uid,
+                              uint32_t gid);
 
 /*
  Chooses the namespaces to create: a mask of RT_NS_* (RT_NS_MOUNT is required). Unknown bits
@@ -515,6 +548,139 @@ const char *error_message(void);
  The errno behind the last failed call on this thread, or 0 if it had none.
  */
 int error_errno(void);
+
+/*
+ Opens the image store at `root` (a directory, created 0700 if missing, owned by the
+ caller), or at /var/lib/docker-run/images when `root` is NULL. Writes *out only on success.
+ */
+int image_store_open(const char *root, struct image_store **out);
+
+/*
+ Frees a store handle (the store stays on disk). NULL is a no-op.
+ */
+void image_store_free(struct image_store *store);
+
+/*
+ Loads every image of `path`: a `docker save` tarball or an OCI image layout (a directory or
+ its tar), gzip-compressed or not, with plain or gzip layers. Each layer is unpacked once
+ into the store, its digest checked; whiteouts become overlayfs whiteouts. An archive with
+ an entry that would reach outside its layer (`../`, a link out, an absolute symlink
+ written through), a digest mismatch or a truncated stream is refused with
+ RT_STATUS_BAD_IMAGE and leaves the store as it was. *out (may be NULL) gets the images
+ loaded, with their names; image_list_warnings tells what was skipped (device nodes, ...).
+ */
+int image_load(struct image_store *store, const char *path, struct image_list **out);
+
+/*
+ Makes a one-layer image from a root filesystem tar (plain or gzip) at `path`, as `docker
+ import`, named `name` (e.g. "app:1"; NULL: no name). *out (may be NULL) gets the image.
+ */
+int image_import(struct image_store *store,
+                 const char *path,
+                 const char *name,
+                 struct image_list **out);
+
+/*
+ Gives the image `image` (a name, id or unique id prefix) the name `name`, as `docker tag`;
+ a name another image had moves. RT_STATUS_NO_SUCH_IMAGE, RT_STATUS_INVALID_ARG for a bad
+ name.
+ */
+int image_tag(struct image_store *store, const char *image, const char *name);
+
+/*
+ Removes `image`, as `docker rmi`: by name, that name goes, and the image with its last
+ name; by id, the image and all its names (several need RT_IMAGE_REMOVE_FORCE). An image a
+ container uses is never deleted: RT_STATUS_IN_USE, or with the flag only its names go.
+ Layers no image uses any more are deleted. *out (may be NULL) gets one entry: its names
+ are the names removed, its id the image deleted ("" when the image stays). Unknown flag
+ bits are refused.
+ */
+int image_remove(struct image_store *store,
+                 const char *image,
+                 uint32_t flags,
+                 struct image_list **out);
+
+/*
+ Lists the store's images, newest first (as `docker images`). Writes *out only on success.
+ */
+int image_list_new(const struct image_store *store, struct image_list **out);
+
+/*
+ Finds the image `image` names (a name such as "busybox" or "localhost/app:1", an id, or a
+ unique id prefix of at least 3 hex digits), as `docker run` would: *out gets one entry.
+ RT_STATUS_NO_SUCH_IMAGE when none matches, RT_STATUS_INVALID_ARG when several do.
+ */
+int image_find(const struct image_store *store, const char *image, struct image_list **out);
+
+/*
+ Frees a list. NULL is a no-op.
+ */
+void image_list_free(struct image_list *list);
+
+/*
+ Writes the number of entries to *out_count.
+ */
+int image_list_count(const struct image_list *list, size_t *out_count);
+
+/*
+ Copies entry `index`'s image id ("sha256:" and 64 hex digits), NUL-terminated, into buf
+ (capacity cap); its length goes to *out_len (RT_STATUS_BUFFER_TOO_SMALL when cap is too
+ small). RT_STATUS_INVALID_ARG when index is not below the count.
+ */
+int image_list_id(const struct image_list *list,
+                  size_t index,
+                  char *buf,
+                  size_t cap,
+                  size_t *out_len);
+
+/*
+ Writes the number of names of entry `index` to *out_count (0 for an untagged image).
+ */
+int image_list_name_count(const struct image_list *list, size_t index, size_t *out_count);
+
+/*
+ Copies name `name_index` of entry `index` ("busybox:latest", "localhost/app:1": Docker's
+ short form), as image_list_id does.
+ */
+int image_list_name(const struct image_list *list,
+                    size_t index,
+                    size_t name_index,
+                    char *buf,
+                    size_t cap,
+                    size_t *out_len);
+
+/*
+ Copies entry `index`'s creation time as its config says (RFC 3339; "" if it has none).
+ */
+int image_list_created(const struct image_list *list,
+                       size_t index,
+                       char *buf,
+                       size_t cap,
+                       size_t *out_len);
+
+/*
+ Writes entry `index`'s size (the sum of its layers' uncompressed sizes, bytes).
+ */
+int image_list_size(const struct image_list *list, size_t index, uint64_t *out_size);
+
+/*
+ Copies the warnings of the load or import that made the list (one per line; "" if none),
+ as image_list_id does.
+ */
+int image_list_warnings(const struct image_list *list, char *buf, size_t cap, size_t *out_len);
+
+/*
+ Runs the container from the image `image` (a name, id or unique id prefix) of `store`
+ (NULL: the default store; the handle is not kept, only its directory): its layers become
+ the container's lower layers (container_config_add_layer layers go on top), and its
+ Entrypoint, Cmd, Env, WorkingDir and User apply as in `docker run`: container_config_set_argv
+ replaces Cmd, container_config_add_env entries override Env, _set_cwd and _set_user
+ override. Resolved by container_new (RT_STATUS_NO_SUCH_IMAGE); the rootfs must not be set
+ too, nor a shared rootfs asked for.
+ */
+int container_config_set_image(struct container_config *cfg,
+                               const struct image_store *store,
+                               const char *image);
 
 /*
  Lists the running containers of this host (from the state directory, /run/docker-run):

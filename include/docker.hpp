@@ -66,6 +66,12 @@ struct container_deleter {
 struct list_deleter {
     void operator()(container_list *l) const noexcept { container_list_free(l); }
 };
+struct image_store_deleter {
+    void operator()(image_store *s) const noexcept { image_store_free(s); }
+};
+struct image_list_deleter {
+    void operator()(image_list *l) const noexcept { image_list_free(l); }
+};
 } // namespace detail
 
 // std::error_code support for callers that must not throw.
@@ -116,6 +122,92 @@ struct BindMount {
     bool readonly = false;
 };
 
+// One image of a store: its id ("sha256:..."), names ("busybox:latest"), creation time (RFC
+// 3339, "" if unknown) and size (its layers, uncompressed).
+struct ImageInfo {
+    std::string id;
+    std::vector<std::string> names;
+    std::string created;
+    uint64_t size = 0;
+};
+
+// What a load or import made, and what the user should hear about (skipped device nodes, ...).
+struct ImageResult {
+    std::vector<ImageInfo> images;
+    std::string warnings; // one per line, "" if none
+};
+
+// An image store (default: /var/lib/docker-run/images). Move-only.
+class ImageStore {
+public:
+    explicit ImageStore(const std::string &root = "") {
+        image_store *raw = nullptr;
+        detail::check(image_store_open(root.empty() ? nullptr : root.c_str(), &raw));
+        handle_.reset(raw);
+    }
+    // `docker load -i PATH`: a docker save tarball or an OCI layout (directory or tar).
+    [[nodiscard]] ImageResult load(const std::string &path) {
+        image_list *raw = nullptr;
+        detail::check(image_load(handle_.get(), path.c_str(), &raw));
+        return read(raw);
+    }
+    // `docker import PATH [NAME]`: a root filesystem tar (plain or gzip) as a one-layer image.
+    [[nodiscard]] ImageResult import(const std::string &path, const std::string &name = "") {
+        image_list *raw = nullptr;
+        detail::check(image_import(handle_.get(), path.c_str(), name.empty() ? nullptr : name.c_str(), &raw));
+        return read(raw);
+    }
+    void tag(const std::string &image, const std::string &name) {
+        detail::check(image_tag(handle_.get(), image.c_str(), name.c_str()));
+    }
+    // `docker rmi [-f]`: the names removed, and the id of the image deleted ("" if it stays).
+    [[nodiscard]] ImageInfo remove(const std::string &image, bool force = false) {
+        image_list *raw = nullptr;
+        detail::check(image_remove(handle_.get(), image.c_str(), force ? RT_IMAGE_REMOVE_FORCE : 0, &raw));
+        ImageResult r = read(raw);
+        return r.images.empty() ? ImageInfo{} : r.images[0];
+    }
+    // The image `image` names (name, id or id prefix); throws rt::Error with
+    // RT_STATUS_NO_SUCH_IMAGE when there is none.
+    [[nodiscard]] ImageInfo find(const std::string &image) const {
+        image_list *raw = nullptr;
+        detail::check(image_find(handle_.get(), image.c_str(), &raw));
+        return read(raw).images.at(0);
+    }
+    // Every image, newest first.
+    [[nodiscard]] std::vector<ImageInfo> list() const {
+        image_list *raw = nullptr;
+        detail::check(image_list_new(handle_.get(), &raw));
+        return read(raw).images;
+    }
+    [[nodiscard]] const image_store *capi() const noexcept { return handle_.get(); }
+    [[nodiscard]] image_store *capi() noexcept { return handle_.get(); }
+
+private:
+    static ImageResult read(image_list *raw) {
+        std::unique_ptr<image_list, detail::image_list_deleter> list(raw);
+        ImageResult out;
+        size_t count = 0;
+        detail::check(image_list_count(raw, &count));
+        for (size_t i = 0; i < count; ++i) {
+            ImageInfo info;
+            info.id = detail::read_string([&](char *b, size_t c, size_t *l) { return image_list_id(raw, i, b, c, l); });
+            info.created =
+                detail::read_string([&](char *b, size_t c, size_t *l) { return image_list_created(raw, i, b, c, l); });
+            detail::check(image_list_size(raw, i, &info.size));
+            size_t names = 0;
+            detail::check(image_list_name_count(raw, i, &names));
+            for (size_t j = 0; j < names; ++j)
+                info.names.push_back(detail::read_string(
+                    [&](char *b, size_t c, size_t *l) { return image_list_name(raw, i, j, b, c, l); }));
+            out.images.push_back(std::move(info));
+        }
+        out.warnings = detail::read_string([&](char *b, size_t c, size_t *l) { return image_list_warnings(raw, b, c, l); });
+        return out;
+    }
+    std::unique_ptr<image_store, detail::image_store_deleter> handle_;
+};
+
 // A container configuration. Setters throw rt::Error on bad values.
 class Config {
 public:
@@ -150,6 +242,11 @@ public:
     Config &rootfs_shared(bool on) { return set(container_config_set_rootfs_shared(get(), on)); }
     // A read-only layer above the rootfs (and the layers added before), as an image's layers stack.
     Config &layer(const std::string &dir) { return set(container_config_add_layer(get(), dir.c_str())); }
+    // Runs the image `name` (name, id or id prefix) of `store` (nullptr: the default store),
+    // as `docker run IMAGE`: argv() is then its COMMAND (replacing the image's Cmd).
+    Config &image(const std::string &name, const ImageStore *store = nullptr) {
+        return set(container_config_set_image(get(), store ? store->capi() : nullptr, name.c_str()));
+    }
     Config &bind(const BindMount &m) {
         return set(container_config_add_bind_mount(get(), m.source.c_str(), m.destination.c_str(), m.readonly));
     }

@@ -83,7 +83,7 @@ if [ -f "$SHAREDLIB" ]; then
     exports=$(nm -D --defined-only "$SHAREDLIB" | awk '$2 ~ /^[TDBRW]$/ {print $3}' | sort -u)
     if ! grep -qx container_start <<<"$exports"; then
         fail "exports" "container_start is not exported by $SHAREDLIB"
-    elif stray=$(grep -Ev '^(container_|cgroup_|veth_|bridge_|link_|error_|runtime_)' <<<"$exports" |
+    elif stray=$(grep -Ev '^(container_|cgroup_|veth_|bridge_|link_|error_|runtime_|image_)' <<<"$exports" |
             grep -vxF -f <(lxc_functions)); then
         fail "exports" "unexpected exported names: $(tr '\n' ' ' <<<"$stray")"
     else

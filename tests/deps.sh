@@ -25,6 +25,9 @@ PACKAGES=(
     bubblewrap
     time               # GNU time: the bench's peak RSS
     gnuplot-nox        # the bench's plot
+    podman             # tests/images.sh: images imported and saved as docker and OCI archives
+                       # (as root, import and save only: its dependencies conmon and
+                       # containers-common come along; no uidmap or skopeo needed)
 )
 
 if [ "${1:-}" = --list ]; then

@@ -9,7 +9,8 @@
 #   4. make install and a C program built against it with pkg-config (tests/install.sh); the
 #      original project's migration, step by step, against the installed library
 #      (tests/migration.sh, docs/MIGRATION.md)
-#   5. docker-run end to end (tests/e2e.sh), and its network part with ./docker-run-rust
+#   5. docker-run end to end (tests/e2e.sh), and its network part with ./docker-run-rust;
+#      images made by podman and tests/helpers/mkimage.sh, loaded and run (tests/images.sh)
 #   6. escape attempts (tests/escape.sh, tests/escape-process.sh); faults, SIGKILL during start, load, 1000 containers
 #      under valgrind and ASan (tests/stress.sh), and the load with ./docker-run-rust; the fuzz
 #      corpus replayed (tests/fuzz/run.sh 0)
@@ -77,6 +78,7 @@ suite "migration of the original project" tests/migration.sh
 suite "docker-run end to end" env NETLINK="${NETLINK:-c}" tests/e2e.sh
 suite "docker-run end to end, network part, NETLINK=rust" env DR=./docker-run-rust NETLINK=rust \
     tests/e2e.sh --only network
+suite "images: podman's archives into the store, docker-run load and run IMAGE" tests/images.sh
 suite "escape attempts" tests/escape.sh
 suite "escape attempts: processes (seccomp, keyrings, host binary, state, pids)" tests/escape-process.sh
 suite "faults, SIGKILL, load, C API under valgrind/ASan" tests/stress.sh

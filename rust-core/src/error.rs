@@ -26,6 +26,10 @@ pub enum Error {
     #[error(transparent)]
     Seccomp(#[from] crate::seccomp::Error),
 
+    /// The image store: a missing or bad image, a refused archive.
+    #[error(transparent)]
+    Image(#[from] crate::image::ImageError),
+
     /// Finding or claiming a container in the state directory.
     #[error(transparent)]
     Store(#[from] crate::state::StoreError),
@@ -152,6 +156,7 @@ impl Error {
             Error::Cgroup(e) => e.errno(),
             Error::Net(e) => e.errno(),
             Error::Store(e) => e.errno(),
+            Error::Image(e) => e.errno(),
             Error::State(_)
             | Error::Signal(_)
             | Error::NeedsRoot { .. }

@@ -2,7 +2,7 @@
 //! exposed to C through `ffi` (see include/container_runtime.h).
 //!
 //! The modules, from the leaves up (tests/lint_modules.py checks that the graph has no cycle):
-//! `errno`, `procfs`, `private_fs`, `cgroups`, `spec`, `net`, `rootfs`, `state`, then `error` (joining their
+//! `errno`, `procfs`, `private_fs`, `cgroups`, `spec`, `image`, `net`, `rootfs`, `state`, then `error` (joining their
 //! errors), `process` (clone, sync, the child), `syscall` (the kernel seam), `container` (the
 //! lifecycle), `cleanup`, and `ffi` (the C boundary).
 

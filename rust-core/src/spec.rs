@@ -49,6 +49,9 @@ pub enum MountKind {
         propagation: libc::c_ulong,
         data: String,
     },
+    /// The container's own cgroups (OCI type cgroup/cgroup2): a tmpfs with a bind of the
+    /// container's cgroup directory per v1 hierarchy (or the v2 directory itself), as runc.
+    Cgroup { readonly: bool },
 }
 
 /// One of the five capability sets of a process, as bit masks (bit N = capability N).
@@ -242,6 +245,12 @@ pub struct ContainerSpec {
     pub resources: Resources,
     /// The seccomp filter of the container's processes (Docker's default profile by default).
     pub seccomp: Seccomp,
+    /// An image to run (`docker run IMAGE`): the container builder resolves it in its store,
+    /// sets `rootfs` and `layers` to its layers (under any `layers` given) and fills what
+    /// `explicit` does not mark from the image's config, as Docker does.
+    pub image: Option<ImageChoice>,
+    /// Which process fields the caller set, so that an image's defaults fill only the others.
+    pub explicit: Explicit,
     // What an OCI bundle sets; the defaults are docker-run's behaviour.
     /// setdomainname (with a UTS namespace).
     pub domainname: Option<String>,
@@ -284,6 +293,27 @@ pub struct ContainerSpec {
     /// The OCI hooks: `start` runs prestart, createRuntime and createContainer; without an exec
     /// fifo also startContainer and poststart. The rest is the front end's.
     pub hooks: Hooks,
+}
+
+/// The image a container runs (see `ContainerSpec::image`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImageChoice {
+    /// The image store's root (image::DEFAULT_ROOT normally).
+    pub store: PathBuf,
+    /// A name, id or unique id prefix, as `docker run` takes it.
+    pub name: String,
+    /// The image id ("sha256:..."), filled in by the builder; recorded with the container so
+    /// that `rmi` refuses an image a container uses.
+    pub id: Option<String>,
+}
+
+/// Process fields the caller set explicitly (the C setters mark them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Explicit {
+    /// argv: the image's Cmd is replaced (its Entrypoint kept).
+    pub args: bool,
+    pub cwd: bool,
+    pub user: bool,
 }
 
 /// Which seccomp filter a container's processes get (`--security-opt seccomp=...`).
@@ -336,6 +366,8 @@ impl Default for ContainerSpec {
             network: NetworkSpec::default(),
             resources: Resources::default(),
             seccomp: Seccomp::default(),
+            image: None,
+            explicit: Explicit::default(),
             domainname: None,
             system_mounts: true,
             env_defaults: true,
@@ -383,6 +415,10 @@ pub enum SpecError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "an image's layers need the copy-on-write root: an image cannot run with a shared rootfs"
+    )]
+    ImageNeedsOverlay,
     #[error("no command given: argv is empty (argc 0)")]
     NoCommand,
     #[error("the command (argv[0]) is an empty string")]
@@ -600,7 +636,9 @@ impl Mount {
     /// tmpfs options without NUL.
     pub fn validate_syntax(&self) -> Result<()> {
         let what = match self.kind {
-            MountKind::Bind { .. } | MountKind::Raw { .. } => "mount destination",
+            MountKind::Bind { .. } | MountKind::Raw { .. } | MountKind::Cgroup { .. } => {
+                "mount destination"
+            }
             MountKind::Tmpfs { .. } => "tmpfs destination",
         };
         validate_container_path(what, &self.destination)?;

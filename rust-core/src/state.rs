@@ -92,6 +92,8 @@ pub struct Record {
     pub bridge: Option<String>,
     /// Still starting: `pid` is the starting process, not yet the container's.
     pub starting: bool,
+    /// The id ("sha256:...") of the image the container runs, if it runs one.
+    pub image: Option<String>,
     /// The cgroup's absolute path when the spec gave one (OCI cgroupsPath); None: by id.
     pub cgroup: Option<String>,
 }
@@ -124,6 +126,7 @@ impl Record {
             ("name", &self.name),
             ("ip", &self.ip),
             ("bridge", &self.bridge),
+            ("image", &self.image),
             ("cgroup", &self.cgroup),
         ] {
             if let Some(v) = v {
@@ -149,6 +152,7 @@ impl Record {
                 "command" => r.command = v.to_string(),
                 "ip" => r.ip = Some(v.to_string()),
                 "bridge" => r.bridge = Some(v.to_string()),
+                "image" => r.image = Some(v.to_string()),
                 "cgroup" => r.cgroup = Some(v.to_string()),
                 _ => {}
             }
@@ -161,10 +165,15 @@ impl Record {
             r.ip.as_deref()
                 .is_none_or(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok());
         let bridge_ok = r.bridge.as_deref().is_none_or(valid_bridge);
+        let image_ok = r.image.as_deref().is_none_or(|i| {
+            i.strip_prefix("sha256:")
+                .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        });
         let cgroup_ok = r.cgroup.as_deref().is_none_or(|c| {
             c.starts_with('/') && !c.split('/').any(|p| p == "..") && !c.contains('\0')
         });
-        let ok = valid_id(&r.id) && r.pid > 0 && name_ok && ip_ok && bridge_ok && cgroup_ok;
+        let ok =
+            valid_id(&r.id) && r.pid > 0 && name_ok && ip_ok && bridge_ok && cgroup_ok && image_ok;
         ok.then_some(r)
     }
 }
@@ -377,6 +386,7 @@ mod tests {
             ip: Some("10.88.0.2".into()),
             bridge: None,
             starting: false,
+            image: Some(format!("sha256:{}", "ab".repeat(32))),
             cgroup: Some("/default/web".into()),
         };
         s.claim_name("web", &rec.id).unwrap();
@@ -453,6 +463,7 @@ mod tests {
         assert!(forge("def45a", "id=def45a\npid=1\nbridge=br+\n").is_none());
         assert!(forge("def45b", "id=def45b\npid=1\nname=../x\n").is_none());
         assert!(forge("def45c", "id=def45c\npid=1\nip=10.0.0.300\n").is_none());
+        assert!(forge("def45e", "id=def45e\npid=1\nimage=sha256:../x\n").is_none());
         assert!(
             forge("def45d", "id=def45d\npid=1\n").is_some(),
             "a valid one"

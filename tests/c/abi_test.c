@@ -1153,6 +1153,213 @@ static void test_host_fds_not_inherited(bool init)
 		close(root);
 }
 
+/* ---- images -------------------------------------------------------------------------- */
+
+static char image_dir[64];       /* a temp dir: the store, the archives */
+static char image_store_dir[96]; /* image_dir/store */
+
+/* Runs a shell command (the archive makers); true on exit status 0. */
+static bool sh(const char *cmd)
+{
+	int rc = system(cmd);
+	return rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
+}
+
+/* Copies field `get` of entry i into buf; "" on failure (counted). */
+static const char *image_field(int (*get)(const image_list *, size_t, char *, size_t, size_t *),
+			       const image_list *l, size_t i, char *buf, size_t cap)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	CHECK_STATUS(get(l, i, buf, cap, &len), RT_STATUS_OK);
+	return buf;
+}
+
+static bool has_name(const image_list *l, size_t i, const char *want)
+{
+	size_t n = 0, len = 0;
+	char buf[256];
+	CHECK_STATUS(image_list_name_count(l, i, &n), RT_STATUS_OK);
+	for (size_t j = 0; j < n; j++)
+		if (image_list_name(l, i, j, buf, sizeof buf, &len) == RT_STATUS_OK && strcmp(buf, want) == 0)
+			return true;
+	return false;
+}
+
+/* The store without containers: NULL arguments, import, load (good and bad archives), find,
+ * list, tag, remove; the config setter's checks. */
+static void test_image_store(void)
+{
+	image_store *s = NULL;
+	image_list *l = NULL;
+	container_config *cfg = NULL;
+	container *c = NULL;
+	char cmd[512], path[160], buf[256];
+	size_t n = 0, len = 0;
+	uint64_t size = 0;
+
+	strcpy(image_dir, "/tmp/abi-images.XXXXXX");
+	if (mkdtemp(image_dir) == NULL) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	snprintf(image_store_dir, sizeof image_store_dir, "%s/store", image_dir);
+	snprintf(cmd, sizeof cmd, "tar -C '%s' -cf '%s/rootfs.tar' . && tests/helpers/mkimage.sh '%s/layers.tar' '%s' >/dev/null",
+		 rootfs, image_dir, image_dir, rootfs);
+	CHECK(sh(cmd));
+
+	CHECK_NULL_ARG(image_store_open(image_store_dir, NULL), "out");
+	CHECK_STATUS(image_store_open(image_store_dir, &s), RT_STATUS_OK);
+	CHECK_NO_ERROR();
+	CHECK_NULL_ARG(image_load(NULL, "x", &l), "store");
+	CHECK_NULL_ARG(image_load(s, NULL, &l), "path");
+	CHECK_NULL_ARG(image_import(NULL, "x", NULL, &l), "store");
+	CHECK_NULL_ARG(image_tag(s, NULL, "a"), "image");
+	CHECK_NULL_ARG(image_remove(s, NULL, 0, &l), "image");
+	CHECK_NULL_ARG(image_find(s, "a", NULL), "out");
+	CHECK_NULL_ARG(image_list_new(NULL, &l), "store");
+	CHECK_NULL_ARG(image_list_count(NULL, &n), "list");
+
+	/* import: a one-layer image with a name */
+	snprintf(path, sizeof path, "%s/rootfs.tar", image_dir);
+	CHECK_STATUS(image_import(s, path, "abi-import:1", &l), RT_STATUS_OK);
+	CHECK_STATUS(image_list_count(l, &n), RT_STATUS_OK);
+	CHECK(n == 1);
+	CHECK(strncmp(image_field(image_list_id, l, 0, buf, sizeof buf), "sha256:", 7) == 0);
+	CHECK(has_name(l, 0, "abi-import:1"));
+	image_list_free(l);
+	l = NULL;
+
+	/* bad archives: not an archive, missing, truncated (before the good load: a layer the
+	 * store has already is not read again) */
+	snprintf(cmd, sizeof cmd, "echo not an archive >'%s/junk.tar' && head -c 20000 '%s/layers.tar' >'%s/cut.tar'",
+		 image_dir, image_dir, image_dir);
+	CHECK(sh(cmd));
+	snprintf(path, sizeof path, "%s/junk.tar", image_dir);
+	CHECK_STATUS(image_load(s, path, &l), RT_STATUS_BAD_IMAGE);
+	CHECK_MESSAGE(path);
+	snprintf(path, sizeof path, "%s/cut.tar", image_dir);
+	CHECK_STATUS(image_load(s, path, &l), RT_STATUS_BAD_IMAGE);
+	snprintf(path, sizeof path, "%s/missing.tar", image_dir);
+	CHECK_STATUS(image_load(s, path, &l), RT_STATUS_SYSCALL);
+	CHECK(error_errno() == ENOENT);
+	CHECK(l == NULL);
+
+	/* load: two layers with a whiteout and an opaque dir; warnings are a string */
+	snprintf(path, sizeof path, "%s/layers.tar", image_dir);
+	CHECK_STATUS(image_load(s, path, &l), RT_STATUS_OK);
+	CHECK(l != NULL && has_name(l, 0, "localhost/dr-layers:v1"));
+	CHECK_STATUS(image_list_warnings(l, NULL, 0, &len), RT_STATUS_BUFFER_TOO_SMALL);
+	{
+		char *w = malloc(len + 1);
+		CHECK(w != NULL);
+		if (w != NULL) {
+			CHECK_STATUS(image_list_warnings(l, w, len + 1, &len), RT_STATUS_OK);
+			if (w[0] != '\0')
+				printf("note: load warnings: %s\n", w);
+		}
+		free(w);
+	}
+	CHECK_STATUS(image_list_size(l, 0, &size), RT_STATUS_OK);
+	CHECK(size > 0);
+	CHECK(strcmp(image_field(image_list_created, l, 0, buf, sizeof buf), "2026-01-02T03:04:05Z") == 0);
+	CHECK_STATUS(image_list_id(l, 0, buf, 4, &len), RT_STATUS_BUFFER_TOO_SMALL);
+	CHECK(len == 71);
+	CHECK_STATUS(image_list_id(l, 1, buf, sizeof buf, &len), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(image_list_name(l, 0, 9, buf, sizeof buf, &len), RT_STATUS_INVALID_ARG);
+	image_list_free(l);
+	l = NULL;
+	CHECK_STATUS(image_load(s, path, NULL), RT_STATUS_OK); /* again: nothing new, no list */
+
+	/* find, tag, list */
+	CHECK_STATUS(image_find(s, "dr-layers:v1", &l), RT_STATUS_OK); /* localhost/ implied */
+	image_list_free(l);
+	l = NULL;
+	CHECK_STATUS(image_find(s, "nothere", &l), RT_STATUS_NO_SUCH_IMAGE);
+	CHECK_MESSAGE("no such image: nothere");
+	CHECK_STATUS(image_tag(s, "abi-import:1", "abi-import:2"), RT_STATUS_OK);
+	CHECK_STATUS(image_tag(s, "nothere", "x:1"), RT_STATUS_NO_SUCH_IMAGE);
+	CHECK_STATUS(image_tag(s, "abi-import:1", "Bad Name"), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(image_list_new(s, &l), RT_STATUS_OK);
+	CHECK_STATUS(image_list_count(l, &n), RT_STATUS_OK);
+	CHECK(n == 2);
+	image_list_free(l);
+	l = NULL;
+
+	/* the config setter: checked at container_new */
+	CHECK_STATUS(container_config_new(&cfg), RT_STATUS_OK);
+	CHECK_NULL_ARG(container_config_set_image(NULL, s, "x"), "cfg");
+	CHECK_NULL_ARG(container_config_set_image(cfg, s, NULL), "image");
+	CHECK_STATUS(container_config_set_image(cfg, s, ""), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(container_config_set_image(cfg, s, "nothere"), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_NO_SUCH_IMAGE);
+	CHECK_STATUS(container_config_set_image(cfg, s, "abi-import:1"), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_INVALID_ARG); /* no Cmd, no argv */
+	CHECK_MESSAGE("no command specified");
+	CHECK_STATUS(container_config_set_rootfs(cfg, rootfs), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_INVALID_ARG);
+	CHECK_MESSAGE("choose one");
+	CHECK(c == NULL);
+	container_config_free(cfg);
+
+	/* remove: a name, then the image; unknown flags */
+	CHECK_STATUS(image_remove(s, "abi-import:1", 2, &l), RT_STATUS_INVALID_ARG);
+	CHECK_STATUS(image_remove(s, "abi-import:1", 0, &l), RT_STATUS_OK);
+	CHECK(l != NULL && has_name(l, 0, "abi-import:1"));
+	CHECK(l != NULL && strcmp(image_field(image_list_id, l, 0, buf, sizeof buf), "") == 0); /* still named */
+	image_list_free(l);
+	l = NULL;
+	CHECK_STATUS(image_remove(s, "abi-import:2", RT_IMAGE_REMOVE_FORCE, &l), RT_STATUS_OK);
+	CHECK(l != NULL && strncmp(image_field(image_list_id, l, 0, buf, sizeof buf), "sha256:", 7) == 0);
+	image_list_free(l);
+	l = NULL;
+	CHECK_STATUS(image_remove(s, "abi-import:2", 0, NULL), RT_STATUS_NO_SUCH_IMAGE);
+	image_store_free(s);
+	image_store_free(NULL);
+	image_list_free(NULL);
+}
+
+/* As root: the loaded image runs with its Cmd, Env and WorkingDir; argv replaces Cmd; the
+ * top layer's file is there, the whiteout and the opaque dir hide the lower ones. */
+static void test_image_containers(void)
+{
+	image_store *s = NULL;
+	container_config *cfg = NULL;
+	container *c = NULL;
+	int status = -1;
+	const char *probe[] = {"/bin/sh", "-c",
+			       "test \"$GREETING\" = hello && test \"$(pwd)\" = /srv && "
+			       "test \"$(cat /srv/hello)\" = 'from the top layer' && test ! -e /etc/wh-victim && "
+			       "test ! -e /opq/old && test -e /opq/new && exit 7"};
+	char cmd[160];
+
+	CHECK_STATUS(image_store_open(image_store_dir, &s), RT_STATUS_OK);
+	CHECK_STATUS(container_config_new(&cfg), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_image(cfg, s, "localhost/dr-layers:v1"), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_argv(cfg, probe, 3), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_OK);
+	CHECK_STATUS(container_start(c), RT_STATUS_OK);
+	CHECK_STATUS(container_wait(c, &status), RT_STATUS_OK);
+	CHECK(status == 7);
+	container_free(c);
+	c = NULL;
+	/* A user -e wins over the image's Env, the image's Cmd runs without argv. */
+	container_config_free(cfg);
+	CHECK_STATUS(container_config_new(&cfg), RT_STATUS_OK);
+	CHECK_STATUS(container_config_set_image(cfg, s, "dr-layers:v1"), RT_STATUS_OK);
+	CHECK_STATUS(container_config_add_env(cfg, "GREETING=bye"), RT_STATUS_OK);
+	CHECK_STATUS(container_new(cfg, &c), RT_STATUS_OK);
+	CHECK_STATUS(container_start(c), RT_STATUS_OK);
+	CHECK_STATUS(container_wait(c, &status), RT_STATUS_OK);
+	CHECK(status == 0);
+	container_free(c);
+	container_config_free(cfg);
+	CHECK_STATUS(image_remove(s, "localhost/dr-layers:v1", 0, NULL), RT_STATUS_OK);
+	image_store_free(s);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", image_dir);
+	CHECK(sh(cmd));
+}
+
 static void test_panic(void)
 {
 #if defined(CONTAINER_RUNTIME_TEST_PANIC)
@@ -1194,6 +1401,7 @@ int main(int argc, char **argv)
 	test_validation();
 	test_states();
 	test_panic();
+	test_image_store();
 
 	if (!containers) {
 		printf("skipped: container tests (--no-containers)\n");
@@ -1211,6 +1419,12 @@ int main(int argc, char **argv)
 		test_fd_hygiene();
 		test_host_fds_not_inherited(false);
 		test_host_fds_not_inherited(true);
+		test_image_containers();
+	}
+	if (!containers || geteuid() != 0) {
+		char cmd[160];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", image_dir);
+		CHECK(image_dir[0] == '\0' || sh(cmd));
 	}
 
 	printf("%d passed, %d failed\n", passed, failed);

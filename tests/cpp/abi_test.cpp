@@ -459,6 +459,40 @@ void test_concurrent_thread_churn() {
 
 } // namespace
 
+// rt::ImageStore: import, find, tag, list, remove through the wrapper; a missing image throws
+// with RT_STATUS_NO_SUCH_IMAGE.
+void test_image_store() {
+    char dir[] = "/tmp/abi-cpp-images.XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(!"mkdtemp");
+        return;
+    }
+    std::string d = dir;
+    std::string cmd = "tar -C '" + rootfs + "' -cf '" + d + "/rootfs.tar' .";
+    CHECK(std::system(cmd.c_str()) == 0);
+    {
+        rt::ImageStore store(d + "/store");
+        rt::ImageResult r = store.import(d + "/rootfs.tar", "cpp-abi:1");
+        CHECK(r.images.size() == 1 && r.images[0].names == std::vector<std::string>{"cpp-abi:1"});
+        CHECK(r.images[0].id.rfind("sha256:", 0) == 0 && r.images[0].size > 0);
+        store.tag("cpp-abi:1", "cpp-abi:2");
+        CHECK(store.find("cpp-abi:2").id == r.images[0].id);
+        CHECK(store.list().size() == 1 && store.list()[0].names.size() == 2);
+        try {
+            (void)store.find("nothere");
+            CHECK(!"a missing image throws");
+        } catch (const rt::Error &e) {
+            CHECK(e.status() == RT_STATUS_NO_SUCH_IMAGE);
+            CHECK(contains(e.what(), "no such image: nothere"));
+        }
+        CHECK(store.remove("cpp-abi:1").id.empty());
+        CHECK(store.remove("cpp-abi:2").id == r.images[0].id);
+        CHECK(store.list().empty());
+    }
+    cmd = "rm -rf '" + d + "'";
+    CHECK(std::system(cmd.c_str()) == 0);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s ROOTFS\n", argv[0]);
@@ -472,6 +506,7 @@ int main(int argc, char **argv) {
         test_states();
         test_error_code_category();
         test_error_thread_local();
+        test_image_store();
         if (geteuid() != 0) {
             skip("root tests need root");
         } else {

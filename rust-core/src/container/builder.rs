@@ -101,7 +101,11 @@ impl ContainerBuilder {
     /// Checks the whole spec (its own fields, the network, the limits) before any side effect;
     /// creates nothing yet.
     pub fn build(self) -> Result<Container> {
-        let spec = self.spec;
+        let mut spec = self.spec;
+        if spec.image.is_some() && spec.rootfs_shared {
+            return Err(crate::spec::SpecError::ImageNeedsOverlay.into());
+        }
+        crate::image::apply(&mut spec)?;
         spec.validate()?;
         if spec.network.mode == NetworkMode::Bridge {
             net::validate(&spec.network)?;

@@ -52,6 +52,24 @@ impl Container {
     /// cgroup, Docker's default capabilities, as `uid:gid` in `cwd`; with `tty` a new terminal
     /// relayed to the caller. Returns the command's status once it exits.
     pub fn exec(&self, exec: &ExecSpec) -> Result<ExitStatus> {
+        let (exec_pid, exec_pidfd, master) = self.spawn_exec(exec)?;
+        if let Some(master) = master {
+            tty::relay(&master)?;
+        }
+        self.host.syscall.waitpid(exec_pid, exec_pidfd.as_fd())
+    }
+
+    /// Starts a command inside the running container and returns at once (an OCI `exec
+    /// --detach`): its host pid (the process that forwards signals to the command and exits
+    /// with its status; the caller's child until it exits) and, with `tty`, the pty master
+    /// for the caller to hand on (e.g. over a console socket). Nothing waits for it here.
+    pub fn exec_detached(&self, exec: &ExecSpec) -> Result<(libc::pid_t, Option<OwnedFd>)> {
+        let (pid, _pidfd, master) = self.spawn_exec(exec)?;
+        Ok((pid, master))
+    }
+
+    /// The exec's clone, up to its exec: its pid, pidfd and pty master.
+    fn spawn_exec(&self, exec: &ExecSpec) -> Result<(libc::pid_t, OwnedFd, Option<OwnedFd>)> {
         exec.validate()?;
         let pid = self.live_pid()?;
         let mut plan = self.exec_plan(exec)?;
@@ -66,19 +84,15 @@ impl Container {
         })?;
         drop(child);
         drop(join);
-        let master = match collect_reports(&plan, &parent) {
-            Ok(master) => master,
+        match collect_reports(&plan, &parent) {
+            Ok(master) => Ok((exec_pid, exec_pidfd, master)),
             Err(e) => {
                 // Our own unreaped child.
                 let _ = sys.kill(exec_pid, exec_pidfd.as_fd(), libc::SIGKILL);
                 let _ = sys.waitpid(exec_pid, exec_pidfd.as_fd());
-                return Err(e);
+                Err(e)
             }
-        };
-        if let Some(master) = master {
-            tty::relay(&master)?;
         }
-        sys.waitpid(exec_pid, exec_pidfd.as_fd())
     }
 
     fn exec_plan(&self, exec: &ExecSpec) -> Result<ChildPlan> {

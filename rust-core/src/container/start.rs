@@ -107,7 +107,9 @@ impl Container {
             }
         }
         fs.prepare()?;
-        self.child_plan(rootfs, fs.ops)
+        let mut plan = self.child_plan(rootfs, fs.ops)?;
+        plan.cgroup_mount = fs.cgroup_mount;
+        Ok(plan)
     }
 
     fn child_plan(&self, rootfs: &Path, ops: Vec<rootfs::Op>) -> Result<ChildPlan> {
@@ -167,6 +169,12 @@ impl Container {
             crate::cgroups::Cgroup::create(&self.host.cgroup_root, &name, &self.spec.resources)?;
         if !cgroup.restricts_devices() {
             plan.drop_mknod();
+        }
+        if let Some((at, dest, ro)) = plan.cgroup_mount.take() {
+            let root = self.host.cgroup_root.path();
+            let v2 = cgroup.layout().is_v2();
+            let ops = rootfs::cgroup_binds(&cgroup.paths(), root, v2, &dest, ro)?;
+            plan.ops.splice(at..at, ops);
         }
         plan.compile_seccomp(&self.spec.seccomp)?;
         self.cgroup = Some(cgroup);

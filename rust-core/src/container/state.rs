@@ -133,6 +133,7 @@ impl Container {
             ip: None,
             bridge: None,
             starting: true,
+            image: spec.image.as_ref().and_then(|i| i.id.clone()),
             cgroup: spec
                 .cgroups_path
                 .as_ref()

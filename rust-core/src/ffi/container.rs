@@ -131,7 +131,9 @@ pub extern "C" fn container_config_set_name(
 }
 
 /// Sets the command: argc strings (copied). argv[0] without a '/' is looked up in the
-/// container's PATH. argc must be at least 1.
+/// container's PATH. argc must be at least 1. With an image (container_config_set_image), this
+/// is the COMMAND of `docker run IMAGE COMMAND`: it replaces the image's Cmd and follows its
+/// Entrypoint; without a call, the image's Entrypoint and Cmd run.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_argv(
     cfg: *mut container_config,
@@ -143,6 +145,7 @@ pub extern "C" fn container_config_set_argv(
         let args = os_strings(argv, argc, "argv")?;
         spec::validate_command(&args)?;
         spec.args = args;
+        spec.explicit.args = true;
         Ok(())
     })
 }
@@ -162,7 +165,8 @@ pub extern "C" fn container_config_add_env(
     })
 }
 
-/// Sets the working directory inside the container (absolute; created if missing).
+/// Sets the working directory inside the container (absolute; created if missing). Overrides
+/// an image's WorkingDir.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_cwd(
     cfg: *mut container_config,
@@ -173,11 +177,12 @@ pub extern "C" fn container_config_set_cwd(
         let spec = try_mut_from_ptr!(cfg);
         spec::validate_container_path("working directory", &path)?;
         spec.cwd = path;
+        spec.explicit.cwd = true;
         Ok(())
     })
 }
 
-/// Sets the user and group ids the command runs as (default 0:0). A non-root user runs with no
+/// Sets the user and group ids the command runs as (default 0:0, or an image's User). A non-root user runs with no
 /// effective capabilities.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_user(
@@ -190,6 +195,7 @@ pub extern "C" fn container_config_set_user(
         spec::validate_user(uid, gid)?;
         spec.uid = uid;
         spec.gid = gid;
+        spec.explicit.user = true;
         Ok(())
     })
 }

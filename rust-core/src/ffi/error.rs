@@ -5,6 +5,7 @@ use std::ffi::{CString, c_char, c_int};
 
 use crate::cgroups::CgroupError;
 use crate::error::Error;
+use crate::image::ImageError;
 use crate::net::NetError;
 use crate::rootfs::RootfsError;
 use crate::spec::SpecError;
@@ -49,6 +50,11 @@ pub enum rt_status {
     IN_USE = 15,
     /// An OCI hook failed (or timed out).
     HOOK = 16,
+    /// No image has that name, id or id prefix (image_remove, container_config_set_image, ...).
+    NO_SUCH_IMAGE = 17,
+    /// An image archive or a stored image is bad: malformed, a digest or size that does not
+    /// match, an entry that would reach outside its layer, a format not supported.
+    BAD_IMAGE = 18,
 }
 
 impl rt_status {
@@ -75,6 +81,7 @@ impl rt_status {
                 StoreError::Starting(_) => rt_status::STATE,
                 StoreError::Io { .. } => rt_status::SYSCALL,
             },
+            Error::Image(e) => image_status(e),
             Error::State(_) => rt_status::STATE,
             Error::NeedsRoot { .. } => rt_status::NEEDS_ROOT,
             Error::Hook { .. } | Error::HookStatus(_) => rt_status::HOOK,
@@ -98,6 +105,22 @@ fn cgroup_status(e: &CgroupError) -> rt_status {
         Io { .. } | Write { .. } | UnknownLayout { .. } | Parse { .. } | StatUnavailable(_) => {
             rt_status::CGROUP
         }
+    }
+}
+
+fn image_status(e: &ImageError) -> rt_status {
+    use ImageError::*;
+    match e {
+        NotFound(_) => rt_status::NO_SUCH_IMAGE,
+        Invalid(_) | InvalidReference { .. } | Ambiguous { .. } => rt_status::INVALID_ARG,
+        InUse { .. } | MultipleNames { .. } => rt_status::IN_USE,
+        Io { .. } => rt_status::SYSCALL,
+        DigestMismatch { .. }
+        | SizeMismatch { .. }
+        | Format { .. }
+        | UnsafeEntry { .. }
+        | Unsupported(_)
+        | Corrupt { .. } => rt_status::BAD_IMAGE,
     }
 }
 

@@ -14,6 +14,7 @@
 pub mod cgroup;
 pub mod container;
 pub mod error;
+pub mod image;
 pub mod list;
 /// cbindgen:ignore
 pub mod lxc;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::error::os_message;
+use crate::errno::os_message;
 
 pub type Result<T, E = ImageError> = std::result::Result<T, E>;
 

@@ -637,7 +637,7 @@ impl Extractor<'_> {
                         self.layer,
                         name.to_string_lossy(),
                         String::from_utf8_lossy(raw),
-                        crate::error::os_message(&e)
+                        crate::errno::os_message(&e)
                     ));
                 }
                 Err(e) => return Err(self.fs_err(raw, "set an xattr on")(e)),

@@ -29,6 +29,7 @@ mod error;
 mod extract;
 mod fs;
 mod reference;
+mod run;
 mod source;
 mod store;
 
@@ -40,6 +41,7 @@ pub use config::{DEFAULT_PATH, RunConfig, RunOverrides};
 pub use digest::Digest;
 pub use error::{ImageError, Result};
 pub use reference::Reference;
+pub use run::apply;
 pub use store::{
     DEFAULT_ROOT, Image, ImportOptions, LoadReport, Loaded, RemoveOptions, Removed, Source, Store,
 };

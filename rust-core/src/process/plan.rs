@@ -80,6 +80,9 @@ pub struct ChildPlan {
     pub hostname: Option<CString>,
     pub rootfs: CString,
     pub ops: Vec<Op>,
+    /// Where the binds of a cgroup mount go into `ops` once the cgroup exists
+    /// (`rootfs::Plan::cgroup_mount`).
+    pub cgroup_mount: Option<(usize, CString, bool)>,
     pub no_pivot: bool,
     pub readonly_rootfs: bool,
     /// Mount the root nodev: no devices cgroup guards the container (cgroup v2), so a device
@@ -161,6 +164,7 @@ impl ChildPlan {
             hostname: None,
             rootfs: cstring("the rootfs path", rootfs)?,
             ops: Vec::new(),
+            cgroup_mount: None,
             no_pivot: false,
             readonly_rootfs: false,
             rootfs_nodev: false,

@@ -97,6 +97,7 @@ s["root"] = {"path": rootfs}
 s["process"]["args"] = ["sh", "-c", "cat /proc/self/uid_map; id -u"]
 s["process"]["env"] = ["PATH=/usr/bin:/bin"]
 s["linux"]["namespaces"].append({"type": "user"})
+s["linux"]["cgroupsPath"] = "/cr-test/c4"
 m = [{"containerID": 0, "hostID": 100000, "size": 65536}]
 s["linux"]["uidMappings"] = m
 s["linux"]["gidMappings"] = m

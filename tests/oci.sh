@@ -14,15 +14,16 @@
 # Each part removes what it made, also on failure: stores, state, cgroups (libpod_parent and
 # conmon, the containerd namespace's), network, mounts, processes. Traffic goes only to
 # addresses of the test's own network.
-#   tests/oci.sh [--only cli|podman|containerd]     RT=/usr/sbin/runc tests/oci.sh: the same
-#                                                  expectations checked against runc
+#   tests/oci.sh [--only PART[,PART]]    parts: cli, podman, containerd (default: all)
+#   RT=/usr/sbin/runc tests/oci.sh       the same expectations checked against runc
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 require_root "the OCI runtime tests (containers, cgroups, podman, containerd)"
 
-ONLY=
+ONLY=cli,podman,containerd
 [ "${1:-}" = --only ] && ONLY=$2
+part() { [[ ,$ONLY, == *,$1,* ]]; }
 RT=${RT:-$PWD/container-runtime}
 [ -x "$RT" ] || { fail "runtime $RT is built (make container)"; summary; }
 [ -x rootfs/bin/sh ] || make -s rootfs >/dev/null || { fail "make rootfs"; summary; }
@@ -70,6 +71,17 @@ wait_status() {
 }
 state_field() { "$RT" --root "$R" state "$1" 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])" 2>/dev/null; }
 
+# cgroup_dirs_left "CONTROLLERS:PATH"...: those of the lines whose directory still exists
+cgroup_dirs_left() {
+    local l c p
+    for l in $1; do
+        c=${l%%:*}; p=${l#*:}
+        [ "$p" = / ] && continue
+        [ -z "$c" ] && c=unified
+        [ -d "/sys/fs/cgroup/${c#name=}$p" ] && printf '%s ' "$l"
+    done
+}
+
 cli_part() {
     R=$work/state
     at_exit "for c in \$('$RT' --root '$R' list -q); do '$RT' --root '$R' delete --force \$c; done"
@@ -114,6 +126,8 @@ cli_part() {
     out=$("$RT" --root "$R" resume c1 2>&1)
     expect_match "resume of a running container fails" "container not paused" "$out"
 
+    local cgs
+    cgs=$(awk -F: '{ print $2 ":" $3 }' "/proc/$pid/cgroup" | grep -v '^name=systemd:')
     "$RT" --root "$R" kill c1 KILL
     expect "kill KILL exits 0" 0 $?
     wait_status c1 stopped
@@ -125,6 +139,7 @@ cli_part() {
     out=$("$RT" --root "$R" state c1 2>&1)
     expect "state after delete fails" "1 container does not exist" "$? $(tail -1 <<<"$out" | sed 's/.*msg="\(.*\)"/\1/')"
     expect "the state root is empty again" "" "$(ls "$R")"
+    expect "delete removes the container's cgroups" "" "$(cgroup_dirs_left "$cgs")"
     cli_run_part "$b"
     cli_error_part "$b"
 }
@@ -189,11 +204,12 @@ cli_error_part() {
     expect_match "an unknown signal is named" "SIGNOPE" "$out"
     "$RT" --root "$R" delete same
     expect "delete of a created container" "" "$(ls "$R")"
+    if [ "$RT" = "$PWD/container-runtime" ] || [ "$RT" = "$PWD/target/debug/container-runtime" ]; then
+        expect "no freezer cgroup of ours is left" "" "$(ls -d /sys/fs/cgroup/freezer/container-runtime 2>/dev/null)"
+    fi
 }
 
-case $ONLY in
-    ""|cli) echo "--- cli"; cli_part ;;
-esac
+part cli && { echo "--- cli"; cli_part; }
 # podman in a private mount namespace of its own (tests/oci-podman.sh says why).
 podman_part() {
     local t
@@ -207,9 +223,7 @@ podman_part() {
     fi
 }
 
-case $ONLY in
-    ""|podman) echo "--- podman"; podman_part ;;
-esac
+part podman && { echo "--- podman"; podman_part; }
 containerd_part() {
     local t
     for t in containerd ctr containerd-shim-runc-v2; do
@@ -222,7 +236,5 @@ containerd_part() {
     fi
 }
 
-case $ONLY in
-    ""|containerd) echo "--- containerd"; containerd_part ;;
-esac
+part containerd && { echo "--- containerd"; containerd_part; }
 summary

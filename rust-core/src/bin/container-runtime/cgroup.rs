@@ -116,31 +116,32 @@ fn freezer_mount() -> Option<PathBuf> {
         .map(|(_, _, m)| m)
 }
 
-/// Puts `pid` in a freezer cgroup of its own when it has none (the core does not place
-/// containers in the freezer hierarchy), at the same path as its other cgroups. Returns the
-/// directories made, deepest first, which delete removes.
-pub fn ensure_freezer(pid: i32, dirs: &mut Vec<CgroupDir>) -> Result<Vec<PathBuf>, Fail> {
+/// The parent of the freezer cgroups the front end makes: its own, so that removing it when
+/// empty never touches another program's cgroup.
+const FREEZER_PARENT: &str = "container-runtime";
+
+/// Puts `pid` in a freezer cgroup of its own when it has none (the core places containers in
+/// no freezer cgroup): `<freezer>/container-runtime/<id>-<pid>` (the pid keeps two roots'
+/// containers of one id apart). Returns the directories to remove at delete, deepest first.
+pub fn ensure_freezer(pid: i32, id: &str, dirs: &mut Vec<CgroupDir>) -> Result<Vec<PathBuf>, Fail> {
     if dirs
         .iter()
         .any(|d| d.has("freezer") || d.controllers.is_empty())
     {
         return Ok(Vec::new());
     }
-    let m = memberships(&pid.to_string());
-    let rel = dirs
-        .first()
-        .and_then(|d| m.iter().find(|(c, _)| *c == d.controllers))
-        .map(|(_, p)| p.clone());
-    let (Some(mnt), Some(rel)) = (freezer_mount(), rel) else {
+    let Some(mnt) = freezer_mount() else {
         return Ok(Vec::new());
     };
-    let dir = mnt.join(rel.trim_start_matches('/'));
-    let made: Vec<PathBuf> = dir
-        .ancestors()
-        .take_while(|a| *a != mnt && !a.exists())
-        .map(Path::to_path_buf)
-        .collect();
-    fs::create_dir_all(&dir).map_err(|e| Fail::io(format!("mkdir {}", dir.display()), e))?;
+    let parent = mnt.join(FREEZER_PARENT);
+    let name: String = id.chars().take(200).collect();
+    let dir = parent.join(format!("{name}-{pid}"));
+    let mkdir = || fs::create_dir_all(&dir);
+    // A concurrent delete may remove the parent between its mkdir and ours: once more.
+    mkdir()
+        .or_else(|_| mkdir())
+        .map_err(|e| Fail::io(format!("mkdir {}", dir.display()), e))?;
+    let made = vec![dir.clone(), parent];
     let procs = dir.join("cgroup.procs");
     if let Err(e) = fs::write(&procs, pid.to_string()) {
         remove_made(&made);
@@ -157,8 +158,9 @@ pub fn ensure_freezer(pid: i32, dirs: &mut Vec<CgroupDir>) -> Result<Vec<PathBuf
 /// still in use (another container may have made a cgroup under a shared parent since).
 pub fn remove_made(made: &[PathBuf]) {
     for d in made {
-        if fs::remove_dir(d).is_err() {
-            return;
+        match fs::remove_dir(d) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return,
+            _ => {}
         }
     }
 }

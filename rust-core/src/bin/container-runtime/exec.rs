@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use container_runtime::container::Host;
 use container_runtime::oci;
-use container_runtime::{Container, ExecSpec};
+use container_runtime::{Container, ExecSpec, ExitStatus};
 
 use crate::Ctx;
 use crate::cli::{ArgCount, Flag, Parsed, flag, opt};
+use crate::console;
 use crate::error::Fail;
 use crate::lifecycle;
 use crate::state::Status;
@@ -84,13 +85,6 @@ fn exec_spec(p: &Parsed, config: &serde_json::Value) -> Result<ExecSpec, Fail> {
 pub fn exec(ctx: &Ctx, p: &Parsed) -> Result<i32, Fail> {
     p.expect("exec", ArgCount::AtLeast(1))?;
     let detach = p.on("detach");
-    if detach || p.get("console-socket").is_some() || p.get("pid-file").is_some() {
-        // TODO(#14): the core's exec waits for its process; a detached one needs the core to
-        // hand the process over (its pid, its pty) instead.
-        return Err(Fail::msg(
-            "exec --detach, --console-socket and --pid-file are not supported yet",
-        ));
-    }
     let root = ctx.root()?;
     let entry = root.lock(&p.args[0], false)?;
     let saved = entry.load()?;
@@ -112,6 +106,17 @@ pub fn exec(ctx: &Ctx, p: &Parsed) -> Result<i32, Fail> {
         .unwrap_or_default();
     let mut spec = exec_spec(p, &config)?;
     spec.seccomp = Some(bundle.spec.seccomp.clone());
+    let socket = p.get("console-socket");
+    if spec.tty && detach && socket.is_none() {
+        return Err(Fail::msg(
+            "cannot allocate tty if runc will detach without setting console socket",
+        ));
+    }
+    if !spec.tty && socket.is_some() {
+        return Err(Fail::msg(
+            "cannot use console socket if runc will not detach or allocate tty",
+        ));
+    }
     let core_id = saved.core["id"].as_str().unwrap_or_default().to_string();
     let host = Host {
         state_root: entry.dir.join("core"),
@@ -119,5 +124,37 @@ pub fn exec(ctx: &Ctx, p: &Parsed) -> Result<i32, Fail> {
     };
     drop(entry);
     let c = Container::open_in(host, &core_id)?;
-    Ok(c.exec(&spec)?.code)
+    if !detach && socket.is_none() && p.get("pid-file").is_none() {
+        return Ok(c.exec(&spec)?.code);
+    }
+    // Handed over: the pid to the pid file, the pty to the socket. Detached, the process is
+    // left to whoever reaps it once we exit (the engine's subreaper); else waited for here.
+    let (pid, master) = c.exec_detached(&spec)?;
+    if let Some(path) = p.get("pid-file") {
+        lifecycle::write_pid_file(path, pid)?;
+    }
+    if let (Some(socket), Some(master)) = (socket, &master) {
+        console::send(socket, master)?;
+    }
+    drop(master);
+    if detach {
+        return Ok(0);
+    }
+    wait_child(pid)
+}
+
+/// The exit status of our child `pid`, as a shell reports it.
+fn wait_child(pid: i32) -> Result<i32, Fail> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waiting for our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            return Ok(ExitStatus::from_wait_status(status).code);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(Fail::io("waitpid", e));
+        }
+    }
 }

@@ -148,7 +148,7 @@ fn record(entry: &Entry, b: &OciBundle, c: &Container) -> Result<Saved, Fail> {
         .pid()
         .ok_or_else(|| Fail::msg("the container's init is gone"))?;
     let mut cgroups = cgroup::own_dirs(pid);
-    let own_freezer = cgroup::ensure_freezer(pid, &mut cgroups)?;
+    let own_freezer = cgroup::ensure_freezer(pid, &entry.id, &mut cgroups)?;
     let saved = Saved {
         id: entry.id.clone(),
         pid,

@@ -290,6 +290,9 @@ pub struct ContainerSpec {
     pub exec_fifo: Option<PathBuf>,
     /// MS_* propagation of the root after setup (rootfsPropagation), e.g. MS_SLAVE | MS_REC.
     pub rootfs_propagation: Option<libc::c_ulong>,
+    /// Descriptors 3..3+N of the caller passed to the command (runc --preserve-fds, systemd
+    /// socket activation); every other one is closed or close-on-exec.
+    pub preserve_fds: u32,
     /// The OCI hooks: `start` runs prestart, createRuntime and createContainer; without an exec
     /// fifo also startContainer and poststart. The rest is the front end's.
     pub hooks: Hooks,
@@ -387,6 +390,7 @@ impl Default for ContainerSpec {
             cgroups_path: None,
             exec_fifo: None,
             rootfs_propagation: None,
+            preserve_fds: 0,
             hooks: Hooks::default(),
         }
     }

@@ -31,7 +31,7 @@ pub struct ExecSpec {
     /// PATH, HOSTNAME and TERM defaults.
     pub exact_env: bool,
     /// None: the container's own filter (for a container opened from the state directory,
-    /// Docker's default, unless given here).
+    /// the one its record names).
     pub seccomp: Option<Seccomp>,
 }
 
@@ -127,8 +127,15 @@ impl Container {
         {
             plan.drop_mknod();
         }
-        // The container's own filter, as Docker gives an exec.
-        plan.compile_seccomp(exec.seccomp.as_ref().unwrap_or(&self.spec.seccomp))?;
+        // The exec's own filter if it names one (OCI exec --process), else the container's,
+        // as Docker gives an exec; for a container opened from the state directory, the one
+        // its record names.
+        let seccomp = match (&exec.seccomp, &self.record) {
+            (Some(own), _) => own.clone(),
+            (None, Some(rec)) if !self.owned => self.store.recorded_seccomp(rec)?,
+            (None, _) => self.spec.seccomp.clone(),
+        };
+        plan.compile_seccomp(&seccomp)?;
         Ok(plan)
     }
 

@@ -21,7 +21,7 @@ use crate::process::plan::{ChildPlan, Command, ProcessExtra};
 use crate::process::sync::{self, GoMsg, ParentEnd, Report};
 use crate::process::{child_main, tty};
 use crate::rootfs;
-use crate::spec::{NetworkMode, cstring, ns};
+use crate::spec::{NetworkMode, Seccomp, cstring, ns};
 
 /// The CLONE_NEW* flags of the namespace bits (the cgroup namespace is unshared by the child
 /// once it is in its cgroup).
@@ -97,6 +97,12 @@ impl Container {
     /// known), bound over the image's as Docker does.
     fn prepare(&mut self, rootfs: &Path) -> Result<ChildPlan> {
         let mut fs = rootfs::plan(&self.spec, rootfs)?;
+        if matches!(self.spec.seccomp, Seccomp::DockerJson(_)) {
+            // Kept for the execs that other processes start from the record.
+            self.files_dir = Some(self.store.files_dir(&self.id));
+            self.store
+                .save_seccomp_profile(&self.id, &self.spec.seccomp)?;
+        }
         if self.spec.network.mode == NetworkMode::Bridge {
             let dir = self.store.create_files_dir(&self.id)?;
             self.files_dir = Some(dir.clone());
@@ -142,8 +148,14 @@ impl Container {
             }
         }
         plan.root_propagation = spec.rootfs_propagation.unwrap_or(0);
+        plan.preserve_fds = spec.preserve_fds;
         plan.userns = namespaces & ns::USER != 0;
         if let Some(fifo) = &spec.exec_fifo {
+            // The init opens it after becoming the container's user: writable by anyone, as
+            // runc makes it (0622; only the caller can read it, which is what starts it).
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(fifo, std::fs::Permissions::from_mode(0o622))
+                .map_err(|e| Error::io(fifo, e))?;
             let f = std::fs::OpenOptions::new()
                 .read(true)
                 .custom_flags(libc::O_PATH | libc::O_CLOEXEC)

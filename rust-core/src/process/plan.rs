@@ -117,6 +117,8 @@ pub struct ChildPlan {
     /// An O_PATH descriptor of the exec fifo: the child reports ready, then blocks opening it
     /// for writing (through /proc/self/fd) until `start`.
     pub exec_fifo: Option<OwnedFd>,
+    /// Descriptors 3..3+N kept open for the command (`ContainerSpec::preserve_fds`).
+    pub preserve_fds: u32,
     /// A new user namespace: wait for the parent to write its maps first, then become its root.
     pub userns: bool,
     /// Namespaces the child joins itself before anything else (user, mount), with their
@@ -200,6 +202,7 @@ impl ChildPlan {
             domainname: None,
             root_propagation: 0,
             exec_fifo: None,
+            preserve_fds: 0,
             userns: false,
             join: Vec::new(),
             seccomp: None,

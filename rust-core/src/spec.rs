@@ -49,6 +49,9 @@ pub enum MountKind {
         propagation: libc::c_ulong,
         data: String,
     },
+    /// The container's own cgroups (OCI type cgroup/cgroup2): a tmpfs with a bind of the
+    /// container's cgroup directory per v1 hierarchy (or the v2 directory itself), as runc.
+    Cgroup { readonly: bool },
 }
 
 /// One of the five capability sets of a process, as bit masks (bit N = capability N).
@@ -287,6 +290,9 @@ pub struct ContainerSpec {
     pub exec_fifo: Option<PathBuf>,
     /// MS_* propagation of the root after setup (rootfsPropagation), e.g. MS_SLAVE | MS_REC.
     pub rootfs_propagation: Option<libc::c_ulong>,
+    /// Descriptors 3..3+N of the caller passed to the command (runc --preserve-fds, systemd
+    /// socket activation); every other one is closed or close-on-exec.
+    pub preserve_fds: u32,
     /// The OCI hooks: `start` runs prestart, createRuntime and createContainer; without an exec
     /// fifo also startContainer and poststart. The rest is the front end's.
     pub hooks: Hooks,
@@ -384,6 +390,7 @@ impl Default for ContainerSpec {
             cgroups_path: None,
             exec_fifo: None,
             rootfs_propagation: None,
+            preserve_fds: 0,
             hooks: Hooks::default(),
         }
     }
@@ -633,7 +640,9 @@ impl Mount {
     /// tmpfs options without NUL.
     pub fn validate_syntax(&self) -> Result<()> {
         let what = match self.kind {
-            MountKind::Bind { .. } | MountKind::Raw { .. } => "mount destination",
+            MountKind::Bind { .. } | MountKind::Raw { .. } | MountKind::Cgroup { .. } => {
+                "mount destination"
+            }
             MountKind::Tmpfs { .. } => "tmpfs destination",
         };
         validate_container_path(what, &self.destination)?;

@@ -21,6 +21,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::private_fs;
+use crate::spec::Seccomp;
 
 use crate::errno::os_message;
 use crate::procfs::process_start_time;
@@ -39,6 +40,13 @@ pub enum StoreError {
     NameInUse { name: String, holder: String },
     #[error("container {0} is still starting")]
     Starting(String),
+    /// The copy of a container's seccomp profile kept for its execs is not the one recorded.
+    #[error("container {id}: its seccomp profile {}: {reason}", path.display())]
+    SeccompProfile {
+        id: String,
+        path: PathBuf,
+        reason: ProfileProblem,
+    },
     #[error("{}: {}", path.display(), os_message(source))]
     Io {
         path: PathBuf,
@@ -55,7 +63,75 @@ impl StoreError {
     }
 }
 
+/// What is wrong with the kept copy of a container's seccomp profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileProblem {
+    #[error("is missing or cannot be read")]
+    Unreadable,
+    #[error("is not a file of root's that only root can write")]
+    Untrusted,
+    #[error("was changed after the container started (its digest differs from the record's)")]
+    Changed,
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The seccomp filter a container's processes got, in its record, so that an exec started by
+/// another process (from the record) gets the same one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SeccompPolicy {
+    /// Docker's default profile (also what records written before this field mean).
+    #[default]
+    Default,
+    Unconfined,
+    /// A profile file: the sha256 (hex) of its copy in the container's files directory.
+    Profile(String),
+}
+
+impl SeccompPolicy {
+    /// The policy of a spec's filter.
+    pub fn of(seccomp: &Seccomp) -> SeccompPolicy {
+        match seccomp {
+            Seccomp::DockerDefault => SeccompPolicy::Default,
+            Seccomp::Unconfined => SeccompPolicy::Unconfined,
+            Seccomp::DockerJson(bytes) => SeccompPolicy::Profile(sha256_hex(bytes)),
+        }
+    }
+
+    fn to_text(&self) -> String {
+        match self {
+            SeccompPolicy::Default => "default".into(),
+            SeccompPolicy::Unconfined => "unconfined".into(),
+            SeccompPolicy::Profile(digest) => format!("profile:{digest}"),
+        }
+    }
+
+    fn from_text(v: &str) -> Option<SeccompPolicy> {
+        match v {
+            "default" => Some(SeccompPolicy::Default),
+            "unconfined" => Some(SeccompPolicy::Unconfined),
+            _ => {
+                let digest = v.strip_prefix("profile:")?;
+                let hex = digest.len() == 64
+                    && digest
+                        .bytes()
+                        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                hex.then(|| SeccompPolicy::Profile(digest.to_string()))
+            }
+        }
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The name of the profile's copy in a container's files directory.
+const SECCOMP_FILE: &str = "seccomp.json";
 
 /// Whether `id` can be a container id: 1 to 64 hex digits (a full id is 64), so never a path.
 pub fn valid_id(id: &str) -> bool {
@@ -92,6 +168,7 @@ pub struct Record {
     pub bridge: Option<String>,
     /// Still starting: `pid` is the starting process, not yet the container's.
     pub starting: bool,
+    pub seccomp: SeccompPolicy,
     /// The id ("sha256:...") of the image the container runs, if it runs one.
     pub image: Option<String>,
     /// The cgroup's absolute path when the spec gave one (OCI cgroupsPath); None: by id.
@@ -113,9 +190,10 @@ impl Record {
 
     fn to_text(&self) -> String {
         let mut s = format!(
-            "id={}\nstarting={}\npid={}\nstart_time={}\ncreated={}\nhostname={}\ncommand={}\n",
+            "id={}\nstarting={}\nseccomp={}\npid={}\nstart_time={}\ncreated={}\nhostname={}\ncommand={}\n",
             self.id,
             u8::from(self.starting),
+            self.seccomp.to_text(),
             self.pid,
             self.start_time,
             self.created,
@@ -144,6 +222,7 @@ impl Record {
             match k {
                 "id" => r.id = v.to_string(),
                 "starting" => r.starting = v == "1",
+                "seccomp" => r.seccomp = SeccompPolicy::from_text(v)?,
                 "name" => r.name = Some(v.to_string()),
                 "pid" => r.pid = v.parse().ok()?,
                 "start_time" => r.start_time = v.parse().ok()?,
@@ -218,6 +297,50 @@ impl Store {
         }
         private_fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         Ok(dir)
+    }
+
+    /// Keeps a copy of the container's seccomp profile file (if it has one) in its files
+    /// directory, for the execs that other processes start from its record.
+    pub fn save_seccomp_profile(&self, id: &str, seccomp: &Seccomp) -> Result<()> {
+        let Seccomp::DockerJson(bytes) = seccomp else {
+            return Ok(());
+        };
+        let path = self.create_files_dir(id)?.join(SECCOMP_FILE);
+        private_fs::write(&path, bytes).map_err(io_err(&path))
+    }
+
+    /// The filter `rec` says its container's processes got: for a profile file, the kept copy,
+    /// which must be root's alone and match the recorded digest.
+    pub fn recorded_seccomp(&self, rec: &Record) -> Result<Seccomp> {
+        let digest = match &rec.seccomp {
+            SeccompPolicy::Default => return Ok(Seccomp::DockerDefault),
+            SeccompPolicy::Unconfined => return Ok(Seccomp::Unconfined),
+            SeccompPolicy::Profile(digest) => digest,
+        };
+        let path = self.files_dir(&rec.id).join(SECCOMP_FILE);
+        let problem = |reason| StoreError::SeccompProfile {
+            id: short_id(&rec.id).to_string(),
+            path: path.clone(),
+            reason,
+        };
+        let mut f = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|_| problem(ProfileProblem::Unreadable))?;
+        let meta = f
+            .metadata()
+            .map_err(|_| problem(ProfileProblem::Unreadable))?;
+        if !private_fs::is_trusted(&meta) {
+            return Err(problem(ProfileProblem::Untrusted));
+        }
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes)
+            .map_err(|_| problem(ProfileProblem::Unreadable))?;
+        if sha256_hex(&bytes) != *digest {
+            return Err(problem(ProfileProblem::Changed));
+        }
+        Ok(Seccomp::DockerJson(bytes.into()))
     }
 
     /// Where address leases live, one directory per bridge.
@@ -386,6 +509,7 @@ mod tests {
             ip: Some("10.88.0.2".into()),
             bridge: None,
             starting: false,
+            seccomp: SeccompPolicy::Unconfined,
             image: Some(format!("sha256:{}", "ab".repeat(32))),
             cgroup: Some("/default/web".into()),
         };
@@ -423,6 +547,67 @@ mod tests {
         s.save(&rec).unwrap();
         s.claim_name("db", &rec.id).unwrap();
         s.claim_name("db", "fedcba987654").unwrap();
+    }
+
+    /// A record names the container's seccomp filter; a profile's kept copy is used only while
+    /// it is root's alone and has the recorded digest. A record with any other policy is no
+    /// record.
+    #[test]
+    fn the_recorded_seccomp_profile_is_the_one_the_container_got() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = TempDir::new("state-seccomp");
+        let s = store(&tmp);
+        let profile = Seccomp::DockerJson(br#"{"defaultAction":"SCMP_ACT_ALLOW"}"#[..].into());
+        let mut rec = Record {
+            id: "abc123".into(),
+            pid: 1,
+            seccomp: SeccompPolicy::of(&profile),
+            ..Default::default()
+        };
+        s.save_seccomp_profile(&rec.id, &profile).unwrap();
+        s.save(&rec).unwrap();
+        let loaded = s.load("abc123").unwrap();
+        assert_eq!(loaded, rec);
+        assert_eq!(s.recorded_seccomp(&loaded).unwrap(), profile);
+        let copy = s.files_dir("abc123").join(SECCOMP_FILE);
+        private_fs::write(&copy, br#"{"defaultAction":"SCMP_ACT_LOG"}"#).unwrap();
+        let err = s.recorded_seccomp(&loaded).unwrap_err().to_string();
+        assert!(
+            err.contains("was changed after the container started"),
+            "{err}"
+        );
+        s.save_seccomp_profile(&rec.id, &profile).unwrap();
+        fs::set_permissions(&copy, fs::Permissions::from_mode(0o666)).unwrap();
+        let err = s.recorded_seccomp(&loaded).unwrap_err().to_string();
+        assert!(err.contains("only root can write"), "{err}");
+        fs::remove_file(&copy).unwrap();
+        assert!(matches!(
+            s.recorded_seccomp(&loaded),
+            Err(StoreError::SeccompProfile {
+                reason: ProfileProblem::Unreadable,
+                ..
+            })
+        ));
+        for (policy, want) in [
+            (SeccompPolicy::Default, Seccomp::DockerDefault),
+            (SeccompPolicy::Unconfined, Seccomp::Unconfined),
+        ] {
+            rec.seccomp = policy;
+            s.save(&rec).unwrap();
+            assert_eq!(
+                s.recorded_seccomp(&s.load("abc123").unwrap()).unwrap(),
+                want
+            );
+        }
+        let dir = tmp.0.join("state/containers");
+        for bad in ["none", "profile:12ab", "profile:../../etc/x", "Default"] {
+            let text = format!("id=def456\npid=1\nseccomp={bad}\n");
+            private_fs::write(&dir.join("def456"), text.as_bytes()).unwrap();
+            assert!(s.load("def456").is_none(), "seccomp={bad} is no record");
+        }
+        let old = "id=def456\npid=1\n";
+        private_fs::write(&dir.join("def456"), old.as_bytes()).unwrap();
+        assert_eq!(s.load("def456").unwrap().seccomp, SeccompPolicy::Default);
     }
 
     /// Records someone else wrote, or malformed ones, are not records: ids that are paths,

@@ -146,10 +146,29 @@ struct args {
 	char **cand, **argv, **envp;
 };
 
+/* "exec PATH: errno N" on stderr, for when nobody reads the socket any more (an OCI create
+ * whose runtime exited before start released the container). */
+static void report_stderr(const char *path, long err)
+{
+	char num[24];
+	int i = sizeof num;
+	unsigned long v = (unsigned long)err;
+	num[--i] = '\n';
+	do {
+		num[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0 && i > 0);
+	sys3(__NR_write, 2, "container init: exec ", 21);
+	sys3(__NR_write, 2, path, len(path));
+	sys3(__NR_write, 2, ": errno ", 8);
+	sys3(__NR_write, 2, num + i, sizeof num - (unsigned long)i);
+}
+
 static void report(const struct args *a, long step, long index, long err)
 {
 	struct child_msg m = { 1, (unsigned int)step, (unsigned int)index, (int)err };
-	sys6(__NR_sendto, a->sock, (long)&m, sizeof m, MSG_NOSIGNAL, 0, 0);
+	if (sys6(__NR_sendto, a->sock, (long)&m, sizeof m, MSG_NOSIGNAL, 0, 0) < 0)
+		report_stderr(a->ncand > index ? a->cand[index] : a->argv[0], err);
 }
 
 /* execve over the candidates like execvp: the first error other than ENOENT wins. */

@@ -31,7 +31,7 @@ pub struct ExecSpec {
     /// PATH, HOSTNAME and TERM defaults.
     pub exact_env: bool,
     /// None: the container's own filter (for a container opened from the state directory,
-    /// Docker's default, unless given here).
+    /// the one its record names).
     pub seccomp: Option<Seccomp>,
 }
 
@@ -52,6 +52,24 @@ impl Container {
     /// cgroup, Docker's default capabilities, as `uid:gid` in `cwd`; with `tty` a new terminal
     /// relayed to the caller. Returns the command's status once it exits.
     pub fn exec(&self, exec: &ExecSpec) -> Result<ExitStatus> {
+        let (exec_pid, exec_pidfd, master) = self.spawn_exec(exec)?;
+        if let Some(master) = master {
+            tty::relay(&master)?;
+        }
+        self.host.syscall.waitpid(exec_pid, exec_pidfd.as_fd())
+    }
+
+    /// Starts a command inside the running container and returns at once (an OCI `exec
+    /// --detach`): its host pid (the process that forwards signals to the command and exits
+    /// with its status; the caller's child until it exits) and, with `tty`, the pty master
+    /// for the caller to hand on (e.g. over a console socket). Nothing waits for it here.
+    pub fn exec_detached(&self, exec: &ExecSpec) -> Result<(libc::pid_t, Option<OwnedFd>)> {
+        let (pid, _pidfd, master) = self.spawn_exec(exec)?;
+        Ok((pid, master))
+    }
+
+    /// The exec's clone, up to its exec: its pid, pidfd and pty master.
+    fn spawn_exec(&self, exec: &ExecSpec) -> Result<(libc::pid_t, OwnedFd, Option<OwnedFd>)> {
         exec.validate()?;
         let pid = self.live_pid()?;
         let mut plan = self.exec_plan(exec)?;
@@ -66,19 +84,15 @@ impl Container {
         })?;
         drop(child);
         drop(join);
-        let master = match collect_reports(&plan, &parent) {
-            Ok(master) => master,
+        match collect_reports(&plan, &parent) {
+            Ok(master) => Ok((exec_pid, exec_pidfd, master)),
             Err(e) => {
                 // Our own unreaped child.
                 let _ = sys.kill(exec_pid, exec_pidfd.as_fd(), libc::SIGKILL);
                 let _ = sys.waitpid(exec_pid, exec_pidfd.as_fd());
-                return Err(e);
+                Err(e)
             }
-        };
-        if let Some(master) = master {
-            tty::relay(&master)?;
         }
-        sys.waitpid(exec_pid, exec_pidfd.as_fd())
     }
 
     fn exec_plan(&self, exec: &ExecSpec) -> Result<ChildPlan> {
@@ -113,8 +127,15 @@ impl Container {
         {
             plan.drop_mknod();
         }
-        // The container's own filter, as Docker gives an exec.
-        plan.compile_seccomp(exec.seccomp.as_ref().unwrap_or(&self.spec.seccomp))?;
+        // The exec's own filter if it names one (OCI exec --process), else the container's,
+        // as Docker gives an exec; for a container opened from the state directory, the one
+        // its record names.
+        let seccomp = match (&exec.seccomp, &self.record) {
+            (Some(own), _) => own.clone(),
+            (None, Some(rec)) if !self.owned => self.store.recorded_seccomp(rec)?,
+            (None, _) => self.spec.seccomp.clone(),
+        };
+        plan.compile_seccomp(&seccomp)?;
         Ok(plan)
     }
 

@@ -364,3 +364,47 @@ fn the_working_directory_never_leads_out() {
     s.layers = vec![layer.0.clone()];
     assert_code(run(s), 7);
 }
+
+/// An exec started from the state directory (by another process, as `docker-run exec` is) gets
+/// the filter the container got, not Docker's default: none for seccomp=unconfined, the
+/// container's own profile for a profile file.
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn an_exec_from_the_record_gets_the_containers_filter() {
+    use crate::spec::Seccomp;
+    let no_mkdir = br#"{"defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]}"#;
+    let cases = [
+        (
+            Seccomp::Unconfined,
+            r#"grep -q "^Seccomp:.0$" /proc/self/status && exit 5"#,
+        ),
+        (
+            Seccomp::DockerJson(no_mkdir[..].into()),
+            "mkdir /tmp/d 2>/dev/null || exit 5",
+        ),
+    ];
+    for (seccomp, script) in cases {
+        let state = TempDir::new("root-state");
+        let mut s = spec("exec sleep 30");
+        s.seccomp = seccomp;
+        let mut c = container(s, &state);
+        c.start().unwrap();
+        let exec = ExecSpec {
+            args: sh(script),
+            cwd: "/".into(),
+            ..Default::default()
+        };
+        assert_code(c.exec(&exec).unwrap(), 5);
+        let host = Host {
+            state_root: state.0.clone(),
+            layer_root: state.0.join("layers"),
+            ..Default::default()
+        };
+        let opened = Container::open_in(host, c.id()).unwrap();
+        assert_code(opened.exec(&exec).unwrap(), 5);
+        c.kill(libc::SIGKILL).unwrap();
+        c.wait().unwrap();
+        assert_no_leftovers(&state, c.id());
+    }
+}

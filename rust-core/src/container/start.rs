@@ -22,7 +22,7 @@ use crate::process::sync::{self, GoMsg, ParentEnd, Report};
 use crate::process::{child_main, tty};
 use crate::rootfs;
 use crate::rootfs::cgroupfs::View;
-use crate::spec::{NetworkMode, cstring, ns};
+use crate::spec::{NetworkMode, Seccomp, cstring, ns};
 
 /// The CLONE_NEW* flags of the namespace bits (the cgroup namespace is unshared by the child
 /// once it is in its cgroup).
@@ -98,6 +98,12 @@ impl Container {
     /// known), bound over the image's as Docker does.
     fn prepare(&mut self, rootfs: &Path) -> Result<ChildPlan> {
         let mut fs = rootfs::plan(&self.spec, rootfs)?;
+        if matches!(self.spec.seccomp, Seccomp::DockerJson(_)) {
+            // Kept for the execs that other processes start from the record.
+            self.files_dir = Some(self.store.files_dir(&self.id));
+            self.store
+                .save_seccomp_profile(&self.id, &self.spec.seccomp)?;
+        }
         if self.spec.network.mode == NetworkMode::Bridge {
             let dir = self.store.create_files_dir(&self.id)?;
             self.files_dir = Some(dir.clone());
@@ -108,7 +114,9 @@ impl Container {
             }
         }
         fs.prepare()?;
-        self.child_plan(rootfs, fs.ops)
+        let mut plan = self.child_plan(rootfs, fs.ops)?;
+        plan.cgroup_mount = fs.cgroup_mount;
+        Ok(plan)
     }
 
     fn child_plan(&self, rootfs: &Path, ops: Vec<rootfs::Op>) -> Result<ChildPlan> {
@@ -141,6 +149,7 @@ impl Container {
             }
         }
         plan.root_propagation = spec.rootfs_propagation.unwrap_or(0);
+        plan.preserve_fds = spec.preserve_fds;
         plan.userns = namespaces & ns::USER != 0;
         if let Some(fifo) = &spec.exec_fifo {
             let f = std::fs::OpenOptions::new()
@@ -175,6 +184,12 @@ impl Container {
             let root = self.host.cgroup_root.path();
             let view = View::of_host(root, cgroup.layout().is_v2(), &cgroup.paths());
             plan.cgroup_ops = view.ops()?;
+        }
+        if let Some((at, dest, ro)) = plan.cgroup_mount.take() {
+            let root = self.host.cgroup_root.path();
+            let v2 = cgroup.layout().is_v2();
+            let ops = rootfs::cgroup_binds(&cgroup.paths(), root, v2, &dest, ro)?;
+            plan.ops.splice(at..at, ops);
         }
         plan.compile_seccomp(&self.spec.seccomp)?;
         self.cgroup = Some(cgroup);

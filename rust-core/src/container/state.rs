@@ -6,7 +6,7 @@ use crate::cgroups::Cgroup;
 use crate::error::{Result, StateError};
 use crate::procfs::process_start_time;
 use crate::spec::ContainerSpec;
-use crate::state::{Record, short_id};
+use crate::state::{Record, SeccompPolicy, short_id};
 
 /// Whether `pid` is listed in one of the cgroup's cgroup.procs files.
 fn in_cgroup(cg: &Cgroup, pid: libc::pid_t) -> bool {
@@ -133,6 +133,7 @@ impl Container {
             ip: None,
             bridge: None,
             starting: true,
+            seccomp: SeccompPolicy::of(&spec.seccomp),
             image: spec.image.as_ref().and_then(|i| i.id.clone()),
             cgroup: spec
                 .cgroups_path

@@ -78,7 +78,7 @@ impl rt_status {
                 StoreError::NoSuchContainer(_) => rt_status::NO_SUCH_CONTAINER,
                 StoreError::Ambiguous { .. } => rt_status::INVALID_ARG,
                 StoreError::NameInUse { .. } => rt_status::IN_USE,
-                StoreError::Starting(_) => rt_status::STATE,
+                StoreError::Starting(_) | StoreError::SeccompProfile { .. } => rt_status::STATE,
                 StoreError::Io { .. } => rt_status::SYSCALL,
             },
             Error::Image(e) => image_status(e),

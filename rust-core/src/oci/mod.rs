@@ -13,6 +13,8 @@
 mod convert;
 mod mounts;
 #[cfg(test)]
+mod root_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;

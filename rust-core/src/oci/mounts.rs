@@ -80,6 +80,7 @@ pub(super) fn mount(
     field: &str,
     warnings: &mut Vec<String>,
 ) -> Result<Option<Mount>> {
+    // None is kept for a mount that is skipped with a warning.
     let destination = m.destination().clone();
     if !destination.is_absolute() {
         return Err(OciError::field(
@@ -124,12 +125,12 @@ pub(super) fn mount(
     }
     let bind = flags & libc::MS_BIND != 0;
     if matches!(fstype.as_deref(), Some("cgroup" | "cgroup2")) && !bind {
-        warnings.push(format!(
-            "{field}: the {} mount on {} is not supported yet: skipped",
-            fstype.as_deref().unwrap_or(""),
-            destination.display()
-        ));
-        return Ok(None);
+        return Ok(Some(Mount {
+            destination,
+            kind: MountKind::Cgroup {
+                readonly: flags & libc::MS_RDONLY != 0,
+            },
+        }));
     }
     let source = match m.source() {
         Some(s) if bind && s.is_relative() => bundle.join(s),

@@ -129,13 +129,8 @@ fn every_field_reaches_the_spec() {
     assert_eq!((s.rlimits[0].soft, s.rlimits[0].hard), (512, 1024));
     assert_eq!(s.hostname, "box");
     assert_eq!(s.domainname.as_deref(), Some("example.org"));
-    // The cgroup mount is not supported yet: a warning, not a silent drop.
-    assert_eq!(s.mounts.len(), 6);
-    assert!(
-        b.warnings.iter().any(|w| w.contains("cgroup")),
-        "{:?}",
-        b.warnings
-    );
+    assert_eq!(s.mounts.len(), 7);
+    assert_eq!(s.mounts[6].kind, MountKind::Cgroup { readonly: true });
     match &s.mounts[5].kind {
         MountKind::Raw {
             source,

@@ -80,6 +80,9 @@ pub struct ChildPlan {
     pub hostname: Option<CString>,
     pub rootfs: CString,
     pub ops: Vec<Op>,
+    /// Where the binds of a cgroup mount go into `ops` once the cgroup exists
+    /// (`rootfs::Plan::cgroup_mount`).
+    pub cgroup_mount: Option<(usize, CString, bool)>,
     pub no_pivot: bool,
     pub readonly_rootfs: bool,
     /// Mount the root nodev: no devices cgroup guards the container (cgroup v2), so a device
@@ -117,6 +120,8 @@ pub struct ChildPlan {
     /// An O_PATH descriptor of the exec fifo: the child reports ready, then blocks opening it
     /// for writing (through /proc/self/fd) until `start`.
     pub exec_fifo: Option<OwnedFd>,
+    /// Descriptors 3..3+N kept open for the command (`ContainerSpec::preserve_fds`).
+    pub preserve_fds: u32,
     /// A new user namespace: wait for the parent to write its maps first, then become its root.
     pub userns: bool,
     /// Namespaces the child joins itself before anything else (user, mount), with their
@@ -164,6 +169,7 @@ impl ChildPlan {
             hostname: None,
             rootfs: cstring("the rootfs path", rootfs)?,
             ops: Vec::new(),
+            cgroup_mount: None,
             no_pivot: false,
             readonly_rootfs: false,
             rootfs_nodev: false,
@@ -200,6 +206,7 @@ impl ChildPlan {
             domainname: None,
             root_propagation: 0,
             exec_fifo: None,
+            preserve_fds: 0,
             userns: false,
             join: Vec::new(),
             seccomp: None,

@@ -87,6 +87,13 @@ macro_rules! steps {
             pub fn as_u32(self) -> u32 {
                 self as u32 + 1
             }
+
+            /// The step's name, for a report nobody reads (written to stderr instead).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Step::$name => stringify!($name)),+
+                }
+            }
         }
     };
 }
@@ -369,7 +376,9 @@ fn send_msg(sock: RawFd, msg: &ChildMsg, fd: Option<RawFd>) -> isize {
     unsafe { libc::sendmsg(sock, &hdr, libc::MSG_NOSIGNAL) }
 }
 
-/// Child: reports a failed step (the child exits after it).
+/// Child: reports a failed step (the child exits after it). When nobody reads the socket
+/// any more (an OCI `create` whose process exited, the container released by `start`), the
+/// report goes to stderr instead: "container init: STEP (index I): errno E".
 pub fn report(sock: RawFd, step: Step, index: usize, errno: i32) {
     let msg = ChildMsg {
         kind: MSG_ERROR,
@@ -377,7 +386,51 @@ pub fn report(sock: RawFd, step: Step, index: usize, errno: i32) {
         index: index as u32,
         errno,
     };
-    send_msg(sock, &msg, None);
+    if send_msg(sock, &msg, None) < 0 {
+        report_stderr(step, index, errno);
+    }
+}
+
+/// Appends the decimal digits of `v` to `buf` at `*at`, allocation-free.
+fn push_number(buf: &mut [u8], at: &mut usize, v: u64) {
+    let mut digits = [0u8; 20];
+    let mut n = 0;
+    let mut v = v;
+    loop {
+        digits[n] = b'0' + (v % 10) as u8;
+        n += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for d in digits[..n].iter().rev() {
+        if *at < buf.len() {
+            buf[*at] = *d;
+            *at += 1;
+        }
+    }
+}
+
+/// Appends `bytes` to `buf` at `*at` as far as they fit.
+fn push_bytes(buf: &mut [u8], at: &mut usize, bytes: &[u8]) {
+    let n = bytes.len().min(buf.len() - *at);
+    buf[*at..*at + n].copy_from_slice(&bytes[..n]);
+    *at += n;
+}
+
+fn report_stderr(step: Step, index: usize, errno: i32) {
+    let mut buf = [0u8; 160];
+    let mut at = 0;
+    push_bytes(&mut buf, &mut at, b"container init: ");
+    push_bytes(&mut buf, &mut at, step.name().as_bytes());
+    push_bytes(&mut buf, &mut at, b" (index ");
+    push_number(&mut buf, &mut at, index as u64);
+    push_bytes(&mut buf, &mut at, b"): errno ");
+    push_number(&mut buf, &mut at, errno.unsigned_abs().into());
+    push_bytes(&mut buf, &mut at, b"\n");
+    // SAFETY: writing our stack buffer to stderr.
+    unsafe { libc::write(2, buf.as_ptr().cast(), at) };
 }
 
 /// Child: hands the pty master to the parent. 0, or -1 with errno set.
@@ -487,6 +540,21 @@ mod tests {
                 assert_eq!(parent.try_recv_failure(), Some(want));
             }
         }
+    }
+
+    #[test]
+    fn a_report_nobody_reads_goes_to_stderr_in_words() {
+        let mut buf = [0u8; 64];
+        let mut at = 0;
+        push_bytes(&mut buf, &mut at, Step::ExecFifo.name().as_bytes());
+        push_number(&mut buf, &mut at, 1307);
+        push_number(&mut buf, &mut at, 0);
+        assert_eq!(&buf[..at], b"ExecFifo13070");
+        let mut small = [0u8; 3];
+        let mut at = 0;
+        push_bytes(&mut small, &mut at, b"abcdef");
+        push_number(&mut small, &mut at, 42);
+        assert_eq!((&small[..], at), (&b"abc"[..], 3));
     }
 
     #[test]

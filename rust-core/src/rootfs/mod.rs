@@ -319,6 +319,9 @@ pub struct Plan {
     pub ops: Vec<Op>,
     /// Created by [`Plan::prepare`] before clone.
     pub mount_points: Vec<MountPoint>,
+    /// A cgroup mount: where in `ops` its binds go once the cgroup exists (see
+    /// [`cgroup_binds`]), its target, read-only.
+    pub cgroup_mount: Option<(usize, CString, bool)>,
 }
 
 /// A mount op, strings converted for the kernel.
@@ -345,6 +348,7 @@ pub fn plan(spec: &ContainerSpec, rootfs: &Path) -> Result<Plan> {
     let mut plan = Plan {
         ops: Vec::with_capacity(48),
         mount_points: Vec::new(),
+        cgroup_mount: None,
     };
     if spec.system_mounts {
         plan.system_mounts(rootfs, spec.terminal)?;
@@ -606,24 +610,18 @@ impl Plan {
                 data,
             } => {
                 let (dir, op) = raw_mount(&inside, source, fstype.as_deref(), *flags, data)?;
-                // A bind takes its flags from a remount; a propagation change comes last.
-                let bind_flags = flags & !(MS_BIND | MS_REC | libc::MS_REMOUNT);
-                if flags & MS_BIND != 0 && bind_flags != 0 {
-                    after.push(Op::Remount {
-                        path: inside.clone(),
-                        flags: bind_flags,
-                    });
-                }
-                if *propagation != 0 {
-                    after.push(Op::Mount {
-                        source: None,
-                        target: inside.clone(),
-                        fstype: None,
-                        flags: *propagation,
-                        data: None,
-                    });
-                }
+                after = raw_after(&inside, *flags, *propagation);
                 (dir, op)
+            }
+            MountKind::Cgroup { .. } => {
+                let op = Op::Mount {
+                    source: Some(cstr("cgroup_root")?),
+                    target: inside.clone(),
+                    fstype: Some(cstr("tmpfs")?),
+                    flags: MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                    data: Some(cstr("mode=755,size=64k")?),
+                };
+                (true, op)
             }
             MountKind::Bind { source, .. } => {
                 let meta = std::fs::metadata(source).map_err(io_err(source))?;
@@ -662,6 +660,10 @@ impl Plan {
             }),
         }
         self.ops.push(op);
+        if let MountKind::Cgroup { readonly } = m.kind {
+            // Its binds go right after the tmpfs, once the cgroup exists.
+            self.cgroup_mount = Some((self.ops.len(), inside.clone(), readonly));
+        }
         if let MountKind::Bind { readonly: true, .. } = m.kind {
             self.ops.push(Op::ReadonlyBind { path: inside });
         }
@@ -771,6 +773,29 @@ impl Plan {
     }
 }
 
+/// What follows an OCI mount's first step: a bind takes its flags from a remount, and a
+/// propagation change comes last.
+fn raw_after(inside: &CString, flags: libc::c_ulong, propagation: libc::c_ulong) -> Vec<Op> {
+    let mut after = Vec::new();
+    let bind_flags = flags & !(MS_BIND | MS_REC | libc::MS_REMOUNT);
+    if flags & MS_BIND != 0 && bind_flags != 0 {
+        after.push(Op::Remount {
+            path: inside.clone(),
+            flags: bind_flags,
+        });
+    }
+    if propagation != 0 {
+        after.push(Op::Mount {
+            source: None,
+            target: inside.clone(),
+            fstype: None,
+            flags: propagation,
+            data: None,
+        });
+    }
+    after
+}
+
 /// An OCI mount's first step, and whether its mount point is a directory: a bind of the
 /// source (recursive for rbind), or a file system.
 fn raw_mount(
@@ -804,6 +829,67 @@ fn raw_mount(
         data: (!data.is_empty()).then(|| cstr(data)).transpose()?,
     };
     Ok((true, op))
+}
+
+/// The ops of a cgroup mount at `dest` (a tmpfs already), given the container's cgroup
+/// directories `paths` under the cgroup root `root`: on cgroup v1 a directory per hierarchy
+/// (named as on the host, "cpu,cpuacct", with links for each controller of it) with the
+/// container's directory bound onto it; on v2 the directory bound onto `dest` itself. Read-only
+/// binds and tmpfs when `readonly`. With a cgroup namespace the container then sees its own
+/// cgroups as the roots, as with runc.
+pub fn cgroup_binds(
+    paths: &[PathBuf],
+    root: &Path,
+    v2: bool,
+    dest: &CString,
+    readonly: bool,
+) -> Result<Vec<Op>> {
+    let ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    let dest_path = Path::new(dest.to_str().unwrap_or(""));
+    let mut ops = Vec::new();
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    for p in paths {
+        let target = if v2 {
+            dest.clone()
+        } else {
+            let Some(name) = p.strip_prefix(&root).ok().and_then(|r| r.iter().next()) else {
+                continue;
+            };
+            let name = name.to_string_lossy().into_owned();
+            let target = cstr(dest_path.join(&name))?;
+            ops.push(Op::Mkdir {
+                path: target.clone(),
+                mode: 0o755,
+            });
+            for part in name.split(',').filter(|part| *part != name) {
+                ops.push(Op::Symlink {
+                    target: cstr(&name)?,
+                    link: cstr(dest_path.join(part))?,
+                });
+            }
+            target
+        };
+        ops.push(Op::Mount {
+            source: Some(cstr(p)?),
+            target: target.clone(),
+            fstype: None,
+            flags: MS_BIND,
+            data: None,
+        });
+        if readonly {
+            ops.push(Op::Remount {
+                path: target,
+                flags: ro,
+            });
+        }
+    }
+    if readonly {
+        ops.push(Op::Remount {
+            path: dest.clone(),
+            flags: ro,
+        });
+    }
+    Ok(ops)
 }
 
 pub(crate) const REC_PRIVATE: libc::c_ulong = MS_REC | libc::MS_PRIVATE;

@@ -255,6 +255,7 @@ fn wait_exec_fifo(plan: &ChildPlan, sock: RawFd) {
         return;
     };
     check(sock, Step::ExecFifo, 0, sync::send_ready(sock));
+    close_all_but(plan, sock, fifo.as_raw_fd());
     let path = resolve::NumberedPath::fd(fifo.as_raw_fd());
     let fd = loop {
         // SAFETY: a NUL-terminated path on the stack.
@@ -271,6 +272,25 @@ fn wait_exec_fifo(plan: &ChildPlan, sock: RawFd) {
     unsafe { libc::close(fd) };
 }
 
+/// Closes every descriptor above stdio but the preserved ones, the sync socket, the fifo and
+/// the stub's memfd: a created container can wait on its fifo for a long time, and must not
+/// hold the files (locks among them) of the process that created it meanwhile.
+fn close_all_but(plan: &ChildPlan, sock: RawFd, fifo: RawFd) {
+    let mut keep = [sock, fifo, plan.stub_fd()];
+    keep.sort_unstable();
+    let mut from = 3 + plan.preserve_fds;
+    for k in keep {
+        let Ok(k) = u32::try_from(k) else { continue };
+        if k > from {
+            // SAFETY: plain syscall on a range of descriptors.
+            unsafe { libc::syscall(libc::SYS_close_range, from, k - 1, 0u32) };
+        }
+        from = from.max(k + 1);
+    }
+    // SAFETY: as above.
+    unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };
+}
+
 /// From here on the same for a container's first process and for an exec: terminal or own
 /// session, credentials, capabilities, no_new_privs, seccomp, working directory, then exec
 /// (through the init when asked).
@@ -285,6 +305,12 @@ fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
         check(sock, Step::Setsid, 0, unsafe { libc::setsid() });
     }
     set_rlimits(plan, sock);
+    // Without no_new_privs the filter needs CAP_SYS_ADMIN: installed before the capabilities
+    // go, as runc does (so the profile must allow what follows, as Docker's does).
+    let early_seccomp = !plan.no_new_privs;
+    if let (true, Some(filter)) = (early_seccomp, &plan.seccomp) {
+        check(sock, Step::Seccomp, 0, filter.install());
+    }
     capabilities::drop_privileges(plan, sock);
     if plan.no_new_privs {
         // SAFETY: plain prctl.
@@ -296,12 +322,17 @@ fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
         // SAFETY: plain syscall.
         unsafe { libc::umask(mask) };
     }
-    // Whatever the host left open without O_CLOEXEC must not leak into the container.
+    // Whatever the host left open without O_CLOEXEC must not leak into the container, but for
+    // the descriptors passed on on purpose.
+    for fd in 3..3 + plan.preserve_fds {
+        // SAFETY: fcntl on a descriptor number; a closed one just fails.
+        unsafe { libc::fcntl(fd as RawFd, libc::F_SETFD, 0) };
+    }
     // SAFETY: plain syscall on a range of descriptors.
     unsafe {
         libc::syscall(
             libc::SYS_close_range,
-            3u32,
+            3 + plan.preserve_fds,
             u32::MAX,
             libc::CLOSE_RANGE_CLOEXEC,
         )
@@ -315,7 +346,7 @@ fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
     }
     wait_exec_fifo(plan, sock);
     // Last before the exec, as runc does: from here on the filter judges our own calls too.
-    if let Some(filter) = &plan.seccomp {
+    if let (false, Some(filter)) = (early_seccomp, &plan.seccomp) {
         check(sock, Step::Seccomp, 0, filter.install());
     }
     exec(plan, sock)

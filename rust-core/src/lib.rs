@@ -16,7 +16,7 @@ pub mod hooks;
 pub mod image;
 pub mod net;
 pub mod oci;
-mod private_fs;
+pub mod private_fs;
 pub mod process;
 pub mod procfs;
 pub mod rootfs;

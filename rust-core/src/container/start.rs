@@ -152,6 +152,11 @@ impl Container {
         plan.preserve_fds = spec.preserve_fds;
         plan.userns = namespaces & ns::USER != 0;
         if let Some(fifo) = &spec.exec_fifo {
+            // The init opens it after becoming the container's user: writable by anyone, as
+            // runc makes it (0622; only the caller can read it, which is what starts it).
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(fifo, std::fs::Permissions::from_mode(0o622))
+                .map_err(|e| Error::io(fifo, e))?;
             let f = std::fs::OpenOptions::new()
                 .read(true)
                 .custom_flags(libc::O_PATH | libc::O_CLOEXEC)

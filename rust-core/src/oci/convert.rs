@@ -432,6 +432,14 @@ fn apply_namespaces(out: &mut ContainerSpec, linux: &Linux) -> Result<()> {
         }
         seen |= bit;
         match n.path() {
+            // The namespaces the clone creates would belong to the runtime's user namespace,
+            // out of reach of the joined one's root: refused rather than failing at mount.
+            Some(p) if !p.as_os_str().is_empty() && bit == ns::USER => {
+                return Err(OciError::field(
+                    format!("{field}.path"),
+                    "joining a user namespace by path is not supported",
+                ));
+            }
             Some(p) if !p.as_os_str().is_empty() => {
                 if !p.is_absolute() {
                     return Err(OciError::field(

@@ -118,6 +118,7 @@ fn process_settings_rlimits_sysctl_and_cgroups_path() {
         && test \"$(cat /proc/self/oom_score_adj)\" = 123 \
         && test \"$(hostname)\" = ocibox \
         && test \"$(cat /proc/sys/kernel/domainname)\" = example.org \
+        && test \"$(uname -m)\" = i686 \
         && grep -q 'bar' /share/cgroup-limit \
         && test \"$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)\" = 67108864 \
         && test -d /sys/fs/cgroup/cpu && test -e /sys/fs/cgroup/pids/pids.max \
@@ -130,6 +131,8 @@ fn process_settings_rlimits_sysctl_and_cgroups_path() {
     v["process"]["user"]["umask"] = json!(0o27);
     v["process"]["noNewPrivileges"] = json!(true);
     v["process"]["oomScoreAdj"] = json!(123);
+    v["linux"]["personality"] = json!({"domain": "LINUX32"});
+    v["linux"]["rootfsPropagation"] = json!("rslave");
     v["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
     v["linux"]["namespaces"]
         .as_array_mut()
@@ -384,4 +387,72 @@ fn seccomp_without_no_new_privileges_or_cap_sys_admin() {
     v["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW",
         "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]});
     assert_eq!(run(b.load(&v)), ExitStatus::exited(7));
+}
+
+/// A user other than root with capabilities of its own (kept across the change of user), and
+/// execs into the created container: waited for, and detached.
+#[test]
+#[cfg_attr(not(feature = "test_as_root"), ignore)]
+fn a_user_with_capabilities_and_execs_into_a_created_container() {
+    let b = Bundle::new("oci-exec");
+    let fifo = b.dir.0.join("exec.fifo");
+    let path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    let mut v = config(
+        &b,
+        "test $(id -u) = 1000 && grep -q 'CapEff:.*0000000000000020' /proc/self/status \
+         && grep -q 'CapAmb:.*0000000000000020' /proc/self/status && exit 7",
+    );
+    v["process"]["user"] = json!({"uid": 1000, "gid": 1000, "additionalGids": [5]});
+    v["process"]["capabilities"] = json!({"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"],
+        "permitted": ["CAP_KILL"], "inheritable": ["CAP_KILL"], "ambient": ["CAP_KILL"]});
+    let mut bundle = b.load(&v);
+    bundle.spec.exec_fifo = Some(fifo.clone());
+    let seccomp = bundle.spec.seccomp.clone();
+    let state = TempDir::new("oci-state");
+    let mut c = container(bundle, &state);
+    c.start().unwrap();
+    let init = c.detach().unwrap();
+    let host = crate::Host {
+        state_root: state.0.clone(),
+        ..Default::default()
+    };
+    let opened = Container::open_in(host, "ocitest").unwrap();
+    let exec = crate::ExecSpec {
+        args: vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "test $(id -u) = 1000 && id -G | grep -qw 5 && test \"$A\" = b \
+                    && test \"$HOME\" = / && test -z \"$HOSTNAME\" && exit 7"
+                .into(),
+        ],
+        env: vec!["A=b".into()],
+        cwd: "/".into(),
+        uid: 1000,
+        gid: 1000,
+        additional_gids: vec![5],
+        exact_env: true,
+        seccomp: Some(seccomp),
+        ..Default::default()
+    };
+    assert_eq!(opened.exec(&exec).unwrap(), ExitStatus::exited(7));
+    let (pid, master) = opened.exec_detached(&exec).unwrap();
+    assert!(master.is_none());
+    let mut status = 0;
+    // SAFETY: our own child, the detached exec.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert_eq!(ExitStatus::from_wait_status(status), ExitStatus::exited(7));
+    // start: the init's own command, as user 1000 with its capabilities.
+    open_exec_fifo(&fifo).unwrap();
+    // SAFETY: our own child, the container's init.
+    assert_eq!(unsafe { libc::waitpid(init, &mut status, 0) }, init);
+    assert_eq!(ExitStatus::from_wait_status(status), ExitStatus::exited(7));
+    let store = crate::state::Store::new(&state.0);
+    let rec = store.find("ocitest").unwrap();
+    crate::cgroups::Cgroup::open(&Default::default(), &rec.id)
+        .unwrap()
+        .remove()
+        .unwrap();
+    store.remove(&rec);
 }

@@ -343,13 +343,15 @@ pub(super) fn cgroup_mounts(plan: &ChildPlan, sock: RawFd) {
 
 /// Everything up to the new root being `/`; fails the child on the first error.
 pub(super) fn setup_rootfs(plan: &ChildPlan, sock: RawFd) {
-    let private = mount(
-        ptr::null(),
-        c"/",
-        ptr::null(),
-        rootfs::REC_PRIVATE,
-        ptr::null(),
-    );
+    // rslave (rootfsPropagation) from the start, so that the host's mount events keep
+    // reaching the container as runc gives them; private otherwise (and for shared, which is
+    // applied after pivot_root: pivot_root refuses a shared root).
+    let start = if plan.root_propagation & libc::MS_SLAVE != 0 {
+        libc::MS_SLAVE | libc::MS_REC
+    } else {
+        rootfs::REC_PRIVATE
+    };
+    let private = mount(ptr::null(), c"/", ptr::null(), start, ptr::null());
     check(sock, Step::MakePrivate, 0, private);
     let root = open_root(plan, sock);
     for (i, op) in plan.ops.iter().enumerate() {

@@ -275,8 +275,20 @@ expect "no route 10.251.0.0/24 on the host" "" "$(ip route show 10.251.0.0/24)"
 
 # --- cgroup limits -------------------------------------------------------------------------
 echo "=== cgroup limits"
-attempt "no cgroup file system in the container" "^none$" \
-    "grep -c cgroup /proc/self/mounts >/dev/null && grep cgroup /proc/self/mounts || echo none"
+# /sys/fs/cgroup is there (as in Docker), read-only, rooted at the container's own cgroup.
+attempt "every cgroup file system in the container is read-only" "^ro-only$" \
+    "awk '\$5 ~ /^\/sys\/fs\/cgroup/ && \$6 !~ /^ro/ {print \"WRITABLE\", \$5}' /proc/self/mountinfo; echo ro-only"
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then limit_file=memory.max; else limit_file=memory/memory.limit_in_bytes; fi
+out=$(run -m 64m sh -c "$(refused "echo 1073741824 >/sys/fs/cgroup/$limit_file"); cat /sys/fs/cgroup/$limit_file")
+expect "write to /sys/fs/cgroup inside fails (raise its own memory limit)" "$(printf 'refused\n67108864')" "$out"
+attempt "create a cgroup under /sys/fs/cgroup" "^refused refused $" \
+    "{ $(refused "mkdir /sys/fs/cgroup/x"); $(refused "mkdir /sys/fs/cgroup/\$(ls /sys/fs/cgroup | head -1)/x"); } | tr '\n' ' '"
+attempt "remount /sys/fs/cgroup read-write" "^refused refused $" \
+    "{ $(refused "mount -o remount,rw /sys/fs/cgroup"); $(refused "mount -o remount,rw /sys/fs/cgroup/\$(ls /sys/fs/cgroup | head -1)"); } | tr '\n' ' '"
+attempt "no release_agent under /sys/fs/cgroup (CVE-2022-0492)" "^absent$" \
+    "ls /sys/fs/cgroup/*/release_agent /sys/fs/cgroup/release_agent 2>/dev/null | sed 's/^/ESCAPED /'; echo absent"
+attempt "no host cgroup shows: the container's own is the root" "^own$" \
+    "awk -F: '\$3 != \"/\" {print \"ESCAPED\", \$0}' /proc/self/cgroup; echo own"
 attempt "mount the memory cgroup" "^refused$" "mkdir -p /dev/cg; $(refused "mount -t cgroup -o memory cgroup /dev/cg")"
 attempt "mount cgroup2" "^refused$" "mkdir -p /dev/cg; $(refused "mount -t cgroup2 none /dev/cg")"
 attempt "/sys is read-only (no cgroup file system to make there)" "Read-only file system" "mkdir /sys/fs/x"

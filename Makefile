@@ -1,4 +1,5 @@
 # make container && sudo ./docker-run      build everything, then a shell in a container
+#                                           (and ./container-runtime, the OCI runtime)
 # make NETLINK=rust container               the same with the Rust netlink backend
 # make test                                 every test tier (root tiers need root), both backends
 PREFIX    ?= /usr/local
@@ -25,9 +26,12 @@ endif
 # Where cargo builds (CARGO_TARGET_DIR, as cargo reads it) and the docker-run binary it links.
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 DOCKER_RUN ?= docker-run
+# The OCI runtime front end (runc's command line), built by cargo beside the library.
+OCI_RUNTIME ?= container-runtime
 # The Rust backend built beside the default one (its own target dir and binary), so that the
 # tests and the bench can run both: `make container-rust` -> ./docker-run-rust.
-RUST_BUILD := NETLINK=rust CARGO_TARGET_DIR=target-rust DOCKER_RUN=docker-run-rust
+RUST_BUILD := NETLINK=rust CARGO_TARGET_DIR=target-rust DOCKER_RUN=docker-run-rust \
+	OCI_RUNTIME=container-runtime-rust
 
 VERSION   := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 SOMAJOR   := 0
@@ -51,6 +55,7 @@ lib:
 container: lib rootfs
 	$(CXX) -std=c++17 $(WARN) $(CXXFLAGS) -Iinclude -DDOCKER_RUN_DATADIR='"$(DATADIR)"' \
 		-o $(DOCKER_RUN) cpp-demo/main.cpp $(STATICLIB) $(LINKLIBS) -static-libstdc++ -static-libgcc
+	cp -f $(RELEASE)/container-runtime $(OCI_RUNTIME)
 
 container-rust:
 	$(MAKE) container $(RUST_BUILD)
@@ -98,6 +103,7 @@ install: lib
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|; s|@LIBS@|$(LINKLIBS)|' \
 		cpp-demo/container-runtime.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/container-runtime.pc
 	if [ -x $(DOCKER_RUN) ]; then install -m 0755 $(DOCKER_RUN) $(DESTDIR)$(BINDIR)/docker-run; fi
+	install -m 0755 $(RELEASE)/container-runtime $(DESTDIR)$(BINDIR)/container-runtime
 	if [ -d $(ROOTFS)/bin ]; then install -d $(DESTDIR)$(DATADIR) && cp -a $(ROOTFS) $(DESTDIR)$(DATADIR)/; fi
 
 uninstall:
@@ -105,10 +111,10 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/pkgconfig/container-runtime.pc \
 		$(DESTDIR)$(INCDIR)/container_runtime.h $(DESTDIR)$(INCDIR)/network.h \
 		$(DESTDIR)$(INCDIR)/docker.hpp \
-		$(DESTDIR)$(BINDIR)/docker-run
+		$(DESTDIR)$(BINDIR)/docker-run $(DESTDIR)$(BINDIR)/container-runtime
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
 	$(CARGO) clean
 	rm -rf target-rust
-	rm -f docker-run docker-run-rust tests/c/*.bin tests/cpp/*.bin
+	rm -f docker-run docker-run-rust container-runtime container-runtime-rust tests/c/*.bin tests/cpp/*.bin

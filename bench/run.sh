@@ -15,6 +15,7 @@
 #   crun         crun run, OCI bundle equivalent to docker-run --network none (see below)
 #   crun-cg      the same plus memory 64m and pids 128 (as dr-limits)
 #   runc         runc run, same bundle as crun
+#   cr-oci       ./container-runtime run, same bundle as crun (the OCI front end over the core)
 #   dr-none      ./docker-run --network none /bin/true
 #   dr-bridge    ./docker-run /bin/true            (bridge networking, docker-run's default)
 #   dr-bridge-rust  the same with ./docker-run-rust, built with the Rust netlink backend
@@ -80,6 +81,7 @@ RSS_N=${RSS_N:-5}
 OUT=${OUT:-$HERE/out}
 DOCKER_RUN=$TOP/docker-run
 DOCKER_RUN_RUST=$TOP/docker-run-rust
+OCI_RT=$TOP/container-runtime
 STATE_DIR=/run/docker-run-bench
 CG_NAME=docker-run-bench
 if [[ -z ${PUBLISH:-} ]]; then PUBLISH=0; [[ $N -ge 50 ]] && PUBLISH=1; fi
@@ -102,7 +104,7 @@ ROOTFS=$(readlink -f "$ROOTFS")
 [[ -x $DOCKER_RUN ]] || die "no $DOCKER_RUN: run 'make container' first"
 
 skipped() { [[ ,$SKIP, == *,$1,* ]]; }
-ALL_ROWS=(unshare bwrap crun crun-cg runc dr-none dr-bridge dr-bridge-rust dr-limits cabi cabi-bridge)
+ALL_ROWS=(unshare bwrap crun crun-cg runc cr-oci dr-none dr-bridge dr-bridge-rust dr-limits cabi cabi-bridge)
 ROWS=()
 for row in "${ALL_ROWS[@]}"; do
     skipped "$row" && continue
@@ -114,6 +116,8 @@ for row in "${ALL_ROWS[@]}"; do
         cabi*) tools=(gcc) ;;
         *) tools=() ;;
     esac
+    [[ $row != cr-oci || -x $OCI_RT ]] ||
+        die "no $OCI_RT: run 'make container' first (or SKIP=cr-oci)"
     [[ $row != dr-bridge-rust || -x $DOCKER_RUN_RUST ]] ||
         die "no $DOCKER_RUN_RUST: run 'make container-rust' first (or SKIP=dr-bridge-rust)"
     for t in "${tools[@]}"; do
@@ -156,6 +160,10 @@ DOCKER_RUN=$OUT/docker-run
 if [[ " ${ROWS[*]} " == *" dr-bridge-rust "* ]]; then
     cp "$DOCKER_RUN_RUST" "$OUT/docker-run-rust.tmp" && mv -f "$OUT/docker-run-rust.tmp" "$OUT/docker-run-rust"
     DOCKER_RUN_RUST=$OUT/docker-run-rust
+fi
+if [[ " ${ROWS[*]} " == *" cr-oci "* ]]; then
+    cp "$OCI_RT" "$OUT/container-runtime.tmp" && mv -f "$OUT/container-runtime.tmp" "$OUT/container-runtime"
+    OCI_RT=$OUT/container-runtime
 fi
 SAMPLES=$OUT/samples.csv
 ERR=$OUT/last-stderr.txt
@@ -230,13 +238,16 @@ cleanup() {
             "$rt" --root "$STATE_DIR/$rt" delete -f "$id" >/dev/null 2>&1 || true
         done
     done
+    for d in "$STATE_DIR/cr"/db-*; do
+        [[ -d $d ]] && "$OCI_RT" --root "$STATE_DIR/cr" delete -f "${d##*/}" >/dev/null 2>&1
+    done
     for d in /sys/fs/cgroup/"$CG_NAME" /sys/fs/cgroup/*/"$CG_NAME"; do
         [[ -d $d ]] || continue
         [[ -n ${UNIFIED_HIDDEN:-} && $d == /sys/fs/cgroup/unified/* ]] && continue
         find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
         [[ -d $d ]] && echo "bench/run.sh: warning: could not remove cgroup $d" >&2
     done
-    rm -rf "$STATE_DIR/crun" "$STATE_DIR/runc"
+    rm -rf "$STATE_DIR/crun" "$STATE_DIR/runc" "$STATE_DIR/cr"
     rmdir "$STATE_DIR" 2>/dev/null || true
     return 0
 }
@@ -251,6 +262,7 @@ CMD[bwrap]="bwrap --unshare-all --bind $(q "$ROOTFS") / --proc /proc --dev /dev 
 CMD[crun]="crun --root $STATE_DIR/crun run --bundle $(q "$BUNDLE") {id}"
 CMD[crun-cg]="crun --root $STATE_DIR/crun run --bundle $(q "$BUNDLE_CG") {id}"
 CMD[runc]="runc --root $STATE_DIR/runc run --bundle $(q "$BUNDLE") {id}"
+CMD[cr-oci]="$(q "$OCI_RT") --root $STATE_DIR/cr run --bundle $(q "$BUNDLE") {id}"
 CMD[dr-none]="$(q "$DOCKER_RUN") --rm --rootfs $(q "$ROOTFS") --network none /bin/true"
 CMD[dr-bridge]="$(q "$DOCKER_RUN") --rm --rootfs $(q "$ROOTFS") /bin/true"
 CMD[dr-bridge-rust]="$(q "$DOCKER_RUN_RUST") --rm --rootfs $(q "$ROOTFS") /bin/true"
@@ -286,6 +298,7 @@ run_row() {  # ROW ID: one container; sets ELAPSED_US; aborts with its stderr on
     case $row in
         crun|crun-cg) [[ ! -d $STATE_DIR/crun/$id ]] || crun --root "$STATE_DIR/crun" delete -f "$id" >/dev/null 2>&1 || true ;;
         runc) [[ ! -d $STATE_DIR/runc/$id ]] || runc --root "$STATE_DIR/runc" delete -f "$id" >/dev/null 2>&1 || true ;;
+        cr-oci) [[ ! -d $STATE_DIR/cr/$id ]] || "$OCI_RT" --root "$STATE_DIR/cr" delete -f "$id" >/dev/null 2>&1 || true ;;
     esac
     if [[ $rc -ne 0 ]]; then
         echo "bench/run.sh: row $row failed (exit $rc): $cmd" >&2
@@ -296,7 +309,7 @@ run_row() {  # ROW ID: one container; sets ELAPSED_US; aborts with its stderr on
 
 # --- Prepare -------------------------------------------------------------------------------
 cleanup
-mkdir -p "$STATE_DIR/crun" "$STATE_DIR/runc"
+mkdir -p "$STATE_DIR/crun" "$STATE_DIR/runc" "$STATE_DIR/cr"
 : >"$OUT/c_loop-stderr.txt"
 write_config "$BUNDLE" "/$CG_NAME/plain" ""
 write_config "$BUNDLE_CG" "/$CG_NAME/limits" ',
@@ -380,8 +393,9 @@ for gap in "${GAPS[@]}"; do
         done
         r1=$(div "${MED[$gap,dr-none]:-}" "${MED[$gap,crun]:-}")
         r2=$(div "${MED[$gap,dr-bridge]:-}" "${MED[$gap,crun]:-}")
+        r4=$(div "${MED[$gap,cr-oci]:-}" "${MED[$gap,crun]:-}")
         r3=$(div "${MED[$gap,cabi]:-}" "${MED[$gap,unshare]:-}")
-        echo "targets: dr-none/crun $r1 (<= 0.80: $(verdict "$r1" 0.8)); dr-bridge/crun $r2 (<= 1.00: $(verdict "$r2" 1.0)); cabi/unshare $r3 (<= 1.50: $(verdict "$r3" 1.5))"
+        echo "targets: dr-none/crun $r1 (<= 0.80: $(verdict "$r1" 0.8)); dr-bridge/crun $r2 (<= 1.00: $(verdict "$r2" 1.0)); cabi/unshare $r3 (<= 1.50: $(verdict "$r3" 1.5)); cr-oci/crun $r4 (<= 0.80: $(verdict "$r4" 0.8))"
         echo "netlink backends: dr-bridge-rust/dr-bridge $(div "${MED[$gap,dr-bridge-rust]:-}" "${MED[$gap,dr-bridge]:-}") (Rust over C)"
     } | tee -a "$OUT/results.txt"
     {
@@ -401,7 +415,7 @@ median_of() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 
 if ! skipped rss; then
     declare -A RSS
     RSS_ROWS=()
-    for row in dr-none dr-bridge dr-bridge-rust crun runc; do skipped "$row" || RSS_ROWS+=("$row"); done
+    for row in dr-none dr-bridge dr-bridge-rust crun runc cr-oci; do skipped "$row" || RSS_ROWS+=("$row"); done
     declare -A RSS_SAMPLES
     for ((i = 0; i < RSS_N; i++)); do
         for row in "${RSS_ROWS[@]}"; do

@@ -708,8 +708,9 @@ int container_config_set_image(struct container_config *cfg,
                                const char *image);
 
 /*
- Lists the running containers of this host: started ones whose process is alive. Writes
- *out only on success.
+ Lists the running containers of this host: started ones whose process is alive and in the
+ container's cgroup (a record naming any other process is left out). Writes *out only on
+ success.
  */
 int container_list_new(struct container_list **out);
 

@@ -21,7 +21,10 @@ PACKAGES=(
     clang              # the libFuzzer harnesses (corpus replay)
     libclang-rt-dev    # clang's sanitizer runtime (ASan, libFuzzer)
     crun               # bench peers
-    runc
+    runc               # bench peer; the reference of tests/oci-conformance.sh
+    conmon             # podman's monitor (tests/oci.sh)
+    containernetworking-plugins   # podman's networks (CNI) in tests/oci.sh
+    containerd         # tests/oci.sh: containerd, ctr and the runc v2 shim
     bubblewrap
     time               # GNU time: the bench's peak RSS
     gnuplot-nox        # the bench's plot

@@ -9,7 +9,7 @@ trap 'rm -rf "$PREFIX"' EXIT
 make -s install PREFIX="$PREFIX" >/dev/null 2>&1
 expect "make install PREFIX=... succeeds" 0 $?
 for f in lib/libcontainer_runtime.a lib/libcontainer_runtime.so.0 lib/libcontainer_runtime.so \
-         include/container_runtime.h include/network.h include/docker.hpp lib/pkgconfig/container-runtime.pc bin/docker-run; do
+         include/container_runtime.h include/network.h include/docker.hpp lib/pkgconfig/container-runtime.pc bin/docker-run bin/container-runtime; do
     [ -e "$PREFIX/$f" ] && pass "installed $f" || fail "installed $f"
 done
 expect_match "SONAME is libcontainer_runtime.so.0" "SONAME.*libcontainer_runtime\.so\.0" \

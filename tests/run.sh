@@ -81,6 +81,9 @@ suite "docker-run as a daily Docker (-d, logs, inspect, ps -a, start, rm, restar
 suite "docker-run end to end, network part, NETLINK=rust" env DR=./docker-run-rust NETLINK=rust \
     tests/e2e.sh --only network
 suite "images: podman's archives into the store, docker-run load and run IMAGE" tests/images.sh
+# The OCI runtime: directly and through containerd's shim (podman waits for the core to
+# install a seccomp profile without no_new_privs: tests/oci.sh --only podman).
+suite "container-runtime (OCI): cli, containerd" tests/oci.sh --only cli,containerd
 suite "escape attempts" tests/escape.sh
 suite "escape attempts: processes (seccomp, keyrings, host binary, state, pids)" tests/escape-process.sh
 suite "faults, SIGKILL, load, C API under valgrind/ASan" tests/stress.sh

@@ -17,7 +17,7 @@ pub mod image;
 pub mod monitor;
 pub mod net;
 pub mod oci;
-mod private_fs;
+pub mod private_fs;
 pub mod process;
 pub mod procfs;
 pub mod record;

@@ -20,8 +20,9 @@ impl Castable for container_list {
     type RustType = Vec<Summary>;
 }
 
-/// Lists the running containers of this host: started ones whose process is alive. Writes
-/// *out only on success.
+/// Lists the running containers of this host: started ones whose process is alive and in the
+/// container's cgroup (a record naming any other process is left out). Writes *out only on
+/// success.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_list_new(out: *mut *mut container_list) -> c_int {
     guard(|| {

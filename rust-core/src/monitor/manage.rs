@@ -69,12 +69,24 @@ impl Summary {
 pub fn list(host: &Host, all: bool) -> Result<Vec<Summary>> {
     crate::error::require_root("listing containers")?;
     let now = now_nanos();
+    // Running means proven so in the state directory (alive, in its cgroup): a record naming
+    // another process is not listed as running, and its pid is not shown.
+    let proven: std::collections::BTreeSet<String> = crate::container::list_running(host)
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     Ok(host
         .records()
         .list()
         .iter()
-        .filter(|r| all || r.effective_state().status == RunStatus::Running)
         .map(|r| Summary::of(r, now))
+        .filter_map(|mut s| {
+            let running = proven.contains(&s.id);
+            if !running {
+                s.pid = 0;
+            }
+            (all || running).then_some(s)
+        })
         .collect())
 }
 

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# tests/oci.sh: ./container-runtime, the OCI runtime, driven three ways:
+#   cli         directly, as engines call runc: spec, create/start/state/kill/delete, run,
+#               exec, pause/resume, ps, list, update, features, the JSON log, runc's error
+#               messages and exit codes, concurrent runtimes on one --root;
+#   podman      the Debian package, with --runtime ./container-runtime, on an image imported
+#               from the default rootfs: run, run -it, -d + logs + stop, exec, kill,
+#               pause/unpause, rm, a published port on the test's own network, a volume, --user,
+#               --read-only, --hostname, --memory;
+#   containerd  the Debian package, started with its own root, state and socket; ctr run
+#               --runc-binary ./container-runtime (through the io.containerd.runc.v2 shim, as
+#               Kubernetes uses it): run, detached + exec + kill, pause/resume, a memory limit,
+#               a user namespace.
+# Each part removes what it made, also on failure: stores, state, cgroups (libpod_parent and
+# conmon, the containerd namespace's), network, mounts, processes. Traffic goes only to
+# addresses of the test's own network.
+#   tests/oci.sh [--only PART[,PART]]    parts: cli, podman, containerd (default: all)
+#   RT=/usr/sbin/runc tests/oci.sh       the same expectations checked against runc
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+require_root "the OCI runtime tests (containers, cgroups, podman, containerd)"
+
+ONLY=cli,podman,containerd
+[ "${1:-}" = --only ] && ONLY=$2
+part() { [[ ,$ONLY, == *,$1,* ]]; }
+RT=${RT:-$PWD/container-runtime}
+[ -x "$RT" ] || { fail "runtime $RT is built (make container)"; summary; }
+[ -x rootfs/bin/sh ] || make -s rootfs >/dev/null || { fail "make rootfs"; summary; }
+
+work=$(mktemp -d /tmp/cr-oci.XXXXXX)
+CLEANUPS=()
+# at_exit CMD: run CMD (a string) at exit, last registered first.
+at_exit() { CLEANUPS+=("$1"); }
+run_cleanups() {
+    local i
+    for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CLEANUPS[$i]}" >/dev/null 2>&1; done
+    rm -rf "$work"
+}
+trap run_cleanups EXIT
+build_probe "$work/bin" || { fail "build tests/helpers/probe.c"; summary; }
+
+# A bundle: runc's default spec with ARGS as the process, no terminal, the rootfs shared
+# read-only (root.path absolute).
+# make_bundle DIR ARGS...
+make_bundle() {
+    local dir=$1
+    shift
+    mkdir -p "$dir"
+    "$RT" spec --bundle "$dir" || return 1
+    python3 - "$dir/config.json" "$PWD/rootfs" "$@" <<'PY'
+import json, sys
+path, rootfs, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+c = json.load(open(path))
+c["process"]["args"] = args
+c["process"]["terminal"] = False
+c["root"] = {"path": rootfs, "readonly": True}
+c["hostname"] = "c-test"
+json.dump(c, open(path, "w"), indent=1)
+PY
+}
+
+# waits up to 5 s for `state ID` to say STATUS
+wait_status() {
+    local i
+    for i in $(seq 100); do
+        [ "$(state_field "$1" status)" = "$2" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+state_field() { "$RT" --root "$R" state "$1" 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])" 2>/dev/null; }
+
+# cgroup_dirs_left "CONTROLLERS:PATH"...: those of the lines whose directory still exists
+cgroup_dirs_left() {
+    local l c p
+    for l in $1; do
+        c=${l%%:*}; p=${l#*:}
+        [ "$p" = / ] && continue
+        [ -z "$c" ] && c=unified
+        [ -d "/sys/fs/cgroup/${c#name=}$p" ] && printf '%s ' "$l"
+    done
+}
+
+cli_part() {
+    R=$work/state
+    at_exit "for c in \$('$RT' --root '$R' list -q); do '$RT' --root '$R' delete --force \$c; done"
+    local b=$work/b1 out pid
+    expect_match "--version names the runtime and the spec" "spec: 1\." "$("$RT" --version)"
+    make_bundle "$b" sh -c 'echo started; exec sleep 100'
+    expect "spec writes config.json" 0 $?
+    out=$("$RT" spec --bundle "$b" 2>&1)
+    expect_match "spec refuses to overwrite config.json" "config.json exists. Remove it first" "$out"
+
+    "$RT" --root "$R" create --bundle "$b" --pid-file "$work/c1.pid" c1 >"$work/c1.out" 2>"$work/c1.err" </dev/null
+    expect "create exits 0" 0 $?
+    pid=$(cat "$work/c1.pid" 2>/dev/null)
+    expect "state after create: created" created "$(state_field c1 status)"
+    expect "state pid is the pid file's" "$pid" "$(state_field c1 pid)"
+    expect "state bundle" "$b" "$(state_field c1 bundle)"
+    expect "state id" c1 "$(state_field c1 id)"
+    expect_match "state created is RFC 3339" '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$' "$(state_field c1 created)"
+    expect "the process has not run before start" "" "$(cat "$work/c1.out")"
+    expect_match "root is 0700" "^700$" "$(stat -c %a "$R")"
+    out=$("$RT" --root "$R" create --bundle "$b" c1 2>&1)
+    expect_match "a second create of c1 fails" "container with given ID already exists" "$out"
+    "$RT" --root "$R" start c1
+    expect "start exits 0" 0 $?
+    wait_status c1 running
+    expect "state after start: running" running "$(state_field c1 status)"
+    sleep 0.2
+    expect "the process ran after start" started "$(cat "$work/c1.out")"
+    out=$("$RT" --root "$R" start c1 2>&1)
+    expect_match "start twice fails" "cannot start an already running container" "$out"
+    out=$("$RT" --root "$R" delete c1 2>&1)
+    expect_match "delete of a running container needs --force" "cannot delete container c1 that is not stopped: running" "$out"
+    expect_match "list shows it" "^c1 +$pid +running +$b" "$("$RT" --root "$R" list | tail -n +2)"
+    expect "list --format json" c1 "$("$RT" --root "$R" list --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')"
+    expect_match "ps --format json lists the init" "^\[.*\b$pid\b.*\]$" "$("$RT" --root "$R" ps --format json c1)"
+
+    "$RT" --root "$R" pause c1
+    expect "pause exits 0" 0 $?
+    expect "state after pause: paused" paused "$(state_field c1 status)"
+    "$RT" --root "$R" resume c1
+    expect "state after resume: running" running "$(state_field c1 status)"
+    out=$("$RT" --root "$R" resume c1 2>&1)
+    expect_match "resume of a running container fails" "container not paused" "$out"
+
+    local cgs
+    cgs=$(awk -F: '{ print $2 ":" $3 }' "/proc/$pid/cgroup" | grep -v '^name=systemd:')
+    "$RT" --root "$R" kill c1 KILL
+    expect "kill KILL exits 0" 0 $?
+    wait_status c1 stopped
+    expect "state after kill: stopped" stopped "$(state_field c1 status)"
+    out=$("$RT" --root "$R" kill c1 TERM 2>&1)
+    expect_match "kill of a stopped container: not running" "container not running" "$out"
+    "$RT" --root "$R" delete c1
+    expect "delete exits 0" 0 $?
+    out=$("$RT" --root "$R" state c1 2>&1)
+    expect "state after delete fails" "1 container does not exist" "$? $(tail -1 <<<"$out" | sed 's/.*msg="\(.*\)"/\1/')"
+    expect "the state root is empty again" "" "$(ls "$R")"
+    expect "delete removes the container's cgroups" "" "$(cgroup_dirs_left "$cgs")"
+    cli_run_part "$b"
+    cli_error_part "$b"
+}
+
+cli_run_part() {
+    local b=$1 out
+    make_bundle "$work/b2" sh -c 'echo out; echo err >&2; exit 3'
+    out=$("$RT" --root "$R" run --bundle "$work/b2" r1 2>"$work/r1.err" </dev/null)
+    expect "run waits and exits with the process's status" "3" "$?"
+    expect "run's process has the runtime's stdout and stderr" "out err" "$out $(grep -x err "$work/r1.err")"
+    expect "run removes the container" "" "$(ls "$R")"
+    "$RT" --root "$R" run --detach --bundle "$b" r2 >/dev/null 2>&1 </dev/null
+    expect "run --detach exits 0" 0 $?
+    expect "run --detach: running" running "$(state_field r2 status)"
+    out=$("$RT" --root "$R" exec r2 sh -c 'echo in $(hostname); exit 5' 2>&1)
+    expect "exec: output and status" "5 in c-test" "$? $out"
+    out=$(printf '{"args":["sh","-c","id -u; pwd"],"cwd":"/tmp","user":{"uid":1234,"gid":0},"env":["PATH=/bin"]}' >"$work/p.json"
+          "$RT" --root "$R" exec --process "$work/p.json" r2 2>&1)
+    expect "exec --process: user and cwd" "1234 /tmp" "$(echo $out)"
+    "$RT" --root "$R" update --memory 33554432 --pids-limit 50 r2
+    expect "update --memory --pids-limit exits 0" 0 $?
+    echo '{"pids":{"limit":60}}' | "$RT" --root "$R" update --resources - r2
+    expect "update --resources - exits 0" 0 $?
+    "$RT" --root "$R" kill --all r2 KILL
+    wait_status r2 stopped
+    expect "kill --all: stopped" stopped "$(state_field r2 status)"
+    "$RT" --root "$R" delete r2
+    "$RT" --root "$R" delete --force r2
+    expect "delete --force of a missing container succeeds" 0 $?
+}
+
+cli_error_part() {
+    local b=$1 out i oks=0
+    out=$("$RT" --root "$R" state ../x 2>&1)
+    expect_match "an invalid id is refused" "invalid container ID format" "$out"
+    out=$("$RT" --root "$R" start 2>&1)
+    expect_match "a missing id: runc's usage error" "start.{0,3} requires exactly 1 argument" "$out"
+    "$RT" --root "$R" --log "$work/log.json" --log-format json start nope 2>/dev/null
+    expect "start of a missing container exits 1" 1 $?
+    out=$(python3 -c 'import json,sys; l=[json.loads(x) for x in open(sys.argv[1])][-1]; print(l["level"], l["msg"])' "$work/log.json")
+    expect "--log-format json: the error as a JSON line in --log" "error container does not exist" "$out"
+    if [ "$RT" = "$PWD/container-runtime" ]; then
+        out=$("$RT" --root "$R" --systemd-cgroup list 2>&1)
+        expect_match "--systemd-cgroup is refused clearly" "systemd-cgroup is not supported" "$out"
+    fi
+    out=$("$RT" --root "$R" create --bogus x 2>&1)
+    expect_match "an unknown flag is named" "flag provided but not defined: -bogus" "$out"
+    out=$("$RT" features | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["ociVersionMin"], "seccomp" in d["linux"])')
+    expect "features is JSON" "1.0.0 True" "$out"
+    mkdir -p "$work/bad" && echo '{"ociVersion": "1.0.2", "process": {"args": 5}}' >"$work/bad/config.json"
+    "$RT" --root "$R" create --bundle "$work/bad" bad >/dev/null 2>&1
+    expect "a bad config.json fails" 1 $?
+    expect "and leaves nothing behind" "" "$(ls "$R")"
+    # Five runtimes create the same id at once: one wins, the root stays consistent.
+    for i in 1 2 3 4 5; do
+        "$RT" --root "$R" create --bundle "$b" same >/dev/null 2>&1 </dev/null &
+    done
+    for i in 1 2 3 4 5; do wait -n && oks=$((oks + 1)); done
+    expect "concurrent creates of one id: exactly one succeeds" 1 $oks
+    expect "and it is created" created "$(state_field same status)"
+    out=$("$RT" --root "$R" kill same SIGNOPE 2>&1)
+    expect_match "an unknown signal is named" "SIGNOPE" "$out"
+    "$RT" --root "$R" delete same
+    expect "delete of a created container" "" "$(ls "$R")"
+    if [ "$RT" = "$PWD/container-runtime" ] || [ "$RT" = "$PWD/target/debug/container-runtime" ]; then
+        expect "no freezer cgroup of ours is left" "" "$(ls -d /sys/fs/cgroup/freezer/container-runtime 2>/dev/null)"
+    fi
+}
+
+part cli && { echo "--- cli"; cli_part; }
+# podman in a private mount namespace of its own (tests/oci-podman.sh says why).
+podman_part() {
+    local t
+    for t in podman conmon; do
+        command -v $t >/dev/null || { fail "$t is installed (tests/deps.sh)"; return; }
+    done
+    if unshare --mount --propagation private tests/oci-podman.sh "$RT" "$work"; then
+        pass "podman drives the runtime"
+    else
+        fail "podman drives the runtime"
+    fi
+}
+
+part podman && { echo "--- podman"; podman_part; }
+containerd_part() {
+    local t
+    for t in containerd ctr containerd-shim-runc-v2; do
+        command -v $t >/dev/null || { fail "$t is installed (tests/deps.sh)"; return; }
+    done
+    if tests/oci-containerd.sh "$RT" "$work"; then
+        pass "containerd drives the runtime"
+    else
+        fail "containerd drives the runtime"
+    fi
+}
+
+part containerd && { echo "--- containerd"; containerd_part; }
+summary

@@ -65,10 +65,29 @@ expect "--network host: the host's interfaces" "$(ls /sys/class/net 2>/dev/null 
     "$(run --network host sh -c 'ls /sys/class/net 2>/dev/null | grep -v "^veth" | sort | tr "\n" " "')"
 expect "own UTS: host hostname untouched" "$(hostname)" "$(run -h other true; hostname)"
 
-mp=$(run sh -c "awk '{print \$5}' /proc/self/mountinfo | sort | tr '\n' ' '")
+mp=$(run sh -c "awk '{print \$5}' /proc/self/mountinfo | grep -v '^/sys/fs/cgroup' | sort | tr '\n' ' '")
 expect "mount table holds only container mounts" \
     "/ /dev /dev/mqueue /dev/pts /dev/shm /etc/hosts /etc/resolv.conf /proc /proc/acpi /proc/bus /proc/fs /proc/interrupts /proc/irq /proc/keys /proc/sys /proc/timer_list /sys /sys/firmware " "$mp"
 if echo "$mp" | grep -q "$WORK\|/work\|/run/"; then fail "no host mount visible" "$mp"; else pass "no host mount visible"; fi
+# /sys/fs/cgroup as Docker has it: v2 one cgroup2 mount; v1 a tmpfs and each hierarchy the
+# container has a cgroup in (docker-run's controllers), all read-only.
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    want_cg="/sys/fs/cgroup:ro:cgroup2"
+    limit_file=memory.max
+else
+    want_cg=$({ echo "/sys/fs/cgroup:ro:tmpfs"
+        for c in cpu cpuacct cpuset memory pids blkio devices; do
+            [ -f /sys/fs/cgroup/$c/cgroup.procs ] && echo "/sys/fs/cgroup/$(basename "$(readlink -f /sys/fs/cgroup/$c)"):ro:cgroup"
+        done; } | sort -u | tr '\n' ' ')
+    limit_file=memory/memory.limit_in_bytes
+fi
+expect "/sys/fs/cgroup: the container's hierarchies, read-only" "$want_cg" \
+    "$(run sh -c "awk '\$5 ~ /^\/sys\/fs\/cgroup/ {split(\$0, a, \" - \"); split(a[2], t, \" \"); print \$5 \":\" substr(\$6, 1, 2) \":\" t[1]}' /proc/self/mountinfo | sort -u | tr '\n' ' '")"
+expect "-m 64m: the limit is readable at /sys/fs/cgroup/$limit_file" "67108864" "$(run -m 64m cat /sys/fs/cgroup/$limit_file)"
+expect "--pids-limit 50: readable at /sys/fs/cgroup/pids.max or pids/pids.max" "50" \
+    "$(run --pids-limit 50 sh -c 'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max')"
+expect "the container's cgroup is the root of its cgroup namespace" "/" \
+    "$(run sh -c "awk -F: '{print \$3}' /proc/self/cgroup | sort -u")"
 
 # Sections that --only network skips are inside `if [ -z "$ONLY" ]` blocks, left unindented.
 if [ -z "$ONLY" ]; then

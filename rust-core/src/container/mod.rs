@@ -29,7 +29,7 @@ use std::path::PathBuf;
 
 pub use builder::{ContainerBuilder, Host, random_id};
 pub use exec::ExecSpec;
-pub use state::Status;
+pub use state::{Status, list_running};
 
 use crate::cgroups::Cgroup;
 use crate::net::attach::Attachment;

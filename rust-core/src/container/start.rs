@@ -21,6 +21,7 @@ use crate::process::plan::{ChildPlan, Command, ProcessExtra};
 use crate::process::sync::{self, GoMsg, ParentEnd, Report};
 use crate::process::{child_main, tty};
 use crate::rootfs;
+use crate::rootfs::cgroupfs::View;
 use crate::spec::{NetworkMode, Seccomp, cstring, ns};
 
 /// The CLONE_NEW* flags of the namespace bits (the cgroup namespace is unshared by the child
@@ -181,6 +182,13 @@ impl Container {
             crate::cgroups::Cgroup::create(&self.host.cgroup_root, &name, &self.spec.resources)?;
         if !cgroup.restricts_devices() {
             plan.drop_mknod();
+        }
+        // Docker's /sys/fs/cgroup: only with its own cgroup namespace (else the host's tree
+        // would show) and docker-run's system mounts (an OCI bundle lists its own mounts).
+        if plan.cgroup_namespace && self.spec.system_mounts && !plan.userns {
+            let root = self.host.cgroup_root.path();
+            let view = View::of_host(root, cgroup.layout().is_v2(), &cgroup.paths());
+            plan.cgroup_ops = view.ops()?;
         }
         if let Some((at, dest, ro)) = plan.cgroup_mount.take() {
             let root = self.host.cgroup_root.path();

@@ -16,6 +16,24 @@ fn in_cgroup(cg: &Cgroup, pid: libc::pid_t) -> bool {
         .any(|f| std::fs::read_to_string(f).is_ok_and(|t| t.lines().any(|l| l.trim() == want)))
 }
 
+/// The container's cgroup, if the record's process is in it: the proof that a record names the
+/// container's own process and not an unrelated one (only root moves processes into it).
+fn proven_cgroup(host: &Host, rec: &Record) -> Option<Cgroup> {
+    let cgroup = Cgroup::open(&host.cgroup_root, rec.cgroup.as_deref().unwrap_or(&rec.id)).ok()?;
+    in_cgroup(&cgroup, rec.pid).then_some(cgroup)
+}
+
+/// The running containers in `host`'s state directory, oldest first: started ones whose first
+/// process is alive (its recorded start time) and proven theirs (in the container's cgroup, as
+/// [`Container::open_in`] checks). A record that names some other live process is left out.
+pub fn list_running(host: &Host) -> Vec<Record> {
+    host.store()
+        .list()
+        .into_iter()
+        .filter(|r| !r.starting && r.is_alive() && proven_cgroup(host, r).is_some())
+        .collect()
+}
+
 /// Where a container is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -56,14 +74,14 @@ impl Container {
         if !rec.is_alive() {
             return Err(gone().into());
         }
-        let cgroup = Cgroup::open(&host.cgroup_root, rec.cgroup.as_deref().unwrap_or(&rec.id)).ok();
-        if !cgroup.as_ref().is_some_and(|cg| in_cgroup(cg, rec.pid)) {
+        let Some(cgroup) = proven_cgroup(&host, &rec) else {
             return Err(StateError::NotContainer {
                 id: short_id(&rec.id).to_string(),
                 pid: rec.pid,
             }
             .into());
-        }
+        };
+        let cgroup = Some(cgroup);
         let spec = ContainerSpec {
             name: rec.name.clone(),
             hostname: rec.hostname.clone(),

@@ -660,6 +660,22 @@ fn opened_containers() {
     let id = c.id().to_string();
     let opened = Container::open_in(fx.host(), "web").unwrap();
     assert_eq!((opened.id(), opened.pid()), (id.as_str(), Some(fx.pid)));
+    // A record naming the same live process, with its real start time, but no cgroup holding
+    // it: not listed (what `docker-run ps` shows).
+    let forged = crate::state::Record {
+        id: "f".repeat(64),
+        pid: fx.pid,
+        start_time: crate::procfs::process_start_time(fx.pid).unwrap(),
+        ..Default::default()
+    };
+    fx.host().store().save(&forged).unwrap();
+    assert!(forged.is_alive());
+    let listed: Vec<String> = super::list_running(&fx.host())
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(listed, std::slice::from_ref(&id));
+    fx.host().store().remove(&forged);
     assert_eq!(opened.ip(), Some(Ipv4Addr::new(10, 99, 0, 2)));
     let mut by_prefix = Container::open_in(fx.host(), &id[..8]).unwrap();
     assert!(matches!(

@@ -21,18 +21,14 @@ impl Castable for container_list {
 }
 
 /// Lists the running containers of this host (from the state directory, /run/docker-run):
-/// started ones whose process is alive. Writes *out only on success.
+/// started ones whose process is alive and in the container's cgroup (a record naming any other
+/// process is left out). Writes *out only on success.
 #[unsafe(no_mangle)]
 pub extern "C" fn container_list_new(out: *mut *mut container_list) -> c_int {
     guard(|| {
         out_param(out, "out")?;
         crate::error::require_root("listing containers")?;
-        let running = Host::default()
-            .store()
-            .list()
-            .into_iter()
-            .filter(|r| r.is_alive() && !r.starting)
-            .collect();
+        let running = crate::container::list_running(&Host::default());
         container_list::into_out(running, out)
     })
 }

@@ -245,9 +245,20 @@ fn release_shared(lease_dir: &Path, bridge: &str, subnet: (Ipv4Addr, u8)) {
     });
 }
 
-/// Removes the leases of dead containers under `leases_root` and the NAT rules of every bridge
-/// that has no live container (after the last one exited, or after containers were killed).
-/// Returns how many leases and bridges were cleaned.
+/// Whether this network namespace has an interface called `name`.
+fn link_exists(name: &str) -> bool {
+    let Ok(c) = std::ffi::CString::new(name) else {
+        return false;
+    };
+    // SAFETY: a NUL-terminated name; if_nametoindex only reads it.
+    unsafe { libc::if_nametoindex(c.as_ptr()) != 0 }
+}
+
+/// Removes the leases of dead containers under `leases_root`, the NAT rules of every bridge
+/// that has no live container (after the last one exited, or after containers were killed),
+/// and the whole lease directory of a bridge that no longer exists and has no live container
+/// (deleted by hand, or with its network namespace). Returns how many leases, bridges and
+/// directories were cleaned.
 pub fn cleanup_stale(leases_root: &Path) -> usize {
     let mut cleaned = 0;
     for entry in std::fs::read_dir(leases_root)
@@ -256,24 +267,86 @@ pub fn cleanup_stale(leases_root: &Path) -> usize {
         .flatten()
     {
         let dir = entry.path();
+        // Only directories of the names a bridge can have: the name goes into iptables rules.
+        let bridge = entry.file_name().to_str().map(String::from);
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        let Some(bridge) = bridge.filter(|b| is_dir && super::validate_bridge_name(b).is_ok())
+        else {
+            continue;
+        };
         cleaned += ipam::remove_dead(&dir).unwrap_or(0);
-        let (Some(bridge), Ok(text)) = (
-            entry.file_name().to_str().map(String::from),
-            std::fs::read_to_string(dir.join(NAT_MARKER)),
-        ) else {
-            continue;
-        };
-        // The name goes into iptables rules: only a name a bridge can have.
-        if super::validate_bridge_name(&bridge).is_err() {
-            continue;
+        let marker = dir.join(NAT_MARKER);
+        let subnet = std::fs::read_to_string(&marker)
+            .ok()
+            .and_then(|t| super::parse_cidr(t.trim()).ok());
+        if let Some(subnet) = subnet {
+            release_shared(&dir, &bridge, subnet);
+            if !marker.exists() {
+                cleaned += 1;
+            }
         }
-        let Ok(subnet) = super::parse_cidr(text.trim()) else {
-            continue;
-        };
-        release_shared(&dir, &bridge, subnet);
-        if !dir.join(NAT_MARKER).exists() {
+        let unused = || !marker.exists() && !link_exists(&bridge);
+        if ipam::remove_unused_dir(&dir, unused).unwrap_or(false) {
             cleaned += 1;
         }
     }
     cleaned
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_utils::TempDir;
+
+    /// `cleanup` removes the lease directory of a bridge that is gone once no live container
+    /// leases in it (its lock, subnet record and dead leases with it), and keeps the directory
+    /// of a bridge that exists and of one that still has a live container.
+    #[test]
+    fn cleanup_removes_the_lease_directories_of_deleted_bridges() {
+        let root = TempDir::new("leases");
+        let me = std::process::id() as libc::pid_t;
+        let subnet = (Ipv4Addr::new(10, 77, 0, 0), 24);
+        let (gone, live, present) = ("dr-gone-t0", "dr-gone-t1", "lo");
+        for bridge in [gone, live, present] {
+            let dir = lease_dir(&root.0, bridge);
+            crate::private_fs::create_dir_all(&dir).unwrap();
+            crate::private_fs::write(&dir.join(SUBNET_RECORD), b"10.77.0.0/24\n").unwrap();
+        }
+        // A dead container's lease (a pid that cannot exist), and a live one (this process).
+        let dead = Ipv4Addr::new(10, 77, 0, 2);
+        crate::private_fs::write(
+            &lease_dir(&root.0, gone).join(dead.to_string()),
+            b"999999999 1\n",
+        )
+        .unwrap();
+        let lease = ipam::lease(
+            &lease_dir(&root.0, live),
+            subnet,
+            ipam::gateway(subnet),
+            None,
+            me,
+        );
+        let kept = lease.unwrap().keep();
+        assert!(!link_exists(gone) && !link_exists(live) && link_exists(present));
+        assert!(cleanup_stale(&root.0) >= 2);
+        assert!(
+            !lease_dir(&root.0, gone).exists(),
+            "the deleted bridge's directory is left"
+        );
+        assert!(lease_dir(&root.0, live).join(kept.to_string()).exists());
+        assert!(lease_dir(&root.0, present).join(SUBNET_RECORD).exists());
+        // Once its container is gone too (its lease released), that one goes as well; a later
+        // lease makes the directory again.
+        ipam::release_addr(&lease_dir(&root.0, live), kept, me).unwrap();
+        cleanup_stale(&root.0);
+        assert!(!lease_dir(&root.0, live).exists());
+        let again = ipam::lease(
+            &lease_dir(&root.0, live),
+            subnet,
+            ipam::gateway(subnet),
+            None,
+            me,
+        );
+        assert_eq!(again.unwrap().addr(), kept);
+    }
 }

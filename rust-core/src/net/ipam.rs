@@ -110,13 +110,26 @@ impl DirLock {
         loop {
             // SAFETY: flock on a descriptor we own.
             if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                return Ok(DirLock { _file: file });
+                break;
             }
             let e = std::io::Error::last_os_error();
             if e.raw_os_error() != Some(libc::EINTR) {
                 return Err(NetError::io(format!("lock {}", path.display()), e));
             }
         }
+        // `remove_unused_dir` may have removed the lock file (and the directory) while we
+        // waited: a lock on that file guards nothing any more, so start again.
+        use std::os::unix::fs::MetadataExt;
+        let same = |a: &fs::Metadata, b: &fs::Metadata| a.dev() == b.dev() && a.ino() == b.ino();
+        let current = match (fs::symlink_metadata(&path), file.metadata()) {
+            (Ok(now), Ok(held)) => same(&now, &held),
+            _ => false,
+        };
+        if current {
+            return Ok(DirLock { _file: file });
+        }
+        drop(file);
+        Self::take(dir)
     }
 }
 
@@ -169,6 +182,37 @@ pub fn remove_dead(dir: &Path) -> Result<usize, NetError> {
         }
     }
     Ok(removed)
+}
+
+/// Removes the lease directory `dir` when no live container holds a lease in it and `unused()`
+/// agrees (both under its lock): leases of dead owners, the bridge's records (`.subnet`,
+/// temporary files) and the lock file go, then the directory. Anything else in it (a
+/// subdirectory, a symbolic link) keeps it. Returns whether it was removed.
+pub fn remove_unused_dir(dir: &Path, unused: impl FnOnce() -> bool) -> Result<bool, NetError> {
+    let lock = DirLock::take(dir)?;
+    if read_leases(dir)?.values().any(Owner::is_alive) || !unused() {
+        return Ok(false);
+    }
+    let io = |e| NetError::io(format!("remove {}", dir.display()), e);
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        if !entry.file_type().map_err(io)?.is_file() {
+            return Ok(false);
+        }
+        if entry.file_name() != ".lock" {
+            files.push(entry.path());
+        }
+    }
+    for file in files {
+        fs::remove_file(file).map_err(io)?;
+    }
+    // The lock file last, while still holding it: whoever waits on it then sees that it is
+    // gone and starts again (DirLock::take).
+    fs::remove_file(dir.join(".lock")).map_err(io)?;
+    fs::remove_dir(dir).map_err(io)?;
+    drop(lock);
+    Ok(true)
 }
 
 /// Records `owner` for `ip` (lock held): written to a temporary file and renamed, so a crash

@@ -116,6 +116,9 @@ pub(super) fn bundle(spec: &Spec, bundle: &Path) -> Result<OciBundle> {
         ..Default::default()
     };
     apply_process(&mut out, process, "process", &mut warnings)?;
+    if let Some(home) = passwd_home(&rootfs, out.uid).filter(|_| !has_env(&out.env, "HOME")) {
+        out.env.push(format!("HOME={home}").into());
+    }
     for (i, m) in spec.mounts().iter().flatten().enumerate() {
         let field = format!("mounts[{i}]");
         if let Some(m) = mounts::mount(m, bundle, &field, &mut warnings)? {
@@ -170,6 +173,26 @@ pub(super) fn bundle(spec: &Spec, bundle: &Path) -> Result<OciBundle> {
         oci_version: version.clone(),
         console_size,
         warnings,
+    })
+}
+
+fn has_env(env: &[OsString], key: &str) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    env.iter().any(|e| {
+        let b = e.as_bytes();
+        b.len() > key.len() && b.starts_with(key.as_bytes()) && b[key.len()] == b'='
+    })
+}
+
+/// The home directory of `uid` in the rootfs's /etc/passwd (resolved inside the rootfs), as
+/// runc sets HOME when the process has none.
+fn passwd_home(rootfs: &Path, uid: u32) -> Option<String> {
+    let path = crate::rootfs::secure_join(rootfs, Path::new("/etc/passwd")).ok()?;
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() >= 6 && fields[2].parse() == Ok(uid) && !fields[5].is_empty())
+            .then(|| fields[5].to_string())
     })
 }
 
@@ -432,6 +455,14 @@ fn apply_namespaces(out: &mut ContainerSpec, linux: &Linux) -> Result<()> {
         }
         seen |= bit;
         match n.path() {
+            // The namespaces the clone creates would belong to the runtime's user namespace,
+            // out of reach of the joined one's root: refused rather than failing at mount.
+            Some(p) if !p.as_os_str().is_empty() && bit == ns::USER => {
+                return Err(OciError::field(
+                    format!("{field}.path"),
+                    "joining a user namespace by path is not supported",
+                ));
+            }
             Some(p) if !p.as_os_str().is_empty() => {
                 if !p.is_absolute() {
                     return Err(OciError::field(

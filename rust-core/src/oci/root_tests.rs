@@ -118,6 +118,7 @@ fn process_settings_rlimits_sysctl_and_cgroups_path() {
         && test \"$(cat /proc/self/oom_score_adj)\" = 123 \
         && test \"$(hostname)\" = ocibox \
         && test \"$(cat /proc/sys/kernel/domainname)\" = example.org \
+        && test \"$(uname -m)\" = i686 \
         && grep -q 'bar' /share/cgroup-limit \
         && test \"$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)\" = 67108864 \
         && test -d /sys/fs/cgroup/cpu && test -e /sys/fs/cgroup/pids/pids.max \
@@ -130,6 +131,8 @@ fn process_settings_rlimits_sysctl_and_cgroups_path() {
     v["process"]["user"]["umask"] = json!(0o27);
     v["process"]["noNewPrivileges"] = json!(true);
     v["process"]["oomScoreAdj"] = json!(123);
+    v["linux"]["personality"] = json!({"domain": "LINUX32"});
+    v["linux"]["rootfsPropagation"] = json!("rslave");
     v["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
     v["linux"]["namespaces"]
         .as_array_mut()

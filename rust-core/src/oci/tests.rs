@@ -243,6 +243,19 @@ fn the_bundle_is_the_whole_truth() {
     assert_eq!(s.network.mode, NetworkMode::Host);
     // HOME as runc adds it, nothing else.
     assert_eq!(s.effective_env(), vec!["HOME=/root"]);
+    // ... from the rootfs's /etc/passwd when the user is there.
+    std::fs::create_dir_all(t.0.join("rootfs/etc")).unwrap();
+    std::fs::write(
+        t.0.join("rootfs/etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n",
+    )
+    .unwrap();
+    let mut v1000 = v.clone();
+    v1000["process"]["user"]["uid"] = json!(1000);
+    assert_eq!(load(&t, &v1000).unwrap().spec.env, vec!["HOME=/home/user"]);
+    let mut given = v1000.clone();
+    given["process"]["env"] = json!(["HOME=/x"]);
+    assert_eq!(load(&t, &given).unwrap().spec.env, vec!["HOME=/x"]);
     let plan = crate::rootfs::plan(s, &b.rootfs).unwrap();
     let described: Vec<String> = plan.ops.iter().map(|o| o.describe()).collect();
     assert!(

@@ -99,6 +99,9 @@ pub struct ChildPlan {
     /// Bind the terminal to /dev/console (a container's first process, not an exec).
     pub console: bool,
     pub cgroup_namespace: bool,
+    /// /sys/fs/cgroup's mounts (rootfs::cgroupfs), made inside the new cgroup namespace after
+    /// pivot_root, relative to the new root; empty: none.
+    pub cgroup_ops: Vec<Op>,
     pub uid: libc::uid_t,
     pub gid: libc::gid_t,
     pub groups: Vec<libc::gid_t>,
@@ -176,6 +179,7 @@ impl ChildPlan {
             terminal: cmd.terminal,
             console: true,
             cgroup_namespace: true,
+            cgroup_ops: Vec::new(),
             uid: cmd.uid,
             gid: cmd.gid,
             groups: cmd.groups.clone(),
@@ -337,6 +341,12 @@ impl ChildPlan {
             Some(Step::Network) => "configure eth0".into(),
             Some(Step::Terminal) => "set up the terminal".into(),
             Some(Step::CgroupNamespace) => "unshare the cgroup namespace".into(),
+            Some(Step::CgroupMount) => self
+                .cgroup_ops
+                .get(f.index as usize)
+                .map_or("mount /sys/fs/cgroup".into(), |op| {
+                    format!("/sys/fs/cgroup: {}", op.describe())
+                }),
             Some(Step::Setgroups) => "setgroups".into(),
             Some(Step::Setgid) => format!("setgid({})", self.gid),
             Some(Step::Setuid) => format!("setuid({})", self.uid),

@@ -143,6 +143,8 @@ steps! {
     UserNsRoot,
     /// `index` is the position in the list of namespaces the child joins itself.
     JoinNamespace,
+    /// `index` is the position in the /sys/fs/cgroup mount steps (rootfs::cgroupfs).
+    CgroupMount,
 }
 
 /// A child's record on the wire.

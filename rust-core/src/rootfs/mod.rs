@@ -11,6 +11,7 @@
 //! RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) and mounts onto the descriptor, so a path swapped
 //! for a link after planning fails the start instead of aiming a mount elsewhere.
 
+pub mod cgroupfs;
 pub mod overlay;
 
 use std::ffi::CString;

@@ -205,6 +205,8 @@ pub fn child_main(plan: &ChildPlan, sock: RawFd) -> ! {
         check(sock, Step::CgroupNamespace, 0, unsafe {
             libc::unshare(libc::CLONE_NEWCGROUP)
         });
+        // Mounted from inside the namespace: each hierarchy's root is then our own cgroup.
+        mounts::cgroup_mounts(plan, sock);
     }
     if let (true, Some(net)) = (plan.eth0, &plan.net) {
         check(sock, Step::Network, 0, network::configure_eth0(net, &go));

@@ -319,15 +319,39 @@ fn open_root(plan: &ChildPlan, sock: RawFd) -> Fd {
     fd
 }
 
+/// /sys/fs/cgroup (rootfs::cgroupfs), after pivot_root and unshare(CLONE_NEWCGROUP): the
+/// steps run beneath the new root, as the rootfs plan's do beneath the old one.
+pub(super) fn cgroup_mounts(plan: &ChildPlan, sock: RawFd) {
+    if plan.cgroup_ops.is_empty() {
+        return;
+    }
+    // SAFETY: a static path.
+    let fd = unsafe {
+        libc::open(
+            c"/".as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    check(sock, Step::CgroupMount, 0, fd);
+    let root = Fd(fd);
+    for (i, op) in plan.cgroup_ops.iter().enumerate() {
+        if let Err(e) = run_op(op, root.0) {
+            fail(sock, Step::CgroupMount, i, e);
+        }
+    }
+}
+
 /// Everything up to the new root being `/`; fails the child on the first error.
 pub(super) fn setup_rootfs(plan: &ChildPlan, sock: RawFd) {
-    let private = mount(
-        ptr::null(),
-        c"/",
-        ptr::null(),
-        rootfs::REC_PRIVATE,
-        ptr::null(),
-    );
+    // rslave (rootfsPropagation) from the start, so that the host's mount events keep
+    // reaching the container as runc gives them; private otherwise (and for shared, which is
+    // applied after pivot_root: pivot_root refuses a shared root).
+    let start = if plan.root_propagation & libc::MS_SLAVE != 0 {
+        libc::MS_SLAVE | libc::MS_REC
+    } else {
+        rootfs::REC_PRIVATE
+    };
+    let private = mount(ptr::null(), c"/", ptr::null(), start, ptr::null());
     check(sock, Step::MakePrivate, 0, private);
     let root = open_root(plan, sock);
     for (i, op) in plan.ops.iter().enumerate() {

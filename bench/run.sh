@@ -21,6 +21,10 @@
 #   dr-bridge-rust  the same with ./docker-run-rust, built with the Rust netlink backend
 #                (make container-rust); reported against dr-bridge (C backend)
 #   dr-limits    ./docker-run --network none -m 64m --pids-limit 128 /bin/true
+#   dr-shared    ./docker-run --network none --rootfs-shared /bin/true: no overlay (the rootfs
+#                itself as the root), so dr-none minus it is the overlay's cost
+#   dr-unconfined  ./docker-run --network none --security-opt seccomp=unconfined /bin/true:
+#                no seccomp profile, so dr-none minus it is the profile's cost
 #   cabi         bench/c_loop.c: ONE long-lived process that starts and waits a container
 #                through the C ABI for every iteration (network none) and times it inside
 #                (CLOCK_MONOTONIC around config_new..container_free): the library's own cost,
@@ -104,7 +108,7 @@ ROOTFS=$(readlink -f "$ROOTFS")
 [[ -x $DOCKER_RUN ]] || die "no $DOCKER_RUN: run 'make container' first"
 
 skipped() { [[ ,$SKIP, == *,$1,* ]]; }
-ALL_ROWS=(unshare bwrap crun crun-cg runc cr-oci dr-none dr-bridge dr-bridge-rust dr-limits cabi cabi-bridge)
+ALL_ROWS=(unshare bwrap crun crun-cg runc cr-oci dr-none dr-bridge dr-bridge-rust dr-limits dr-shared dr-unconfined cabi cabi-bridge)
 ROWS=()
 for row in "${ALL_ROWS[@]}"; do
     skipped "$row" && continue
@@ -267,6 +271,8 @@ CMD[dr-none]="$(q "$DOCKER_RUN") --rootfs $(q "$ROOTFS") --network none /bin/tru
 CMD[dr-bridge]="$(q "$DOCKER_RUN") --rootfs $(q "$ROOTFS") /bin/true"
 CMD[dr-bridge-rust]="$(q "$DOCKER_RUN_RUST") --rootfs $(q "$ROOTFS") /bin/true"
 CMD[dr-limits]="$(q "$DOCKER_RUN") --rootfs $(q "$ROOTFS") --network none -m 64m --pids-limit 128 /bin/true"
+CMD[dr-shared]="$(q "$DOCKER_RUN") --rootfs $(q "$ROOTFS") --network none --rootfs-shared /bin/true"
+CMD[dr-unconfined]="$(q "$DOCKER_RUN") --rootfs $(q "$ROOTFS") --network none --security-opt seccomp=unconfined /bin/true"
 
 declare -A CL_IN CL_OUT
 start_cloop() {  # ROW: a long-lived c_loop serving one container per input line
@@ -376,6 +382,7 @@ stats() {  # GAP ROW -> "median_ms p90_ms" (p90 by nearest rank)
         }'
 }
 div() { [[ -n ${1:-} && $1 != - && -n ${2:-} && $2 != - ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }' || echo -; }
+sub() { [[ -n ${1:-} && $1 != - && -n ${2:-} && $2 != - ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }' || echo -; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "-") print "n/a"; else print (r <= t ? "met" : "NOT met") }'; }
 
 declare -A MED P90
@@ -397,6 +404,7 @@ for gap in "${GAPS[@]}"; do
         r3=$(div "${MED[$gap,cabi]:-}" "${MED[$gap,unshare]:-}")
         echo "targets: dr-none/crun $r1 (<= 0.80: $(verdict "$r1" 0.8)); dr-bridge/crun $r2 (<= 1.00: $(verdict "$r2" 1.0)); cabi/unshare $r3 (<= 1.50: $(verdict "$r3" 1.5)); cr-oci/crun $r4 (<= 0.80: $(verdict "$r4" 0.8))"
         echo "netlink backends: dr-bridge-rust/dr-bridge $(div "${MED[$gap,dr-bridge-rust]:-}" "${MED[$gap,dr-bridge]:-}") (Rust over C)"
+        echo "isolation: overlay $(sub "${MED[$gap,dr-none]:-}" "${MED[$gap,dr-shared]:-}") ms (dr-none - dr-shared), seccomp profile $(sub "${MED[$gap,dr-none]:-}" "${MED[$gap,dr-unconfined]:-}") ms (dr-none - dr-unconfined)"
     } | tee -a "$OUT/results.txt"
     {
         echo

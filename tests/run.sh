@@ -84,6 +84,7 @@ suite "images: podman's archives into the store, docker-run load and run IMAGE" 
 # The OCI runtime: directly and through containerd's shim (podman waits for the core to
 # install a seccomp profile without no_new_privs: tests/oci.sh --only podman).
 suite "container-runtime (OCI): cli, containerd" tests/oci.sh --only cli,containerd
+suite "container-runtime against runc: what the process sees, the state" tests/oci-conformance.sh
 suite "escape attempts" tests/escape.sh
 suite "escape attempts: processes (seccomp, keyrings, host binary, state, pids)" tests/escape-process.sh
 suite "faults, SIGKILL, load, C API under valgrind/ASan" tests/stress.sh

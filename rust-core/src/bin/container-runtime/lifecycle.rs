@@ -240,12 +240,13 @@ fn hooks_of(entry: &Entry, saved: &Saved) -> Result<Hooks, Fail> {
 /// hang (a blocking open would wait forever for a writer that never comes).
 fn open_exec_fifo(path: &Path, saved: &Saved) -> Result<(), Fail> {
     let gone = || Fail::msg("the container's init is gone");
+    // The pidfd first: opening the fifo releases the init, which may be done and gone at once.
+    let pidfd = init_pidfd(saved).ok_or_else(gone)?;
     let fifo = fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| Fail::io(path.display(), e))?;
-    let pidfd = init_pidfd(saved).ok_or_else(gone)?;
     let mut fds = [
         libc::pollfd {
             fd: fifo.as_raw_fd(),

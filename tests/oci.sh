@@ -151,6 +151,12 @@ cli_run_part() {
     expect "run waits and exits with the process's status" "3" "$?"
     expect "run's process has the runtime's stdout and stderr" "out err" "$out $(grep -x err "$work/r1.err")"
     expect "run removes the container" "" "$(ls "$R")"
+    # --preserve-fds N: fds 3..3+N-1 reach the process, the ones after do not
+    make_bundle "$work/b3" sh -c 'cat <&3; [ -e /proc/self/fd/4 ] && echo fd4-leaked; exit 0'
+    out=$(echo preserved | "$RT" --root "$R" run --preserve-fds 1 --bundle "$work/b3" r3 3<&0 4</dev/null 2>&1 </dev/null)
+    expect "run --preserve-fds 1: fd 3 reaches the process, fd 4 does not" "preserved" "$out"
+    out=$("$RT" --root "$R" run --preserve-fds x --bundle "$work/b3" r4 2>&1 </dev/null)
+    expect "run --preserve-fds x is refused naming the flag" "1 yes" "$? $(grep -q 'invalid --preserve-fds' <<<"$out" && echo yes)"
     "$RT" --root "$R" run --detach --bundle "$b" r2 >/dev/null 2>&1 </dev/null
     expect "run --detach exits 0" 0 $?
     expect "run --detach: running" running "$(state_field r2 status)"

@@ -81,9 +81,8 @@ suite "docker-run as a daily Docker (-d, logs, inspect, ps -a, start, rm, restar
 suite "docker-run end to end, network part, NETLINK=rust" env DR=./docker-run-rust NETLINK=rust \
     tests/e2e.sh --only network
 suite "images: podman's archives into the store, docker-run load and run IMAGE" tests/images.sh
-# The OCI runtime: directly and through containerd's shim (podman waits for the core to
-# install a seccomp profile without no_new_privs: tests/oci.sh --only podman).
-suite "container-runtime (OCI): cli, containerd" tests/oci.sh --only cli,containerd
+# The OCI runtime: directly, through podman and through containerd's shim.
+suite "container-runtime (OCI): cli, podman, containerd" tests/oci.sh
 suite "container-runtime against runc: what the process sees, the state" tests/oci-conformance.sh
 suite "escape attempts" tests/escape.sh
 suite "escape attempts: processes (seccomp, keyrings, host binary, state, pids)" tests/escape-process.sh

@@ -38,7 +38,7 @@ have_libfuzzer() {
 if have_libfuzzer; then
     echo "=== build the instrumented library ($OUT/$TRIPLE/release)"
     if CARGO_TARGET_DIR=$OUT RUSTFLAGS="$SANCOV" timeout 900 cargo build --release \
-        --target "$TRIPLE" -p container-runtime >"$WORK/cargo.log" 2>&1; then
+        --target "$TRIPLE" -p container-runtime --lib >"$WORK/cargo.log" 2>&1; then
         pass "instrumented library builds"
     else
         tail -20 "$WORK/cargo.log"; fail "instrumented library builds"; summary

@@ -48,6 +48,9 @@ fn exec_spec(p: &Parsed, config: &serde_json::Value) -> Result<ExecSpec, Fail> {
             return Err(Fail::msg(format!("--{unsupported} is not supported")));
         }
     }
+    if p.get("preserve-fds").is_some_and(|n| n != "0") {
+        return Err(Fail::msg("exec --preserve-fds is not supported"));
+    }
     let process = match p.get("process") {
         Some(path) => std::fs::read(path).map_err(|e| Fail::io(path, e))?,
         None => {

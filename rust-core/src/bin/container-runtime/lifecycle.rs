@@ -101,9 +101,14 @@ fn set_up(
     if p.get("pidfd-socket").is_some() {
         return Err(Fail::msg("--pidfd-socket is not supported"));
     }
-    if p.get("preserve-fds").is_some_and(|n| n != "0") {
-        return Err(Fail::msg("--preserve-fds is not supported yet"));
-    }
+    let preserve_fds = match p.get("preserve-fds") {
+        None => 0,
+        Some(n) => n.parse::<u32>().map_err(|_| {
+            Fail::msg(format!(
+                "invalid --preserve-fds {n:?}: expected a count of descriptors"
+            ))
+        })?,
+    };
     let bundle = PathBuf::from(p.get("bundle").unwrap_or("."));
     let config = fs::read(bundle.join("config.json"))
         .map_err(|e| Fail::io(format!("{}/config.json", bundle.display()), e))?;
@@ -134,6 +139,7 @@ fn set_up(
     }
     spec.exec_fifo = Some(entry.fifo());
     spec.no_pivot |= p.on("no-pivot");
+    spec.preserve_fds = preserve_fds;
     let mut c = ContainerBuilder::new(spec)
         .state_root(entry.dir.join("core"))
         .build()?;

@@ -15,7 +15,7 @@ use super::{Error, Profile, Program, compile};
 pub(super) const DEFAULT_JSON: &str = include_str!("default.json");
 
 /// Capability names by number (linux/capability.h), as Docker's `caps` conditions spell them.
-pub(super) const CAPABILITIES: [&str; 41] = [
+pub const CAPABILITIES: [&str; 41] = [
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
     "CAP_DAC_READ_SEARCH",

@@ -112,7 +112,9 @@ mod syscalls;
 mod tests;
 
 pub use compile::{Program, compile};
-pub use docker::{capability, docker_default, docker_default_program, load_docker_json};
+pub use docker::{
+    CAPABILITIES, capability, docker_default, docker_default_program, load_docker_json,
+};
 
 /// A seccomp profile in the OCI runtime specification's shape (config.json's `linux.seccomp`).
 pub type Profile = oci_spec::runtime::LinuxSeccomp;

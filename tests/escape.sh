@@ -157,7 +157,8 @@ NAMES+=("$cname")
     </dev/null >/dev/null 2>&1 &
 HOSTPIDS+=($!)
 if wait_running "$cname"; then
-    for _ in $(seq 50); do "$DR" exec "$cname" test -f /dev/planted 2>/dev/null && break; sleep 0.1; done
+    eventually 50 "$DR" exec "$cname" sh -c 'test -f /dev/planted' ||
+        fail "the planting container wrote its files" "no /dev/planted after 5 s"
     attempt "a file planted by a running container is invisible to a second one" "^clean$" \
         "if [ -e /$PLANT ] || [ -e /bin/$PLANT ] || grep -q '^evil' /etc/passwd; then echo PLANTED_SEEN; else echo clean; fi"
     if [ -e "$ROOTFS/$PLANT" ] || [ -e "$ROOTFS/bin/$PLANT" ] || grep -q '^evil' "$ROOTFS/etc/passwd"; then
@@ -312,11 +313,16 @@ limit_attempt() {
     [ "$file" = devices.allow ] && show=devices.list   # write-only; the list is what counts
     before=$(cat "$cg/$show")
     "$DR" exec "$cname" touch /dev/go
-    for _ in $(seq 50); do grep -q "userns_cgroup" "$WORK/$cname.out" && break; sleep 0.1; done
+    # The probe prints one line when it is done: refused on the way (userns: EPERM) or written.
+    if ! eventually 50 test -s "$WORK/$cname.out"; then
+        "$DR" kill "$cname" >/dev/null 2>&1
+        fail "$name" "the attempt never ran: $(tr '\n' ' ' <"$WORK/$cname.out")"
+        return
+    fi
     after=$(cat "$cg/$show")
     "$DR" kill "$cname" >/dev/null 2>&1
     if [ "$before" = "$after" ]; then
-        pass "$name ($cg/$show stays $(echo $before | head -c 60))"
+        pass "$name ($cg/$show stays $(echo $before | head -c 60); inside: $(head -1 "$WORK/$cname.out"))"
     else
         fail "$name" "$cg/$show: $(echo $before | head -c 60) -> $(echo $after | head -c 60); inside: $(tr '\n' ' ' <"$WORK/$cname.out")"
     fi

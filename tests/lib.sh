@@ -17,6 +17,14 @@ expect_match() {
     if printf '%s' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1" "want /$2/, got [$3]"; fi
 }
 
+# eventually TRIES CMD...: CMD succeeds within TRIES attempts, 0.1 s apart (status 1 if never)
+eventually() {
+    local n=$1
+    shift
+    for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
+
 # Root tiers: skipped visibly outside CI, a failure in CI.
 require_root() {
     if [ "$(id -u)" -ne 0 ]; then

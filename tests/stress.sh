@@ -238,7 +238,7 @@ NAMES+=("$name")
 "$DR" --rm --name "$name" --network none sh -c "head -c 30000000 /dev/zero >/dev/shm/x; touch /dev/shm/held; sleep 30; : $TAG" \
     </dev/null >/dev/null 2>&1 &
 BGPIDS+=($!)
-if wait_running "$name" && for _ in $(seq 50); do "$DR" exec "$name" test -e /dev/shm/held && break; sleep 0.1; done; then
+if wait_running "$name" && eventually 50 "$DR" exec "$name" sh -c 'test -e /dev/shm/held'; then
     pid=$("$DR" inspect -f '{{.State.Pid}}' "$name")
     cg=/sys/fs/cgroup/memory$(awk -F: '$2 == "memory" {print $3}' "/proc/$pid/cgroup")
     before=$(cat "$cg/memory.limit_in_bytes")

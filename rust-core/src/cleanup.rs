@@ -113,6 +113,7 @@ pub fn cleanup(store: &Store, cgroup_root: &Root) -> Report {
     report.nat = crate::net::attach::cleanup_stale(&store.leases_root());
     remove_empty_parents(cgroup_root.path());
     report.records += remove_orphan_files(store, &live);
+    report.records += store.remove_dangling_names();
     report
 }
 
@@ -218,6 +219,8 @@ mod tests {
         }
         store.claim_name("live", &live.id).unwrap();
         store.claim_name("gone", &gone.id).unwrap();
+        // A start killed between claiming its name and saving its record (older versions).
+        store.claim_name("orphan", "abcd9999").unwrap();
         Cgroup::create(&root, "dddd4444", &Resources::default())
             .unwrap()
             .commit();
@@ -228,7 +231,7 @@ mod tests {
         assert_eq!(
             report,
             Report {
-                records: 4,
+                records: 5,
                 cgroups: 3,
                 layers: 0,
                 nat: 0
@@ -239,6 +242,7 @@ mod tests {
         assert_eq!(store.find("live").unwrap().id, "aaaa1111");
         assert!(store.find("gone").is_err());
         assert!(!state.0.join("names/gone").exists());
+        assert!(!state.0.join("names/orphan").exists());
         let cgroup = |id: &str| cg.0.join("pids").join(cgroups::PARENT).join(id);
         assert!(
             cgroup("aaaa1111").is_dir(),

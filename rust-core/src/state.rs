@@ -431,6 +431,27 @@ impl Store {
         }
     }
 
+    /// Removes names whose container has no record (left by a start killed between claiming
+    /// the name and saving the record, in earlier versions that claimed first). A start saves
+    /// its record before it claims the name, so a live claim always has one. Returns how many.
+    pub fn remove_dangling_names(&self) -> usize {
+        let mut removed = 0;
+        for entry in fs::read_dir(self.names()).into_iter().flatten().flatten() {
+            let link = entry.path();
+            let Ok(target) = fs::read_link(&link) else {
+                continue;
+            };
+            if target.to_str().and_then(|id| self.load(id)).is_some() {
+                continue;
+            }
+            // Taken over meanwhile by a start that has its record: leave that one.
+            if fs::read_link(&link).ok() == Some(target) && fs::remove_file(&link).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
+    }
+
     /// Every record, live or stale, oldest first.
     pub fn list(&self) -> Vec<Record> {
         let mut all: Vec<Record> = fs::read_dir(self.containers())

@@ -64,18 +64,22 @@ impl Container {
         result
     }
 
-    /// Saves the starting record and claims the name. Until the command runs, the record names
+    /// Saves the starting record, then claims the name. Until the command runs, the record names
     /// this process as the owner, so that a concurrent cleanup leaves a container that is
-    /// still starting alone (its layer and files among them).
+    /// still starting alone (its layer and files among them). The record comes first: a start
+    /// killed in between leaves a stale record, which cleanup removes, never a name without one.
     fn claim(&mut self) -> Result<()> {
         let record = self.starting_record(std::process::id() as libc::pid_t);
         if let Some(name) = &self.spec.name {
             // A stopped container keeps its name until it is removed.
             self.host.records().check_name(name, &self.id)?;
-            self.store.claim_name(name, &self.id)?;
         }
         self.record = Some(record.clone());
-        Ok(self.store.save(&record)?)
+        self.store.save(&record)?;
+        if let Some(name) = &self.spec.name {
+            self.store.claim_name(name, &self.id)?;
+        }
+        Ok(())
     }
 
     /// The directory the container's root is built from: by default a fresh overlay of the

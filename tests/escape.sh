@@ -166,6 +166,9 @@ if wait_running "$cname"; then
     else
         pass "the rootfs directory is unchanged by a container's writes"
     fi
+    # --rm: its layer is in memory, in no host mount table, under no host path.
+    found=$(find /var/lib/docker-run /run/docker-run -name "$PLANT" 2>/dev/null)
+    expect "a --rm container's writes are nowhere on the host's disk" "" "$found"
     "$DR" kill "$cname" >/dev/null 2>&1
 else
     fail "a file planted by a running container" "the container did not start"

@@ -95,13 +95,20 @@ impl Container {
         }
         let root = std::fs::canonicalize(&self.host.layer_root)
             .unwrap_or_else(|_| self.host.layer_root.clone());
-        let overlay = rootfs::overlay::Overlay::create(
-            &*self.host.syscall,
-            &root,
-            &self.id,
-            &lowers,
-            self.reuse,
-        )?;
+        let sys = &*self.host.syscall;
+        // A layer that goes with the container anyway lives in memory (rootfs::overlay says
+        // why); one that outlives it, on disk. (A user namespace's root may not take a mount
+        // made by ours.)
+        let ephemeral = self.spec.auto_remove
+            && !self.reuse
+            && self.spec.effective_namespaces() & ns::USER == 0;
+        let memory = ephemeral
+            .then(|| rootfs::overlay::Overlay::in_memory(sys, &root, &self.id, &lowers).ok())
+            .flatten();
+        let overlay = match memory {
+            Some(o) => o,
+            None => rootfs::overlay::Overlay::create(sys, &root, &self.id, &lowers, self.reuse)?,
+        };
         let merged = overlay.merged().to_path_buf();
         self.layer = Some(overlay);
         Ok(merged)
@@ -130,6 +137,10 @@ impl Container {
         fs.prepare()?;
         let mut plan = self.child_plan(rootfs, fs.ops)?;
         plan.cgroup_mount = fs.cgroup_mount;
+        if let Some((fd, at)) = self.layer.as_ref().and_then(|l| l.detached()) {
+            plan.rootfs = cstring("the rootfs path", at)?;
+            plan.root_mount = Some(fd.as_raw_fd());
+        }
         Ok(plan)
     }
 

@@ -315,6 +315,66 @@ fn the_root_is_a_layer_of_its_own() {
     c.wait().unwrap();
 }
 
+/// A layer that goes with its container (auto-removal, the default) is kept in memory: an
+/// overlay attached nowhere on the host, whose merged tree the parent prepares through the
+/// mount's descriptor and which the child moves onto the rootfs path in its own namespace.
+/// Nothing is mounted or unmounted on the host, no directory of it is on disk. A container
+/// that outlives its end keeps its layer on disk.
+#[test]
+fn an_auto_removed_container_keeps_its_layer_in_memory() {
+    use std::os::unix::fs::MetadataExt;
+    let fx = Fixture::new();
+    let merged = TempDir::new("merged");
+    fx.sys.memory_overlay_in(&merged.0);
+    let rootfs = std::fs::canonicalize(&fx.rootfs.0).unwrap();
+    super::start::before_clone::set(&rootfs, |root| {
+        std::fs::write(root.join("etc/planned-root"), "").unwrap();
+    });
+    let mut c = fx.container(fx.spec());
+    c.start().unwrap();
+    let id = c.id().to_string();
+    let meta = std::fs::metadata(&rootfs).unwrap();
+    assert_eq!(
+        fx.log.only(&["mount", "umount"]),
+        [format!(
+            "mount memory overlay lowerdir={} root {}:{} {:o}",
+            rootfs.display(),
+            meta.uid(),
+            meta.gid(),
+            meta.mode() & 0o7777
+        )]
+    );
+    assert!(
+        rootfs.join("etc/planned-root").exists(),
+        "the child mounts the layer onto the rootfs path"
+    );
+    assert!(merged.0.join("proc").is_dir(), "mount points in the layer");
+    assert!(!rootfs.join("proc").exists(), "and not in the rootfs");
+    let layer = fx.state.0.join("layers/containers").join(&id);
+    assert!(!layer.join("upper").exists() && !layer.join("merged").exists());
+    c.wait().unwrap();
+    drop(c);
+    fx.assert_nothing_left(&id);
+
+    let mut kept = fx.container(ContainerSpec {
+        auto_remove: false,
+        ..fx.spec()
+    });
+    kept.start().unwrap();
+    let dir = std::fs::canonicalize(fx.state.0.join("layers/containers").join(kept.id())).unwrap();
+    assert!(
+        fx.log.only(&["mount overlay"])
+            == [format!(
+                "mount overlay lowerdir={},upperdir={d}/upper,workdir={d}/work on {d}/merged",
+                rootfs.display(),
+                d = dir.display()
+            )],
+        "{:?}",
+        fx.log.only(&["mount"])
+    );
+    kept.wait().unwrap();
+}
+
 /// An overlay the kernel refuses stops the start with a message naming the way out, and leaves
 /// nothing.
 #[test]

@@ -3,7 +3,7 @@
 //! the child's (step, index, errno) report back into a message naming what failed.
 
 use std::ffi::{CString, OsStr, OsString};
-use std::os::fd::OwnedFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::ptr;
@@ -79,6 +79,10 @@ impl Default for ProcessExtra {
 pub struct ChildPlan {
     pub hostname: Option<CString>,
     pub rootfs: CString,
+    /// A root attached nowhere yet (an in-memory overlay, `rootfs::overlay`): the child moves
+    /// it onto `rootfs` in its own mount namespace instead of binding `rootfs` onto itself.
+    /// The descriptor is the caller's and stays open until the child has execed.
+    pub root_mount: Option<RawFd>,
     pub ops: Vec<Op>,
     /// Where the binds of a cgroup mount go into `ops` once the cgroup exists
     /// (`rootfs::Plan::cgroup_mount`).
@@ -168,6 +172,7 @@ impl ChildPlan {
         Ok(ChildPlan {
             hostname: None,
             rootfs: cstring("the rootfs path", rootfs)?,
+            root_mount: None,
             ops: Vec::new(),
             cgroup_mount: None,
             no_pivot: false,

@@ -13,6 +13,7 @@ use super::{Mounts, Syscall};
 use crate::error::{Error, Result};
 use crate::process::ExitStatus;
 use crate::process::sync::{self, ChildEnd, Step};
+use crate::rootfs::overlay::Owner;
 use crate::test_utils::CallLog;
 
 /// What the scripted child does. Like the real one, a container's first process (cloned with
@@ -54,6 +55,8 @@ pub struct FakeSyscall {
     /// `pidfd_wait` answers: true = the process exited, false = timed out; then true.
     exits_after: Mutex<Vec<bool>>,
     namespaces: usize,
+    /// The directory that stands for an in-memory overlay's merged tree, if they are offered.
+    memory_overlay: Mutex<Option<std::path::PathBuf>>,
 }
 
 impl FakeSyscall {
@@ -66,7 +69,13 @@ impl FakeSyscall {
             exit: Mutex::new(ExitStatus::exited(0)),
             exits_after: Mutex::new(Vec::new()),
             namespaces: 2,
+            memory_overlay: Mutex::new(None),
         }
+    }
+
+    /// Offers in-memory overlays (`mount_memory_overlay`), each shown by the directory `dir`.
+    pub fn memory_overlay_in(&self, dir: &Path) {
+        *self.memory_overlay.lock().unwrap() = Some(dir.to_path_buf());
     }
 
     pub fn script(&self, script: ChildScript) {
@@ -144,6 +153,23 @@ impl Mounts for FakeSyscall {
         );
         self.call("mount_overlay", entry)
             .map_err(|e| std::io::Error::from_raw_os_error(e.errno().unwrap_or(libc::EIO)))
+    }
+
+    /// Refused (ENOSYS, as before Linux 5.2) unless [`FakeSyscall::memory_overlay_in`] named a
+    /// directory, which then stands for the merged tree.
+    fn mount_memory_overlay(&self, lowerdir: &CStr, root: Owner) -> std::io::Result<OwnedFd> {
+        let entry = format!(
+            "mount memory overlay lowerdir={} root {}:{} {:o}",
+            lowerdir.to_string_lossy(),
+            root.uid,
+            root.gid,
+            root.mode
+        );
+        let dir = self.memory_overlay.lock().unwrap().clone();
+        let dir = dir.ok_or_else(|| std::io::Error::from_raw_os_error(libc::ENOSYS))?;
+        self.call("mount_memory_overlay", entry)
+            .map_err(|e| std::io::Error::from_raw_os_error(e.errno().unwrap_or(libc::EIO)))?;
+        std::fs::File::open(dir).map(OwnedFd::from)
     }
 
     fn unmount_detach(&self, target: &Path) -> std::io::Result<()> {

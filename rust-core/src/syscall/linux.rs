@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::process::ExitStatus;
 use crate::process::clone::{Forked, clone_with_pidfd};
 use crate::process::sync::ChildEnd;
+use crate::rootfs::overlay::Owner;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LinuxSyscall;
@@ -54,6 +55,43 @@ fn path_cstring(p: &Path) -> std::io::Result<CString> {
         .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))
 }
 
+/// A syscall's result as a descriptor we own.
+fn owned_fd(rc: libc::c_long) -> std::io::Result<OwnedFd> {
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just returned this descriptor to us, and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(rc as libc::c_int) })
+}
+
+/// fsopen(2) of `fstype` with `options` (key, value) set, created and mounted (fsmount(2)):
+/// a mount attached nowhere, close-on-exec.
+fn fs_mount(fstype: &CStr, options: &[(&CStr, &CStr)]) -> std::io::Result<OwnedFd> {
+    // SAFETY: a NUL-terminated name.
+    let fs = owned_fd(unsafe {
+        libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), libc::FSOPEN_CLOEXEC)
+    })?;
+    let config = |cmd: libc::c_uint, key: *const libc::c_char, value: *const libc::c_char| {
+        // SAFETY: NUL-terminated strings (or NULL where the command takes none) that outlive
+        // the call, on a filesystem context we hold.
+        let rc = unsafe { libc::syscall(libc::SYS_fsconfig, fs.as_raw_fd(), cmd, key, value, 0) };
+        match rc {
+            0 => Ok(()),
+            _ => Err(std::io::Error::last_os_error()),
+        }
+    };
+    for (key, value) in options {
+        config(libc::FSCONFIG_SET_STRING, key.as_ptr(), value.as_ptr())?;
+    }
+    config(
+        libc::FSCONFIG_CMD_CREATE,
+        std::ptr::null(),
+        std::ptr::null(),
+    )?;
+    // SAFETY: a filesystem context we hold.
+    owned_fd(unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), libc::FSMOUNT_CLOEXEC, 0) })
+}
+
 impl Mounts for LinuxSyscall {
     fn mount_overlay(&self, data: &CStr, target: &Path) -> std::io::Result<()> {
         let target = path_cstring(target)?;
@@ -71,6 +109,44 @@ impl Mounts for LinuxSyscall {
             return Err(std::io::Error::last_os_error());
         }
         Ok(())
+    }
+
+    fn mount_memory_overlay(&self, lowerdir: &CStr, root: Owner) -> std::io::Result<OwnedFd> {
+        let tmpfs = fs_mount(c"tmpfs", &[(c"mode", c"0700")])?;
+        let mkdir = |name: &CStr, mode: libc::mode_t| {
+            // SAFETY: a NUL-terminated name beneath a mount we hold.
+            if unsafe { libc::mkdirat(tmpfs.as_raw_fd(), name.as_ptr(), mode) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        };
+        mkdir(c"upper", 0o700)?;
+        mkdir(c"work", 0o700)?;
+        // SAFETY: a NUL-terminated name beneath a mount we hold; plain integers.
+        let owned = unsafe {
+            libc::fchownat(tmpfs.as_raw_fd(), c"upper".as_ptr(), root.uid, root.gid, 0) == 0
+                && libc::fchmodat(tmpfs.as_raw_fd(), c"upper".as_ptr(), root.mode, 0) == 0
+        };
+        if !owned {
+            return Err(std::io::Error::last_os_error());
+        }
+        // The tmpfs is in no mount namespace: overlayfs reaches it through our descriptor
+        // (a detached mount as a layer needs Linux 6.15; before, this fails and the caller
+        // falls back to directories on disk).
+        let at = |name: &str| {
+            CString::new(format!("/proc/self/fd/{}/{name}", tmpfs.as_raw_fd()))
+                .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))
+        };
+        let (upper, work) = (at("upper")?, at("work")?);
+        fs_mount(
+            c"overlay",
+            &[
+                (c"lowerdir", lowerdir),
+                (c"upperdir", &upper),
+                (c"workdir", &work),
+            ],
+        )
+        // The tmpfs's descriptor closes here: the overlay keeps its own reference to it.
     }
 
     fn unmount_detach(&self, target: &Path) -> std::io::Result<()> {

@@ -295,18 +295,36 @@ fn readonly_root(plan: &ChildPlan) -> Result<(), i32> {
     rc(mount(ptr::null(), c"/", ptr::null(), flags, ptr::null()))
 }
 
-/// The root bound onto itself (pivot_root needs a mount point), opened: every op goes through
-/// this descriptor. nodev when no devices cgroup guards the container.
+/// The root bound onto itself (pivot_root needs a mount point), or the detached root moved
+/// there, opened: every op goes through this descriptor. nodev when no devices cgroup guards
+/// the container.
 fn open_root(plan: &ChildPlan, sock: RawFd) -> Fd {
     let root = plan.rootfs.as_ptr();
-    let bind = mount(
-        root,
-        &plan.rootfs,
-        ptr::null(),
-        rootfs::BIND_REC,
-        ptr::null(),
-    );
-    check(sock, Step::BindRootfs, 0, bind);
+    let attached = match plan.root_mount {
+        // Our mount namespace is private already: the host never sees this mount.
+        // SAFETY: an empty path naming the plan's descriptor; a NUL-terminated target.
+        Some(fd) => unsafe {
+            let rc = libc::syscall(
+                libc::SYS_move_mount,
+                fd,
+                c"".as_ptr(),
+                libc::AT_FDCWD,
+                root,
+                libc::MOVE_MOUNT_F_EMPTY_PATH,
+            ) as c_int;
+            // Its only use: nothing of the container's may find it later.
+            libc::close(fd);
+            rc
+        },
+        None => mount(
+            root,
+            &plan.rootfs,
+            ptr::null(),
+            rootfs::BIND_REC,
+            ptr::null(),
+        ),
+    };
+    check(sock, Step::BindRootfs, 0, attached);
     // SAFETY: a NUL-terminated path owned by the plan.
     let fd = unsafe { libc::open(root, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
     check(sock, Step::BindRootfs, 0, fd);

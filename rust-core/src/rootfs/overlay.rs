@@ -17,8 +17,8 @@
 //! it (`syncfs`), and the directories' blocks are discarded one by one where the disk is
 //! mounted `discard`. Nothing of such a layer is ever on the host's disk or in its mount
 //! table; it is charged to the container's memory cgroup as it is written, and gone with the
-//! container's mount namespace. A kernel that refuses (fsopen before Linux 5.2, a detached
-//! mount as a layer before 6.15) gets the directories.
+//! container's mount namespace. A kernel that refuses (no fsopen before Linux 5.2; older
+//! kernels take no detached mount as a layer) gets the directories.
 //!
 //! Removing is separate from detaching so that a stopped container can keep its upper layer
 //! (`docker start` after `docker stop`): [`Overlay::detach`] alone keeps it, [`Overlay::remove`]

@@ -131,8 +131,8 @@ impl Mounts for LinuxSyscall {
             return Err(std::io::Error::last_os_error());
         }
         // The tmpfs is in no mount namespace: overlayfs reaches it through our descriptor
-        // (a detached mount as a layer needs Linux 6.15; before, this fails and the caller
-        // falls back to directories on disk).
+        // (older kernels refuse a detached mount as a layer: the caller then falls back to
+        // directories on disk).
         let at = |name: &str| {
             CString::new(format!("/proc/self/fd/{}/{name}", tmpfs.as_raw_fd()))
                 .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))

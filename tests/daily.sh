@@ -119,6 +119,11 @@ expect "  its layer stays" yes "$([ -d "$LAYERS/$kid/upper" ] && echo yes)"
 out=$(dr --rm --name "$n3" true 2>&1); rc=$?
 expect_match "its name stays taken until rm" "already in use" "$out"
 expect "  with 125" 125 $rc
+expect "  its output was logged (Docker logs every container)" "none Seccomp: 0" "$(echo $(dr logs "$n3" 2>&1))"
+new_name n15 fg
+out=$(dr --name "$n15" sh -c 'echo out; echo err >&2; exit 3' 2>"$WORK/fg.err"); rc=$?
+expect "a foreground container shows stdout and stderr as they come, and logs them" "out|err|3|out|err" \
+    "$out|$(cat "$WORK/fg.err")|$rc|$(dr logs "$n15" 2>/dev/null)|$(dr logs "$n15" 2>&1 >/dev/null)"
 out=$(timeout 30 "$DR" start -a "$n3" </dev/null 2>&1); rc=$?
 expect "start -a runs it again on its own files, with its own seccomp policy" "data Seccomp: 0" "$(echo $out)"
 expect "  and exits with its code" 4 $rc

@@ -142,6 +142,7 @@ cli_part() {
     expect "delete removes the container's cgroups" "" "$(cgroup_dirs_left "$cgs")"
     cli_run_part "$b"
     cli_error_part "$b"
+    cli_spec_part
 }
 
 cli_run_part() {
@@ -213,6 +214,27 @@ cli_error_part() {
     if [ "$RT" = "$PWD/container-runtime" ] || [ "$RT" = "$PWD/target/debug/container-runtime" ]; then
         expect "no freezer cgroup of ours is left" "" "$(ls -d /sys/fs/cgroup/freezer/container-runtime 2>/dev/null)"
     fi
+}
+
+# Behaviours the external validation suite (runtime-tools, tests/oci-validation.sh) found.
+cli_spec_part() {
+    local out
+    # A seccomp allowlist written before openat2 and close_range (runtime-tools' default
+    # profile) denies both with EPERM. Without no_new_privs the filter goes in before the
+    # capabilities are dropped, so the runtime's own last steps run under it: the working
+    # directory is still entered, and descriptors the runtime inherited still do not leak.
+    make_bundle "$work/sc" sh -c 'pwd; ls /proc/self/fd | tr "\n" " "'
+    python3 - "$work/sc/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["cwd"] = "/tmp"
+c["process"]["noNewPrivileges"] = False
+c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["openat2", "close_range"], "action": "SCMP_ACT_ERRNO"}]}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+    out=$("$RT" --root "$R" run --bundle "$work/sc" sc 2>&1 </dev/null 7</dev/null)
+    expect "a profile denying openat2 and close_range: cwd entered, no inherited fd" "/tmp 0 1 2 3 " "$(echo $out) "
 }
 
 part cli && { echo "--- cli"; cli_part; }

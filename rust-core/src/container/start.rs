@@ -150,6 +150,7 @@ impl Container {
                 rlimits: spec.rlimits.clone(),
                 umask: spec.umask,
                 personality: spec.personality,
+                preserve_fds: spec.preserve_fds,
             },
         };
         let mut plan = ChildPlan::new(&command, rootfs)?;

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use crate::hooks::{HookNs, State, open_exec_fifo, run_hooks};
+pub use convert::RELATIVE_CGROUP_PARENT;
 
 use crate::spec::ContainerSpec;
 

@@ -316,7 +316,7 @@ inline Action parse(const std::vector<std::string> &args, Options &o) {
 // The subcommands besides run.
 enum class Command {
     Run, Ps, Exec, Stop, Kill, Stats, Update, Cleanup, Logs, Wait, Attach, Inspect, Rm, Start,
-    Load, Import, Images, Rmi, Tag
+    Load, Import, Images, Rmi, Tag, Restart
 };
 
 // What a subcommand was asked to do.
@@ -328,7 +328,7 @@ struct Subcommand {
     std::vector<std::string> exec_args;
     std::vector<std::string> env;
     bool tty = false;
-    unsigned timeout_ms = 10000;   // stop
+    unsigned timeout_ms = 10000;   // stop, restart
     int signal = SIGKILL;          // kill
     std::vector<std::pair<std::string, std::string>> limits; // update
     bool all = false;                 // ps -a
@@ -354,7 +354,7 @@ inline const std::vector<Flag<Subcommand>> &exec_flags() {
 inline std::vector<Flag<Subcommand>> flags_of(Command c) {
     using F = Flag<Subcommand>;
     std::vector<F> t;
-    if (c == Command::Stop) {
+    if (c == Command::Stop || c == Command::Restart) {
         t.push_back({{"-t", "--time"}, true, [](Subcommand &s, const std::string &v) {
                          uint32_t secs = 0;
                          if (!parse_u32(v, secs) || secs > 86400) usage_error("invalid stop timeout: " + v);
@@ -404,7 +404,8 @@ inline Command parse_command(const std::vector<std::string> &args, Subcommand &s
         {"cleanup", Command::Cleanup}, {"logs", Command::Logs},     {"wait", Command::Wait},
         {"attach", Command::Attach},   {"inspect", Command::Inspect}, {"rm", Command::Rm},
         {"start", Command::Start},     {"load", Command::Load},     {"import", Command::Import},
-        {"images", Command::Images},   {"rmi", Command::Rmi},       {"tag", Command::Tag}};
+        {"images", Command::Images},   {"rmi", Command::Rmi},       {"tag", Command::Tag},
+        {"restart", Command::Restart}};
     std::string first = args.empty() ? "" : args[0];
     sub.command = Command::Run;
     for (const auto &[n, c] : names)

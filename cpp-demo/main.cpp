@@ -9,6 +9,7 @@
 #include "cli.hpp"
 #include "docker.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits.h>
 #include <sstream>
@@ -37,6 +39,7 @@ constexpr int EXIT_NOT_FOUND = 127;
 const char USAGE[] = R"(Usage: docker-run [run] [OPTIONS] [--] [COMMAND [ARG...]]
        docker-run [run] [OPTIONS] IMAGE [COMMAND [ARG...]]
        docker-run ps [-a] [-q] | exec [-it] [-e K=V] ID CMD... | stop [-t SECS] ID... |
+                  restart [-t SECS] ID... |
                   kill [-s SIGNAL] ID... | stats ID... | update [LIMITS] ID... |
                   logs [-f] [-t] [--tail N] ID | wait ID... | attach ID |
                   inspect [-f FORMAT] ID... | rm [-f] ID... | start [-a] ID... | cleanup
@@ -168,6 +171,32 @@ std::string ago(const std::string &rfc3339) {
     return "N/A";
 }
 
+// Characters (not bytes) of a UTF-8 string: "…" is one column.
+size_t columns(const std::string &s) {
+    size_t n = 0;
+    for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+    return n;
+}
+
+// Prints rows as Docker's tables (Go's tabwriter: minimum width 10, padding 3): each column as
+// wide as its widest cell, whatever the cells hold.
+void print_table(const std::vector<std::vector<std::string>> &rows) {
+    std::vector<size_t> width;
+    for (const auto &row : rows)
+        for (size_t i = 0; i < row.size(); ++i) {
+            if (width.size() <= i) width.push_back(0);
+            width[i] = std::max(width[i], columns(row[i]));
+        }
+    for (const auto &row : rows) {
+        std::string line;
+        for (size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size()) line.append(std::max<size_t>(width[i] + 3, 10) - columns(row[i]), ' ');
+        }
+        std::printf("%s\n", line.c_str());
+    }
+}
+
 void print_warnings(const std::string &warnings) {
     std::istringstream lines(warnings);
     for (std::string line; std::getline(lines, line);)
@@ -176,8 +205,7 @@ void print_warnings(const std::string &warnings) {
 
 void print_images(const rt::ImageStore &store, bool quiet) {
     std::vector<rt::ImageInfo> images = store.list();
-    if (!quiet)
-        std::printf("%-32s %-12s %-14s %-16s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+    std::vector<std::vector<std::string>> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
     for (const auto &img : images) {
         std::string hex = img.id.substr(img.id.find(':') + 1);
         if (quiet) {
@@ -190,10 +218,10 @@ void print_images(const rt::ImageStore &store, bool quiet) {
             size_t colon = n.rfind(':');
             bool has_tag = colon != std::string::npos && n.find('/', colon) == std::string::npos;
             std::string repo = has_tag ? n.substr(0, colon) : n, tag = has_tag ? n.substr(colon + 1) : "<none>";
-            std::printf("%-32s %-12s %-14s %-16s %s\n", repo.c_str(), tag.c_str(), short_id(hex).c_str(),
-                        ago(img.created).c_str(), human_size(img.size).c_str());
+            rows.push_back({repo, tag, short_id(hex), ago(img.created), human_size(img.size)});
         }
     }
+    if (!quiet) print_table(rows);
 }
 
 // load, import, images, rmi, tag: Docker's output lines.
@@ -261,26 +289,44 @@ void print_ps(const cli::Subcommand &sub) {
         for (const auto &c : containers) std::printf("%s\n", short_id(c.id).c_str());
         return;
     }
-    std::printf("%-14s %-20s %-24s %-20s %-28s %-22s %s\n", "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS",
-                "PORTS", "NAMES");
-    for (const auto &c : containers) {
-        std::printf("%-14s %-20s %-24s %-20s %-28s %-22s %s\n", short_id(c.id).c_str(), c.image.c_str(),
-                    quoted_command(c.command).c_str(), created_ago(c.created).c_str(), c.status.c_str(),
-                    c.ports.c_str(), c.name.c_str());
-    }
+    std::vector<std::vector<std::string>> rows = {
+        {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
+    for (const auto &c : containers)
+        rows.push_back({short_id(c.id), c.image, quoted_command(c.command), created_ago(c.created), c.status, c.ports,
+                        c.name});
+    print_table(rows);
 }
 
-// docker inspect ID...: a JSON array of the containers, or one formatted line each.
-void print_inspect(const cli::Subcommand &sub) {
-    std::vector<std::string> parts;
-    for (const auto &id : sub.ids) parts.push_back(rt::inspect(id, sub.format));
-    if (!sub.format.empty()) {
-        for (const auto &p : parts) std::printf("%s\n", p.c_str());
-        return;
+// Runs `act` on each of `ids`; as Docker, a failure (no such container, ...) is reported and
+// the others are still acted on. 0, or 125 when one failed.
+int for_each_id(const std::vector<std::string> &ids, const std::function<void(const std::string &)> &act) {
+    int status = 0;
+    for (const auto &id : ids) {
+        try {
+            act(id);
+        } catch (const rt::Error &e) {
+            std::fflush(stdout);
+            std::cerr << "docker-run: " << e.what() << "\n";
+            status = EXIT_OWN_ERROR;
+        }
+        std::fflush(stdout);
     }
+    return status;
+}
+
+// docker inspect ID...: a JSON array of the containers found (each missing one reported), or
+// one formatted line each.
+int print_inspect(const cli::Subcommand &sub) {
+    std::vector<std::string> parts;
+    int status = for_each_id(sub.ids, [&](const std::string &id) {
+        parts.push_back(rt::inspect(id, sub.format));
+        if (!sub.format.empty()) std::printf("%s\n", parts.back().c_str());
+    });
+    if (!sub.format.empty()) return status;
     std::printf("[\n");
     for (size_t i = 0; i < parts.size(); ++i) std::printf("%s%s\n", parts[i].c_str(), i + 1 < parts.size() ? "," : "");
     std::printf("]\n");
+    return status;
 }
 
 // The subcommands that act on containers by their records (running or stopped): logs, wait,
@@ -291,23 +337,20 @@ int run_record_command(const cli::Subcommand &sub) {
     switch (sub.command) {
     case Command::Logs: rt::logs(sub.ids[0], sub.follow, sub.timestamps, sub.tail); return 0;
     case Command::Attach: return rt::attach(sub.ids[0]);
-    case Command::Inspect: print_inspect(sub); return 0;
+    case Command::Inspect: return print_inspect(sub);
     case Command::Wait:
-        for (const auto &id : sub.ids) std::printf("%d\n", rt::wait_exit(id));
-        return 0;
+        return for_each_id(sub.ids, [](const std::string &id) { std::printf("%d\n", rt::wait_exit(id)); });
     case Command::Start:
         if (sub.attach) return rt::start_attached(sub.ids[0]);
-        for (const auto &id : sub.ids) {
+        return for_each_id(sub.ids, [](const std::string &id) {
             rt::start_stopped(id);
             std::printf("%s\n", id.c_str());
-        }
-        return 0;
+        });
     case Command::Rm:
-        for (const auto &id : sub.ids) {
+        return for_each_id(sub.ids, [&](const std::string &id) {
             rt::remove(id, sub.force);
             std::printf("%s\n", id.c_str());
-        }
-        return 0;
+        });
     default: return -1;
     }
 }
@@ -343,11 +386,12 @@ int run_subcommand(const cli::Subcommand &sub) {
     }
     default: break;
     }
-    for (const auto &id : sub.ids) {
-        if (sub.command == Command::Stop) {
+    return for_each_id(sub.ids, [&](const std::string &id) {
+        if (sub.command == Command::Stop || sub.command == Command::Restart) {
             rt::stop(id, sub.timeout_ms);
+            if (sub.command == Command::Restart) rt::start_stopped(id);
             std::printf("%s\n", id.c_str());
-            continue;
+            return;
         }
         rt::Container c = rt::Container::open(id);
         if (sub.command == Command::Kill) c.kill(sub.signal);
@@ -355,8 +399,7 @@ int run_subcommand(const cli::Subcommand &sub) {
             for (const auto &[k, v] : sub.limits) c.set_limit(k, v);
         if (sub.command == Command::Stats) print_stats(c);
         else std::printf("%s\n", id.c_str());
-    }
-    return 0;
+    });
 }
 
 // Without a terminal, signals sent to docker-run go to the container, as `docker run` does.

@@ -67,6 +67,11 @@ expect "wait prints the exit code" 3 "$(dr wait "$n1")"
 expect "wait of one that exited before" 3 "$(dr wait "$id")"
 expect_match "ps -a shows it Exited (3) ... ago" "Exited \(3\) .* ago .* $n1\$" "$(dr ps -a | grep " $n1\$")"
 expect "ps without -a does not list it" "" "$(dr ps | grep " $n1\$")"
+# column_at TEXT WORD: where WORD starts in TEXT (characters, so that "…" counts one)
+column_at() { python3 -c 'import sys; print(sys.argv[1].find(sys.argv[2]))' "$1" "$2"; }
+ps_out=$(dr ps -a)
+expect "ps' columns line up with the header, however long the rootfs path ($DOCKER_RUN_ROOTFS)" \
+    "$(column_at "$(head -1 <<<"$ps_out")" NAMES)" "$(column_at "$(grep " $n1\$" <<<"$ps_out")" "$n1")"
 expect "inspect --format of several fields" "exited 3 false /$n1 0" \
     "$(dr inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}} {{.Name}} {{.State.Pid}}' "$n1")"
 dr inspect "$n1" >"$WORK/inspect.json"
@@ -145,6 +150,36 @@ rid=$(dr -d --rm --name "$n5" sh -c 'sleep 0.3; exit 7')
 expect "wait on a --rm container gives its exit code" 7 "$(dr wait "$rid")"
 until_true 5 test ! -e "$LAYERS/$rid"
 expect "--rm: nothing is left after its exit" "" "$(ls -d "$LAYERS/$rid" 2>/dev/null; dr ps -a | grep " $n5\$")"
+# --- several ids, one of them unknown: the others are still acted on (as Docker) -----------------
+new_name n12 multi1
+new_name n13 multi2
+dr -d --name "$n12" sh -c 'exit 5' >/dev/null
+dr -d --name "$n13" sh -c 'exit 6' >/dev/null
+out=$(dr wait "$n12" "no-such-$T" "$n13" 2>"$WORK/err"); rc=$?
+expect "wait A MISSING B: both codes" "5 6" "$(echo $out)"
+expect "  the missing one reported, and status 125" "docker-run: no such container: no-such-$T 125" "$(cat "$WORK/err") $rc"
+out=$(dr inspect -f '{{.Name}}' "no-such-$T" "$n12" 2>/dev/null); rc=$?
+expect "inspect -f MISSING A: A's line, status 125" "/$n12 125" "$out $rc"
+n=$(dr inspect "$n12" "no-such-$T" "$n13" 2>/dev/null | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))'); rc=${PIPESTATUS[0]}
+expect "inspect A MISSING B: a JSON array of the two found" 2 "$n"
+out=$(dr rm "no-such-$T" "$n12" "$n13" 2>/dev/null); rc=$?
+expect "rm MISSING A B: both removed, status 125" "$n12 $n13 125" "$(echo $out) $rc"
+expect "  ps -a lists neither" "" "$(dr ps -a | grep -E " ($n12|$n13)\$")"
+
+# --- restart ----------------------------------------------------------------------------------------
+new_name n14 restart
+dr -d --name "$n14" sh -c 'echo ran; sleep 30' >/dev/null
+until_true 5 is_status "$n14" running
+p1=$(dr inspect -f '{{.State.Pid}}' "$n14")
+expect "restart of a running container prints its name" "$n14" "$(dr restart -t 1 "$n14" 2>&1)"
+until_true 5 is_status "$n14" running
+p2=$(dr inspect -f '{{.State.Pid}}' "$n14")
+expect "  it runs again, a new process, its log goes on" "running yes ran ran" \
+    "$(status_of "$n14") $([ "$p1" != "$p2" ] && [ -e /proc/$p2 ] && echo yes) $(echo $(dr logs "$n14"))"
+dr stop -t 1 "$n14" >/dev/null
+expect "start right after stop (its monitor still releasing its name)" "$n14" "$(dr start "$n14" 2>&1)"
+dr rm -f "$n14" >/dev/null
+
 out=$(dr logs no-such-container-$T 2>&1); rc=$?
 expect_match "logs of an unknown container: a clear error" "no such container: no-such-container-$T" "$out"
 expect "  with 125" 125 $rc

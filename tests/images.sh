@@ -91,6 +91,12 @@ step "podman save docker-archive" pod save -q --format docker-archive -o "$work/
 step "podman save oci-archive" pod save -q --format oci-archive -o "$work/oci.tar" localhost/dr-e2e:v1
 step "podman save oci-dir" pod save -q --format oci-dir -o "$work/ocidir" localhost/dr-e2e:v1
 gzip -c "$work/docker.tar" >"$work/docker.tar.gz"
+# An image with an Entrypoint as well, saved as a gzip-compressed oci-archive.
+step "podman import (Entrypoint + Cmd)" pod import \
+    --change 'ENTRYPOINT ["/bin/echo", "entry"]' --change 'CMD ["from-cmd"]' --change 'EXPOSE 8080' \
+    --change 'EXPOSE 9090/udp' "$work/rootfs.tar" localhost/dr-ep:v1
+step "podman save oci-archive (Entrypoint + Cmd)" pod save -q --format oci-archive -o "$work/ep-oci.tar" localhost/dr-ep:v1
+gzip -f "$work/ep-oci.tar"
 
 if [ -s "$work/id" ] && [ -s "$work/diff_id" ]; then
     echo "=== cargo test image::tests::podman_saved_images_load"
@@ -139,6 +145,17 @@ out=$(dr $st images 2>&1)
 expect_match "images lists it" "^localhost/dr-e2e +v1 +[0-9a-f]{12} " "$(sed -n 2p <<<"$out")"
 expect "tag" "" "$(dr $st tag dr-e2e:v1 other:2 2>&1)"
 expect "images -q: one id" "1" "$(dr $st images -q | wc -l)"
+
+# Entrypoint + Cmd: run IMAGE, run IMAGE ARGS (Cmd replaced), and inspect shows them apart.
+expect "load < a gzip oci-archive (stdin)" "Loaded image: localhost/dr-ep:v1" \
+    "$(DOCKER_RUN_IMAGES="$work/$st" "$DR" load <"$work/ep-oci.tar.gz" 2>&1)"
+expect "Entrypoint + Cmd; run IMAGE ARGS keeps the Entrypoint" "entry from-cmd|entry a b" \
+    "$(drun $st dr-ep:v1 2>&1)|$(dr $st dr-ep:v1 a b 2>&1)"
+ep=$(DOCKER_RUN_IMAGES="$work/$st" "$DR" run -d --network none dr-ep:v1 x y 2>&1)
+out=$("$DR" inspect -f '{{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Config.ExposedPorts}} {{.Path}} {{json .Args}}' "$ep" 2>&1)
+"$DR" rm -f "$ep" >/dev/null 2>&1
+expect "inspect: Config.Entrypoint, Config.Cmd (what follows it), Config.ExposedPorts; Path and Args" \
+    '["/bin/echo","entry"] ["x","y"] {"8080/tcp":{},"9090/udp":{}} /bin/echo ["entry","x","y"]' "$out"
 
 tests/helpers/mkimage.sh "$work/layers.tar" rootfs localhost/dr-layers:v1 gzip >/dev/null || fail "mkimage.sh"
 expect "load a two-layer image with gzip layers" "Loaded image: localhost/dr-layers:v1" "$(dr $st load -i "$work/layers.tar" 2>/dev/null)"

@@ -359,6 +359,13 @@ pub struct ImageChoice {
     /// The image id ("sha256:..."), filled in by the builder; recorded with the container so
     /// that `rmi` refuses an image a container uses.
     pub id: Option<String>,
+    /// The image's Entrypoint as the builder applied it: the start of `args` (docker
+    /// inspect's Config.Entrypoint; the rest of `args` is its Config.Cmd).
+    #[serde(default)]
+    pub entrypoint: Vec<String>,
+    /// The image's ExposedPorts (`8080/tcp`), filled in by the builder (Config.ExposedPorts).
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
 }
 
 /// Process fields the caller set explicitly (the C setters mark them).

@@ -419,6 +419,8 @@ pub extern "C" fn container_config_set_image(
             store: root,
             name: name.to_string(),
             id: None,
+            entrypoint: Vec::new(),
+            exposed_ports: Vec::new(),
         });
         Ok(())
     })

@@ -48,6 +48,8 @@ pub fn apply(spec: &mut ContainerSpec) -> Result<()> {
     }
     if let Some(i) = spec.image.as_mut() {
         i.id = Some(img.id.to_string());
+        i.entrypoint = img.config.entrypoint.clone().unwrap_or_default();
+        i.exposed_ports = img.config.exposed_ports.clone();
     }
     Ok(())
 }

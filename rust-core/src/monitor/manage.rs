@@ -179,6 +179,7 @@ pub fn start_stopped(host: &Host, key: &str) -> Result<String> {
     if rec.is_active() {
         return Err(RecordError::AlreadyRunning(short_id(&rec.id).to_string()).into());
     }
+    await_teardown(&rec);
     records.clear_stop_request(&rec.id);
     let builder = ContainerBuilder::new(rec.spec.clone()).host(host.clone());
     let mut c = builder.existing(&rec.id).build()?;
@@ -216,6 +217,17 @@ pub fn stop(host: &Host, key: &str, timeout: Duration) -> Result<()> {
         records.load(&rec.id).is_none_or(|r| !r.is_active())
     });
     Ok(())
+}
+
+/// Waits (at most 10 s) for the process that recorded a container's exit (its monitor, or
+/// the docker-run that ran it in the foreground) to finish its teardown: the exit is recorded
+/// before the name, address and cgroup are released, so a start right after `stop` or `wait`
+/// would find its own name still taken.
+fn await_teardown(rec: &ContainerRecord) {
+    let monitor = rec.state.monitor;
+    if monitor.pid != std::process::id() as i32 {
+        wait_until(Duration::from_secs(10), || !monitor.is_alive());
+    }
 }
 
 fn wait_until(timeout: Duration, mut done: impl FnMut() -> bool) -> bool {

@@ -99,6 +99,13 @@ pub fn to_json(rec: &ContainerRecord, store: &RecordStore) -> Value {
     let s = rec.effective_state();
     let args: Vec<String> = spec.args.iter().map(|a| lossy(a)).collect();
     let running = s.status == RunStatus::Running;
+    let entrypoint: &[String] = spec.image.as_ref().map_or(&[], |i| &i.entrypoint);
+    let exposed: Map<String, Value> = spec
+        .image
+        .iter()
+        .flat_map(|i| &i.exposed_ports)
+        .map(|p| (p.clone(), json!({})))
+        .collect();
     let addr = |v: &Option<String>| {
         if running {
             v.clone().unwrap_or_default()
@@ -132,7 +139,9 @@ pub fn to_json(rec: &ContainerRecord, store: &RecordStore) -> Value {
             "User": format!("{}:{}", spec.uid, spec.gid),
             "Tty": spec.terminal,
             "Env": spec.env.iter().map(|e| lossy(e)).collect::<Vec<_>>(),
-            "Cmd": args,
+            "Cmd": args.strip_prefix(entrypoint).unwrap_or(&args),
+            "Entrypoint": if entrypoint.is_empty() { Value::Null } else { json!(entrypoint) },
+            "ExposedPorts": exposed,
             "Image": spec.image.as_ref().map_or_else(|| spec.rootfs.display().to_string(), |i| i.name.clone()),
             "WorkingDir": spec.cwd.display().to_string(),
         },

@@ -314,6 +314,21 @@ PY
     "$RT" --root "$R" delete --force rel
     expect "delete removes the directories it made for it" "" \
         "$(ls -d /sys/fs/cgroup/*/container-runtime/cr-test-rel-$$ 2>/dev/null)"
+
+    # A failed poststart or poststop hook is a warning that stops nothing: the hooks after it
+    # still run (the spec; runtime-tools' poststart_fail and poststop_fail).
+    make_bundle "$work/hk" true
+    python3 - "$work/hk/config.json" "$work" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); w = sys.argv[2]
+h = lambda f: {"path": "/bin/sh", "args": ["sh", "-c", "touch %s/%s" % (w, f)]}
+c["hooks"] = {"poststart": [{"path": "/bin/false"}, h("poststart-2")],
+              "poststop": [{"path": "/bin/false"}, h("poststop-2")]}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+    "$RT" --root "$R" run --bundle "$work/hk" hk >/dev/null 2>&1 </dev/null
+    expect "after a failed poststart and poststop hook, the next ones run" "poststart-2 poststop-2" \
+        "$(cd "$work" && echo $(ls -d poststart-2 poststop-2 2>/dev/null))"
 }
 
 # pidfd_receiver SOCKET: listens on SOCKET, takes one descriptor (SCM_RIGHTS) and prints the

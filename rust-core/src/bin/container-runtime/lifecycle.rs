@@ -282,7 +282,7 @@ fn open_exec_fifo(path: &Path, saved: &Saved) -> Result<(), Fail> {
 }
 
 /// Lets the created container's init exec its process: startContainer hooks, the fifo,
-/// poststart hooks (whose failures are only warnings, as the spec says).
+/// poststart hooks (whose failures are only warnings that stop no other hook, as the spec says).
 fn release(ctx: &Ctx, entry: &Entry, saved: &Saved) -> Result<(), Fail> {
     let hooks = hooks_of(entry, saved)?;
     let state = oci_state(saved, Status::Created);
@@ -297,7 +297,7 @@ fn release(ctx: &Ctx, entry: &Entry, saved: &Saved) -> Result<(), Fail> {
     open_exec_fifo(&entry.fifo(), saved)?;
     let _ = fs::remove_file(entry.fifo());
     let state = oci_state(saved, Status::Running);
-    if let Err(e) = oci::run_hooks(&hooks.poststart, &state, HookNs::Runtime) {
+    for e in oci::run_hooks_all(&hooks.poststart, &state, HookNs::Runtime) {
         ctx.log.warn(&e.to_string());
     }
     Ok(())
@@ -389,11 +389,8 @@ fn destroy(ctx: &Ctx, root: &Root, entry: Entry, saved: &Saved) {
     cgroup::remove_made(&saved.own_freezer);
     match hooks_of(&entry, saved) {
         Ok(h) => {
-            if let Err(e) = oci::run_hooks(
-                &h.poststop,
-                &oci_state(saved, Status::Stopped),
-                HookNs::Runtime,
-            ) {
+            let state = oci_state(saved, Status::Stopped);
+            for e in oci::run_hooks_all(&h.poststop, &state, HookNs::Runtime) {
                 ctx.log.warn(&e.to_string());
             }
         }

@@ -152,6 +152,7 @@ enum class Action { Run, Help, Version };
 struct Options {
     Action action = Action::Run;
     bool detach = false; // -d: under a monitor, docker-run returns at once
+    bool named = false;  // --name given (else docker-run draws one, as Docker)
     std::string bridge = "docker-run0";
     std::string subnet;
     bool tty = false;
@@ -269,7 +270,12 @@ inline const std::vector<Flag<Options>> &run_flags() {
             {{"--rm"}, false, [](Options &o, const std::string &) { o.config.auto_remove(true); }},
             {{"-d", "--detach"}, false, [](Options &o, const std::string &) { o.detach = true; }},
             {{"--restart"}, true, [](Options &o, const std::string &v) { o.config.restart(v); }},
-            {{"--name"}, true, [](Options &o, const std::string &v) { o.config.name(v); }},
+            {{"--name"},
+             true,
+             [](Options &o, const std::string &v) {
+                 o.config.name(v);
+                 o.named = true;
+             }},
             {{"-h", "--hostname"}, true, [](Options &o, const std::string &v) { o.config.hostname(v); }},
             {{"--rootfs"}, true, [](Options &o, const std::string &v) { o.rootfs = v; }},
             {{"-e", "--env"}, true, [](Options &o, const std::string &v) { add_env(o.config, v); }},

@@ -8,6 +8,7 @@
 // executed, 127 when it is not found (as Docker).
 #include "cli.hpp"
 #include "docker.hpp"
+#include "names.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -63,7 +64,7 @@ Options:
       --rm                 remove the container (record, log, files) when it exits
       --restart POLICY     no (default), on-failure[:N] or always: restart a detached
                            container when it exits (not after stop, kill or rm -f)
-      --name NAME          name the container
+      --name NAME          name the container (default: a generated adjective_surname)
   -h, --hostname NAME      container hostname (default: container)
       --rootfs DIR         root filesystem (default: the rootfs built by make container); the
                            container gets a copy-on-write layer of its own over it
@@ -426,16 +427,31 @@ int exit_code_for(const rt::Error &e) {
     }
 }
 
+// The container of `o`, started (detached with -d). Without --name it gets a generated name,
+// drawn again (with a digit) while the one drawn is taken, as Docker does.
+rt::Container start_container(cli::Options &o) {
+    for (unsigned attempt = 0;; ++attempt) {
+        if (!o.named) o.config.name(names::generate(attempt));
+        rt::Container c(o.config);
+        try {
+            if (o.detach) c.detach();
+            else c.start();
+            return c;
+        } catch (const rt::Error &e) {
+            bool name_taken = e.status() == RT_STATUS_IN_USE && std::strstr(e.what(), "name") != nullptr;
+            if (o.named || !name_taken || attempt >= 8) throw;
+        }
+    }
+}
+
 // Starts the configured container and waits for it; its exit status.
 int run_container(cli::Options &o) {
     o.config.tty(o.tty);
-    rt::Container c(o.config);
+    rt::Container c = start_container(o);
     if (o.detach) {
-        c.detach();
         std::printf("%s\n", c.id().c_str());
         return 0;
     }
-    c.start();
     std::istringstream notices(c.warning());
     for (std::string line; std::getline(notices, line);) std::cerr << "docker-run: " << line << "\n";
     forward_signals(c.pid());

@@ -119,6 +119,11 @@ expect "  its layer stays" yes "$([ -d "$LAYERS/$kid/upper" ] && echo yes)"
 out=$(dr --rm --name "$n3" true 2>&1); rc=$?
 expect_match "its name stays taken until rm" "already in use" "$out"
 expect "  with 125" 125 $rc
+expect "  its output was logged (Docker logs every container)" "none Seccomp: 0" "$(echo $(dr logs "$n3" 2>&1))"
+new_name n15 fg
+out=$(dr --name "$n15" sh -c 'echo out; echo err >&2; exit 3' 2>"$WORK/fg.err"); rc=$?
+expect "a foreground container shows stdout and stderr as they come, and logs them" "out|err|3|out|err" \
+    "$out|$(cat "$WORK/fg.err")|$rc|$(dr logs "$n15" 2>/dev/null)|$(dr logs "$n15" 2>&1 >/dev/null)"
 out=$(timeout 30 "$DR" start -a "$n3" </dev/null 2>&1); rc=$?
 expect "start -a runs it again on its own files, with its own seccomp policy" "data Seccomp: 0" "$(echo $out)"
 expect "  and exits with its code" 4 $rc
@@ -150,6 +155,14 @@ rid=$(dr -d --rm --name "$n5" sh -c 'sleep 0.3; exit 7')
 expect "wait on a --rm container gives its exit code" 7 "$(dr wait "$rid")"
 until_true 5 test ! -e "$LAYERS/$rid"
 expect "--rm: nothing is left after its exit" "" "$(ls -d "$LAYERS/$rid" 2>/dev/null; dr ps -a | grep " $n5\$")"
+# --- a container without --name gets one, as in Docker (adjective_surname) ------------------------
+gid=$(dr -d sh -c 'echo named; sleep 30')
+gname=$(dr inspect -f '{{.Name}}' "$gid" 2>&1); gname=${gname#/}
+[ -n "$gname" ] && NAMES+=("$gname")
+expect_match "-d without --name: a generated name" "^[a-z]+_[a-z]+[0-9]?$" "$gname"
+expect_match "  in ps' NAMES column" "^${gid:0:12} .* $gname\$" "$(dr ps | grep "^${gid:0:12} ")"
+expect "  found by it: logs, rm -f" "named $gname" "$(dr logs "$gname" 2>&1) $(dr rm -f "$gname" 2>&1)"
+
 # --- several ids, one of them unknown: the others are still acted on (as Docker) -----------------
 new_name n12 multi1
 new_name n13 multi2

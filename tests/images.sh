@@ -150,7 +150,7 @@ expect "images -q: one id" "1" "$(dr $st images -q | wc -l)"
 expect "load < a gzip oci-archive (stdin)" "Loaded image: localhost/dr-ep:v1" \
     "$(DOCKER_RUN_IMAGES="$work/$st" "$DR" load <"$work/ep-oci.tar.gz" 2>&1)"
 expect "Entrypoint + Cmd; run IMAGE ARGS keeps the Entrypoint" "entry from-cmd|entry a b" \
-    "$(drun $st dr-ep:v1 2>&1)|$(dr $st dr-ep:v1 a b 2>&1)"
+    "$(drun $st dr-ep:v1 2>&1)|$(drun $st dr-ep:v1 a b 2>&1)"
 ep=$(DOCKER_RUN_IMAGES="$work/$st" "$DR" run -d --network none dr-ep:v1 x y 2>&1)
 out=$("$DR" inspect -f '{{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Config.ExposedPorts}} {{.Path}} {{json .Args}}' "$ep" 2>&1)
 "$DR" rm -f "$ep" >/dev/null 2>&1

@@ -162,6 +162,8 @@ impl ContainerBuilder {
             detached: false,
             restart_count: 0,
             exit_file: false,
+            monitored: false,
+            output: Vec::new(),
         })
     }
 }

@@ -54,7 +54,7 @@ impl Container {
     pub fn exec(&self, exec: &ExecSpec) -> Result<ExitStatus> {
         let (exec_pid, exec_pidfd, master) = self.spawn_exec(exec)?;
         if let Some(master) = master {
-            tty::relay(&master)?;
+            tty::relay(&master, None)?;
         }
         self.host.syscall.waitpid(exec_pid, exec_pidfd.as_fd())
     }

@@ -14,6 +14,7 @@
 mod builder;
 mod exec;
 mod kill;
+pub(crate) mod output;
 mod start;
 mod state;
 mod update;
@@ -75,6 +76,11 @@ pub struct Container {
     restart_count: u32,
     /// Also leave the exit code in the state directory for `wait` (detached, auto-removed).
     exit_file: bool,
+    /// Run by a monitor (`set_monitor_options`), which logs its output itself.
+    monitored: bool,
+    /// A kept container run in the foreground: the pipes of its stdout and stderr, which
+    /// `wait` copies to the caller's and into its log (`output`).
+    output: Vec<output::Source>,
 }
 
 impl Container {
@@ -131,6 +137,14 @@ impl Container {
     pub fn set_monitor_options(&mut self, restart_count: u32, exit_file: bool) {
         self.restart_count = restart_count;
         self.exit_file = exit_file;
+        self.monitored = true;
+    }
+
+    /// Whether its output goes to its log from this handle: a container kept after its end
+    /// (not auto-removed), started here in the foreground (a monitor logs its own), not an OCI
+    /// `create` (whose caller owns its stdio).
+    fn logs_here(&self) -> bool {
+        !self.spec.auto_remove && !self.monitored && self.spec.exec_fifo.is_none()
     }
 
     /// Lets go of a started container without stopping it (the OCI `create`, whose process

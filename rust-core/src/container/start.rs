@@ -54,7 +54,7 @@ impl Container {
             .claim()
             .and_then(|()| self.root(&rootfs))
             .and_then(|root| self.prepare(&root))
-            .and_then(|mut plan| self.launch(&mut plan));
+            .and_then(|mut plan| self.launch_logged(&mut plan));
         if let Err(e) = &result {
             self.abort();
             if self.reuse {
@@ -189,6 +189,22 @@ impl Container {
             plan.net = Some(ChildNet::prepare(attach::CONTAINER_IFNAME)?);
         }
         Ok(plan)
+    }
+
+    /// [`launch`](Self::launch), with the child's stdout and stderr in pipes when its output
+    /// is logged here (not with a terminal: `wait` logs what the pty relays).
+    fn launch_logged(&mut self, plan: &mut ChildPlan) -> Result<()> {
+        if !self.logs_here() || self.spec.terminal {
+            return self.launch(plan);
+        }
+        let mut captured = super::output::Captured::new()?;
+        let result = self.launch(plan);
+        let sources = std::mem::take(&mut captured.sources);
+        drop(captured);
+        if result.is_ok() {
+            self.output = sources;
+        }
+        result
     }
 
     fn launch(&mut self, plan: &mut ChildPlan) -> Result<()> {

@@ -108,6 +108,8 @@ impl Container {
             detached: false,
             restart_count: 0,
             exit_file: false,
+            monitored: false,
+            output: Vec::new(),
         })
     }
 

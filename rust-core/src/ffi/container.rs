@@ -276,6 +276,11 @@ pub extern "C" fn container_config_set_seccomp(
 /// Whether everything of the container goes when it ends (true, the default: its record, log
 /// and copy-on-write layer), as docker run --rm. False keeps them until container_remove
 /// (docker run without --rm); container_start_stopped can then run it again on its own files.
+/// A kept container started with container_start is logged, as Docker logs every container:
+/// while it starts, the caller's stdout and stderr are replaced by pipes (another thread's
+/// writes meanwhile go to the container's log), and container_wait copies what comes through
+/// them to the caller's stdout and stderr and into the log (without a call to container_wait,
+/// the container's writes fail once the handle is freed).
 #[unsafe(no_mangle)]
 pub extern "C" fn container_config_set_auto_remove(
     cfg: *mut container_config,

@@ -24,31 +24,14 @@
 pub mod manage;
 
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
+use crate::container::output::{Source, dup_onto, pipe, pump};
 use crate::container::{Container, ContainerBuilder, Status};
 use crate::error::{Error, RelayedKind, Result, StateError};
 use crate::record::RunStatus;
-use crate::record::log::{LineSplitter, Writer};
-
-fn pipe() -> Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two fds into the array.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(Error::last_os("pipe2"));
-    }
-    // SAFETY: both fds are new and ours.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-fn dup_onto(fd: BorrowedFd<'_>, target: RawFd) -> Result<()> {
-    // SAFETY: dup2 of a valid fd onto a standard fd number.
-    if unsafe { libc::dup2(fd.as_raw_fd(), target) } < 0 {
-        return Err(Error::last_os("dup2"));
-    }
-    Ok(())
-}
+use crate::record::log::Writer;
 
 fn dev_null() -> Result<OwnedFd> {
     let f = std::fs::OpenOptions::new()
@@ -206,7 +189,7 @@ fn backoff(restarts: u32) -> Duration {
 /// caller on the first run, then the log until it exits, and its end recorded.
 /// Returns whether the restart policy starts it again.
 fn run_once(c: &mut Container, report: Option<OwnedFd>, null: &OwnedFd) -> Result<bool> {
-    let mut sources: Vec<(OwnedFd, &'static str)> = Vec::new();
+    let mut sources: Vec<Source> = Vec::new();
     let tty = c.spec().terminal;
     let started = (|| {
         if !tty {
@@ -214,8 +197,13 @@ fn run_once(c: &mut Container, report: Option<OwnedFd>, null: &OwnedFd) -> Resul
             let (err_r, err_w) = pipe()?;
             dup_onto(out_w.as_fd(), 1)?;
             dup_onto(err_w.as_fd(), 2)?;
-            sources.push((out_r, "stdout"));
-            sources.push((err_r, "stderr"));
+            for (fd, stream) in [(out_r, "stdout"), (err_r, "stderr")] {
+                sources.push(Source {
+                    fd,
+                    stream,
+                    echo: None,
+                });
+            }
         }
         c.start()
     })();
@@ -234,7 +222,11 @@ fn run_once(c: &mut Container, report: Option<OwnedFd>, null: &OwnedFd) -> Resul
         (Ok(()), None) => {}
     }
     if let Some(master) = c.take_pty_master() {
-        sources.push((master, "stdout"));
+        sources.push(Source {
+            fd: master,
+            stream: "stdout",
+            echo: None,
+        });
     }
     let log = Writer::open(&c.host().records().log_path(c.id())).ok();
     if let Some(pidfd) = c.pidfd() {
@@ -242,85 +234,4 @@ fn run_once(c: &mut Container, report: Option<OwnedFd>, null: &OwnedFd) -> Resul
     }
     let status = c.wait()?;
     Ok(c.restarts_after(&status))
-}
-
-fn set_nonblocking(fd: RawFd) {
-    // SAFETY: fcntl on a descriptor we own.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
-    }
-}
-
-/// Copies the container's output into the log until its first process exits (then what is
-/// left in the pipes is drained: a daemon it left behind may hold them open forever).
-fn pump(sources: Vec<(OwnedFd, &'static str)>, pidfd: BorrowedFd<'_>, mut log: Option<Writer>) {
-    let mut open: Vec<(OwnedFd, &'static str, LineSplitter)> = sources
-        .into_iter()
-        .map(|(fd, s)| (fd, s, LineSplitter::default()))
-        .collect();
-    let mut write = |stream: &str, lines: Vec<Vec<u8>>| {
-        if let Some(w) = log.as_mut() {
-            for l in lines {
-                let _ = w.write(stream, &l);
-            }
-        }
-    };
-    let mut exited = false;
-    let mut buf = vec![0u8; 64 * 1024];
-    while !open.is_empty() {
-        let mut ready: Vec<usize> = (0..open.len()).collect();
-        if !exited {
-            let mut fds: Vec<libc::pollfd> = open
-                .iter()
-                .map(|(fd, _, _)| fd.as_raw_fd())
-                .chain(std::iter::once(pidfd.as_raw_fd()))
-                .map(|fd| libc::pollfd {
-                    fd,
-                    events: libc::POLLIN,
-                    revents: 0,
-                })
-                .collect();
-            // SAFETY: poll on an array of pollfds of the right length.
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
-            if n < 0 {
-                continue;
-            }
-            ready.retain(|&i| fds[i].revents != 0);
-            if fds.last().is_some_and(|p| p.revents != 0) {
-                exited = true;
-                ready = (0..open.len()).collect();
-                for (fd, _, _) in &open {
-                    set_nonblocking(fd.as_raw_fd());
-                }
-            }
-        }
-        // Highest first, so that removing one keeps the others' indices.
-        for &i in ready.iter().rev() {
-            loop {
-                // SAFETY: read into our buffer from a descriptor we own.
-                let n = unsafe {
-                    libc::read(open[i].0.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len())
-                };
-                let errno = std::io::Error::last_os_error().raw_os_error();
-                if n > 0 {
-                    let (_, stream, split) = &mut open[i];
-                    write(stream, split.push(&buf[..n as usize]));
-                    if exited {
-                        continue;
-                    }
-                    break;
-                }
-                if n < 0 && errno == Some(libc::EINTR) {
-                    continue;
-                }
-                // EOF, EIO (a pty whose other side is closed), or EAGAIN once exited.
-                let (_, stream, mut split) = open.remove(i);
-                if let Some(rest) = split.finish() {
-                    write(stream, vec![rest]);
-                }
-                break;
-            }
-        }
-    }
 }

@@ -104,7 +104,8 @@ impl Drop for WinchWatch {
     }
 }
 
-fn write_all(fd: RawFd, mut buf: &[u8]) -> bool {
+/// Writes all of `buf` to `fd`; false on an error (EPIPE: no one reads).
+pub(crate) fn write_all(fd: RawFd, mut buf: &[u8]) -> bool {
     while !buf.is_empty() {
         // SAFETY: writing from a live slice.
         let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
@@ -119,9 +120,12 @@ fn write_all(fd: RawFd, mut buf: &[u8]) -> bool {
     true
 }
 
+/// What sees the bytes a pty sends (the container's log).
+pub type Observer<'a> = &'a mut dyn FnMut(&[u8]);
+
 /// Copies stdin to the pty and the pty to stdout until every process in the container has
-/// closed the terminal.
-pub fn relay(master: &OwnedFd) -> Result<()> {
+/// closed the terminal; `observe` sees what the pty sends.
+pub fn relay(master: &OwnedFd, mut observe: Option<Observer<'_>>) -> Result<()> {
     let _raw = RawMode::enter();
     let winch = WinchWatch::install()?;
     let m = master.as_raw_fd();
@@ -166,6 +170,9 @@ pub fn relay(master: &OwnedFd) -> Result<()> {
                 return Ok(());
             }
             write_all(1, &buf[..r as usize]);
+            if let Some(f) = observe.as_mut() {
+                f(&buf[..r as usize]);
+            }
         }
         if fds[1].revents != 0 {
             // SAFETY: draining the non-blocking self-pipe.

@@ -338,6 +338,7 @@ struct Subcommand {
     int signal = SIGKILL;          // kill
     std::vector<std::pair<std::string, std::string>> limits; // update
     bool all = false;                 // ps -a
+    bool no_trunc = false;            // ps --no-trunc
     bool quiet = false;               // ps -q, load -q, images -q
     bool follow = false, timestamps = false; // logs -f, -t
     long long tail = -1;              // logs --tail N (-1: all)
@@ -381,6 +382,7 @@ inline std::vector<Flag<Subcommand>> flags_of(Command c) {
     } else if (c == Command::Ps) {
         t.push_back({{"-a", "--all"}, false, [](Subcommand &s, const std::string &) { s.all = true; }});
         t.push_back({{"-q", "--quiet"}, false, [](Subcommand &s, const std::string &) { s.quiet = true; }});
+        t.push_back({{"--no-trunc"}, false, [](Subcommand &s, const std::string &) { s.no_trunc = true; }});
     } else if (c == Command::Logs) {
         t.push_back({{"-f", "--follow"}, false, [](Subcommand &s, const std::string &) { s.follow = true; }});
         t.push_back({{"-t", "--timestamps"}, false, [](Subcommand &s, const std::string &) { s.timestamps = true; }});

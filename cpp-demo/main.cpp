@@ -39,7 +39,7 @@ constexpr int EXIT_NOT_FOUND = 127;
 
 const char USAGE[] = R"(Usage: docker-run [run] [OPTIONS] [--] [COMMAND [ARG...]]
        docker-run [run] [OPTIONS] IMAGE [COMMAND [ARG...]]
-       docker-run ps [-a] [-q] | exec [-it] [-e K=V] ID CMD... | stop [-t SECS] ID... |
+       docker-run ps [-a] [-q] [--no-trunc] | exec [-it] [-e K=V] ID CMD... | stop [-t SECS] ID... |
                   restart [-t SECS] ID... |
                   kill [-s SIGNAL] ID... | stats ID... | update [LIMITS] ID... |
                   logs [-f] [-t] [--tail N] ID | wait ID... | attach ID |
@@ -286,15 +286,16 @@ std::string quoted_command(const std::string &command) {
 void print_ps(const cli::Subcommand &sub) {
     // Listed before the header: without root nothing is printed but the error.
     std::vector<rt::ContainerInfo> containers = rt::list(sub.all);
+    auto id_of = [&](const std::string &id) { return sub.no_trunc ? id : short_id(id); };
     if (sub.quiet) {
-        for (const auto &c : containers) std::printf("%s\n", short_id(c.id).c_str());
+        for (const auto &c : containers) std::printf("%s\n", id_of(c.id).c_str());
         return;
     }
     std::vector<std::vector<std::string>> rows = {
         {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
     for (const auto &c : containers)
-        rows.push_back({short_id(c.id), c.image, quoted_command(c.command), created_ago(c.created), c.status, c.ports,
-                        c.name});
+        rows.push_back({id_of(c.id), c.image, sub.no_trunc ? "\"" + c.command + "\"" : quoted_command(c.command),
+                        created_ago(c.created), c.status, c.ports, c.name});
     print_table(rows);
 }
 

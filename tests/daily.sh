@@ -67,6 +67,8 @@ expect "wait prints the exit code" 3 "$(dr wait "$n1")"
 expect "wait of one that exited before" 3 "$(dr wait "$id")"
 expect_match "ps -a shows it Exited (3) ... ago" "Exited \(3\) .* ago .* $n1\$" "$(dr ps -a | grep " $n1\$")"
 expect "ps without -a does not list it" "" "$(dr ps | grep " $n1\$")"
+expect_match "ps -a --no-trunc: the full id and command" "^$id +[^ ]+ +\"sh -c echo start; echo oops >&2; for i in 0 1 2; do echo tick .i; sleep 0.3; done; exit 3\" " "$(dr ps -a --no-trunc | grep " $n1\$")"
+expect "ps -a -q --no-trunc: full ids" "$id" "$(dr ps -a -q --no-trunc | grep "^$id\$")"
 # column_at TEXT WORD: where WORD starts in TEXT (characters, so that "…" counts one)
 column_at() { python3 -c 'import sys; print(sys.argv[1].find(sys.argv[2]))' "$1" "$2"; }
 ps_out=$(dr ps -a)

@@ -97,6 +97,9 @@ step "podman import (Entrypoint + Cmd)" pod import \
     --change 'EXPOSE 9090/udp' "$work/rootfs.tar" localhost/dr-ep:v1
 step "podman save oci-archive (Entrypoint + Cmd)" pod save -q --format oci-archive -o "$work/ep-oci.tar" localhost/dr-ep:v1
 gzip -f "$work/ep-oci.tar"
+# An image whose User is a name: its groups come from the image's /etc/group.
+step "podman import (User)" pod import --change 'USER user' --change 'CMD ["id"]' "$work/rootfs.tar" localhost/dr-user:v1
+step "podman save docker-archive (User)" pod save -q --format docker-archive -o "$work/user.tar" localhost/dr-user:v1
 
 if [ -s "$work/id" ] && [ -s "$work/diff_id" ]; then
     echo "=== cargo test image::tests::podman_saved_images_load"
@@ -156,6 +159,10 @@ out=$("$DR" inspect -f '{{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json 
 "$DR" rm -f "$ep" >/dev/null 2>&1
 expect "inspect: Config.Entrypoint, Config.Cmd (what follows it), Config.ExposedPorts; Path and Args" \
     '["/bin/echo","entry"] ["x","y"] {"8080/tcp":{},"9090/udp":{}} /bin/echo ["entry","x","y"]' "$out"
+
+dr $st load -i "$work/user.tar" >/dev/null 2>&1
+expect_match "User by name: uid, gid and the supplementary groups of the image's /etc/group (users)" \
+    "^uid=1000\(user\) gid=1000\(user\) groups=.*100\(users\)" "$(drun $st dr-user:v1 2>&1)"
 
 tests/helpers/mkimage.sh "$work/layers.tar" rootfs localhost/dr-layers:v1 gzip >/dev/null || fail "mkimage.sh"
 expect "load a two-layer image with gzip layers" "Loaded image: localhost/dr-layers:v1" "$(dr $st load -i "$work/layers.tar" 2>/dev/null)"

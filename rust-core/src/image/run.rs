@@ -44,7 +44,7 @@ pub fn apply(spec: &mut ContainerSpec) -> Result<()> {
             .map_err(|e| ImageError::Invalid(e.to_string()))?;
     }
     if let (false, Some(user)) = (spec.explicit.user, &img.config.user) {
-        (spec.uid, spec.gid) = resolve_user(&img.layer_dirs, user)?;
+        (spec.uid, spec.gid, spec.additional_gids) = resolve_user(&img.layer_dirs, user)?;
     }
     if let Some(i) = spec.image.as_mut() {
         i.id = Some(img.id.to_string());
@@ -146,10 +146,11 @@ fn lookup<'a>(text: &'a str, name: &str, id_field: usize) -> Option<Vec<&'a str>
         .find(|f| f.len() > id_field && (f[0] == name || f[id_field] == name))
 }
 
-/// The image's User (`name`, `uid`, `name:group`, `uid:gid`) as uid and gid, from the image's
-/// /etc/passwd and /etc/group as runc reads them: a number need not be listed (its gid is
-/// then its passwd entry's, or 0), a name must be.
-pub(crate) fn resolve_user(layers: &[PathBuf], user: &str) -> Result<(u32, u32)> {
+/// The image's User (`name`, `uid`, `name:group`, `uid:gid`) as uid, gid and supplementary
+/// gids, from the image's /etc/passwd and /etc/group as runc reads them: a number need not be
+/// listed (its gid is then its passwd entry's, or 0), a name must be. Without an explicit
+/// group, the user listed in the image's passwd gets the groups that list it as a member.
+pub(crate) fn resolve_user(layers: &[PathBuf], user: &str) -> Result<(u32, u32, Vec<u32>)> {
     let read = |rel: &str| {
         file_in_layers(layers, rel)
             .and_then(|p| std::fs::read(p).ok())
@@ -171,7 +172,10 @@ pub(crate) fn resolve_user(layers: &[PathBuf], user: &str) -> Result<(u32, u32)>
         }
     };
     let gid = match g {
-        None => entry.and_then(|f| f.get(3)?.parse().ok()).unwrap_or(0),
+        None => entry
+            .as_ref()
+            .and_then(|f| f.get(3)?.parse().ok())
+            .unwrap_or(0),
         Some(g) => match g.parse::<u32>() {
             Ok(n) => n,
             Err(_) => lookup(&read("etc/group"), g, 2)
@@ -180,7 +184,23 @@ pub(crate) fn resolve_user(layers: &[PathBuf], user: &str) -> Result<(u32, u32)>
         },
     };
     crate::spec::validate_user(uid, gid).map_err(|e| bad(&e.to_string()))?;
-    Ok((uid, gid))
+    let mut groups: Vec<u32> = Vec::new();
+    if let (None, Some(name)) = (g, entry.as_ref().map(|f| f[0])) {
+        for f in read("etc/group")
+            .lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+        {
+            let member = f
+                .get(3)
+                .is_some_and(|m| m.split(',').any(|m| m.trim() == name));
+            if let (true, Some(Ok(id))) = (member, f.get(2).map(|id| id.parse::<u32>())) {
+                if !groups.contains(&id) {
+                    groups.push(id);
+                }
+            }
+        }
+    }
+    Ok((uid, gid, groups))
 }
 
 #[cfg(test)]
@@ -216,13 +236,27 @@ mod tests {
             "root:x:0:0::/:/bin/sh\napp:x:1000:1001::/:\n",
         )
         .unwrap();
-        std::fs::write(low.join("etc/group"), "root:x:0:\nstaff:x:50:\n").unwrap();
+        std::fs::write(
+            low.join("etc/group"),
+            "root:x:0:\nstaff:x:50:\nwheel:x:10:root,app\naudio:x:29:other, app\n",
+        )
+        .unwrap();
         let layers = vec![low.clone(), high.clone()];
-        assert_eq!(resolve_user(&layers, "app").unwrap(), (1000, 1001));
-        assert_eq!(resolve_user(&layers, "app:staff").unwrap(), (1000, 50));
-        assert_eq!(resolve_user(&layers, "1000").unwrap(), (1000, 1001));
-        assert_eq!(resolve_user(&layers, "77").unwrap(), (77, 0));
-        assert_eq!(resolve_user(&layers, "77:8").unwrap(), (77, 8));
+        assert_eq!(
+            resolve_user(&layers, "app").unwrap(),
+            (1000, 1001, vec![10, 29])
+        );
+        assert_eq!(
+            resolve_user(&layers, "app:staff").unwrap(),
+            (1000, 50, vec![])
+        );
+        assert_eq!(
+            resolve_user(&layers, "1000").unwrap(),
+            (1000, 1001, vec![10, 29])
+        );
+        assert_eq!(resolve_user(&layers, "77").unwrap(), (77, 0, vec![]));
+        assert_eq!(resolve_user(&layers, "77:8").unwrap(), (77, 8, vec![]));
+        assert_eq!(resolve_user(&layers, "root").unwrap(), (0, 0, vec![10]));
         let err = resolve_user(&layers, "old").unwrap_err().to_string();
         assert!(err.contains("no matching entries"), "{err}");
         assert!(resolve_user(&layers, "app:nogroup").is_err());

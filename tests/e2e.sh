@@ -70,13 +70,14 @@ expect "mount table holds only container mounts" \
     "/ /dev /dev/mqueue /dev/pts /dev/shm /etc/hosts /etc/resolv.conf /proc /proc/acpi /proc/bus /proc/fs /proc/interrupts /proc/irq /proc/keys /proc/sys /proc/timer_list /sys /sys/firmware " "$mp"
 if echo "$mp" | grep -q "$WORK\|/work\|/run/"; then fail "no host mount visible" "$mp"; else pass "no host mount visible"; fi
 # /sys/fs/cgroup as Docker has it: v2 one cgroup2 mount; v1 a tmpfs and each hierarchy the
-# container has a cgroup in (docker-run's controllers), all read-only.
+# container has a cgroup in (the limits' controllers, freezer and name=systemd, as runc places
+# Docker's containers), all read-only.
 if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
     want_cg="/sys/fs/cgroup:ro:cgroup2"
     limit_file=memory.max
 else
     want_cg=$({ echo "/sys/fs/cgroup:ro:tmpfs"
-        for c in cpu cpuacct cpuset memory pids blkio devices; do
+        for c in cpu cpuacct cpuset memory pids blkio devices freezer systemd; do
             [ -f /sys/fs/cgroup/$c/cgroup.procs ] && echo "/sys/fs/cgroup/$(basename "$(readlink -f /sys/fs/cgroup/$c)"):ro:cgroup"
         done; } | sort -u | tr '\n' ' ')
     limit_file=memory/memory.limit_in_bytes

@@ -119,11 +119,6 @@ compare() {
     ref=$(view "$REF" "$work/state-ref" "$work/$name" "r-$name")
     ours=$(view "$OURS" "$work/state-ours" "$work/$name" "o-$name")
     ref=$(printf '%s\n' "$ref" | spec_over_runc "$name")
-    local gaps
-    gaps=$(diff <(printf '%s\n' "$ref" | grep -E "$KNOWN_GAPS") <(printf '%s\n' "$ours" | grep -E "$KNOWN_GAPS") | grep '^[<>]' | tr '\n' ' ')
-    [ -n "$gaps" ] && echo "     known difference, TODO(#14): $gaps"
-    ref=$(printf '%s\n' "$ref" | grep -Ev "$KNOWN_GAPS")
-    ours=$(printf '%s\n' "$ours" | grep -Ev "$KNOWN_GAPS")
     [ -n "${DUMP:-}" ] && { printf "%s\n" "$ref" >"/tmp/conf-$name.ref"; printf "%s\n" "$ours" >"/tmp/conf-$name.ours"; }
     if [ "$ref" = "$ours" ] && [ -n "$ours" ]; then
         pass "conformance: $name"
@@ -146,11 +141,6 @@ spec_over_runc() {
         -e "s|^\(hostname .* domain \)(none)\$|\1${domain:-(none)}|"
 }
 
-# KNOWN_GAPS: differences still open in the core (TODO(#14)), left out of the comparison and
-# printed: runc mounts every v1 hierarchy under /sys/fs/cgroup (the core: the controllers it
-# manages, without freezer and name=systemd), and sets HOME from the user's /etc/passwd entry
-# (the core: / when the environment has none).
-KNOWN_GAPS='^(mount /sys/fs/cgroup/(freezer|systemd) |env HOME=)'
 
 declare -A EDIT
 EDIT[default]=''

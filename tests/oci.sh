@@ -142,6 +142,7 @@ cli_part() {
     expect "delete removes the container's cgroups" "" "$(cgroup_dirs_left "$cgs")"
     cli_run_part "$b"
     cli_error_part "$b"
+    cli_spec_part
 }
 
 cli_run_part() {
@@ -213,6 +214,140 @@ cli_error_part() {
     if [ "$RT" = "$PWD/container-runtime" ] || [ "$RT" = "$PWD/target/debug/container-runtime" ]; then
         expect "no freezer cgroup of ours is left" "" "$(ls -d /sys/fs/cgroup/freezer/container-runtime 2>/dev/null)"
     fi
+}
+
+# Behaviours the external validation suite (runtime-tools, tests/oci-validation.sh) found.
+cli_spec_part() {
+    local out
+    # A seccomp allowlist written before openat2 and close_range (runtime-tools' default
+    # profile) denies both with EPERM. Without no_new_privs the filter goes in before the
+    # capabilities are dropped, so the runtime's own last steps run under it: the working
+    # directory is still entered, and descriptors the runtime inherited still do not leak.
+    make_bundle "$work/sc" sh -c 'pwd; ls /proc/self/fd | tr "\n" " "'
+    python3 - "$work/sc/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["cwd"] = "/tmp"
+c["process"]["noNewPrivileges"] = False
+c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["openat2", "close_range"], "action": "SCMP_ACT_ERRNO"}]}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+    out=$("$RT" --root "$R" run --bundle "$work/sc" sc 2>&1 </dev/null 7</dev/null)
+    expect "a profile denying openat2 and close_range: cwd entered, no inherited fd" "/tmp 0 1 2 3 " "$(echo $out) "
+
+    # A create killed half-way (here in its createRuntime hook) leaves a directory without
+    # state.json: delete removes it with what it names (the init, the cgroup), as runc does,
+    # and the id can be created again.
+    local cg=cr-test-stale-$$ pid i
+    make_bundle "$work/st" sleep 100
+    python3 - "$work/st/config.json" "$work/hook-ran" "$cg" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["hooks"] = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "touch %s; sleep 3" % sys.argv[2]]}]}
+c["linux"]["cgroupsPath"] = "/" + sys.argv[3]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+    at_exit "rmdir /sys/fs/cgroup/*/$cg /sys/fs/cgroup/$cg"
+    "$RT" --root "$R" create --bundle "$work/st" stale >/dev/null 2>&1 </dev/null &
+    pid=$!
+    for i in $(seq 100); do [ -e "$work/hook-ran" ] && break; sleep 0.05; done
+    kill -KILL $pid; wait $pid 2>/dev/null
+    expect "a create killed in its hook leaves its directory" "stale" "$(ls "$R")"
+    out=$("$RT" --root "$R" delete stale 2>&1)
+    expect_match "delete of what it left: container does not exist" "container does not exist" "$out"
+    expect "and removes the directory" "" "$(ls "$R")"
+    expect "and the cgroup" "" "$(ls -d /sys/fs/cgroup/*/$cg /sys/fs/cgroup/$cg 2>/dev/null)"
+    "$RT" --root "$R" create --bundle "$work/st" stale >/dev/null 2>&1 </dev/null
+    expect "the id can be created again" created "$(state_field stale status)"
+    "$RT" --root "$R" delete --force stale
+
+    # A foreground run forwards the signals it gets to the container's init, as runc does: a
+    # SIGTERM to the runtime (an engine stopping it, a user's kill) reaches the process, and
+    # the runtime exits with its status.
+    make_bundle "$work/sig" sh -c 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.1; done'
+    at_exit "'$RT' --root '$R' delete --force sig"
+    "$RT" --root "$R" run --bundle "$work/sig" sig >"$work/sig.out" 2>&1 </dev/null &
+    pid=$!
+    for i in $(seq 100); do grep -q ready "$work/sig.out" && break; sleep 0.05; done
+    kill -TERM $pid
+    for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+    kill -KILL $pid 2>/dev/null
+    wait $pid
+    expect "run forwards SIGTERM to the container: its trap's status" "7" "$?"
+    expect "and its output" "ready got TERM" "$(echo $(cat "$work/sig.out"))"
+    expect "and the container is deleted" "" "$(ls "$R")"
+
+    # --pidfd-socket (runc 1.2's, containerd's shim uses it): a pidfd of the init from create,
+    # of the process from exec. exec --preserve-fds N: fds 3..3+N-1 reach the process.
+    make_bundle "$work/pf" sleep 100
+    at_exit "'$RT' --root '$R' delete --force pf"
+    pidfd_receiver "$work/pf.sock" >"$work/pf.got" & local rcv=$!
+    for i in $(seq 100); do [ -S "$work/pf.sock" ] && break; sleep 0.05; done
+    "$RT" --root "$R" create --bundle "$work/pf" --pidfd-socket "$work/pf.sock" pf >/dev/null 2>&1 </dev/null
+    wait $rcv
+    out=$(state_field pf pid)
+    expect "create --pidfd-socket: a pidfd of the init" "${out:-no state}" "$(cat "$work/pf.got")"
+    "$RT" --root "$R" start pf
+    pidfd_receiver "$work/pe.sock" >"$work/pe.got" & rcv=$!
+    for i in $(seq 100); do [ -S "$work/pe.sock" ] && break; sleep 0.05; done
+    "$RT" --root "$R" exec --detach --pid-file "$work/pe.pid" --pidfd-socket "$work/pe.sock" pf sleep 5 >/dev/null 2>&1 </dev/null
+    wait $rcv
+    out=$(cat "$work/pe.pid" 2>/dev/null)
+    expect "exec --pidfd-socket: a pidfd of the exec's process" "${out:-no pid file}" "$(cat "$work/pe.got")"
+    out=$(echo preserved | "$RT" --root "$R" exec --preserve-fds 1 pf sh -c 'cat <&3; [ -e /proc/self/fd/4 ] && echo fd4-leaked; exit 0' 3<&0 4</dev/null 2>&1 </dev/null)
+    expect "exec --preserve-fds 1: fd 3 reaches the process, fd 4 does not" "preserved" "$out"
+    "$RT" --root "$R" delete --force pf
+
+    # A relative cgroupsPath (the spec allows one) goes beneath the runtime's own parent, and
+    # delete removes what it made there.
+    make_bundle "$work/rel" sleep 100
+    python3 - "$work/rel/config.json" "cr-test-rel-$$/c" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["linux"]["cgroupsPath"] = sys.argv[2]; json.dump(c, open(sys.argv[1], "w"))
+PY
+    at_exit "'$RT' --root '$R' delete --force rel"
+    "$RT" --root "$R" create --bundle "$work/rel" rel >/dev/null 2>&1 </dev/null
+    out=$(state_field rel pid)
+    expect "a relative cgroupsPath: the init is in <hierarchy>/container-runtime/PATH" \
+        "/container-runtime/cr-test-rel-$$/c" "$(awk -F: '$2 == "pids" {print $3}' "/proc/${out:-0}/cgroup" 2>/dev/null)"
+    "$RT" --root "$R" delete --force rel
+    expect "delete removes the directories it made for it" "" \
+        "$(ls -d /sys/fs/cgroup/*/container-runtime/cr-test-rel-$$ 2>/dev/null)"
+
+    # A failed poststart or poststop hook is a warning that stops nothing: the hooks after it
+    # still run (the spec; runtime-tools' poststart_fail and poststop_fail).
+    make_bundle "$work/hk" true
+    python3 - "$work/hk/config.json" "$work" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); w = sys.argv[2]
+h = lambda f: {"path": "/bin/sh", "args": ["sh", "-c", "touch %s/%s" % (w, f)]}
+c["hooks"] = {"poststart": [{"path": "/bin/false"}, h("poststart-2")],
+              "poststop": [{"path": "/bin/false"}, h("poststop-2")]}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+    "$RT" --root "$R" run --bundle "$work/hk" hk >/dev/null 2>&1 </dev/null
+    expect "after a failed poststart and poststop hook, the next ones run" "poststart-2 poststop-2" \
+        "$(cd "$work" && echo $(ls -d poststart-2 poststop-2 2>/dev/null))"
+}
+
+# pidfd_receiver SOCKET: listens on SOCKET, takes one descriptor (SCM_RIGHTS) and prints the
+# pid of the pidfd it is (fdinfo's Pid:).
+pidfd_receiver() {
+    timeout 20 python3 - "$1" <<'PY'
+import array, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+fds = array.array("i")
+msg, anc, _, _ = c.recvmsg(64, socket.CMSG_LEN(fds.itemsize))
+for level, kind, data in anc:
+    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+        fds.frombytes(data[:fds.itemsize])
+for line in open("/proc/self/fdinfo/%d" % fds[0]):
+    if line.startswith("Pid:"):
+        print(line.split()[1])
+PY
 }
 
 part cli && { echo "--- cli"; cli_part; }

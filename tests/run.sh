@@ -81,9 +81,11 @@ suite "docker-run as a daily Docker (-d, logs, inspect, ps -a, start, rm, restar
 suite "docker-run end to end, network part, NETLINK=rust" env DR=./docker-run-rust NETLINK=rust \
     tests/e2e.sh --only network
 suite "images: podman's archives into the store, docker-run load and run IMAGE" tests/images.sh
-# The OCI runtime: directly, through podman and through containerd's shim.
+# The OCI runtime: directly, through podman and through containerd's shim; compared with runc;
+# under the OCI project's own validation suite (built from its Debian source package).
 suite "container-runtime (OCI): cli, podman, containerd" tests/oci.sh
 suite "container-runtime against runc: what the process sees, the state" tests/oci-conformance.sh
+suite "container-runtime under the OCI runtime-tools validation suite" tests/oci-validation.sh
 suite "escape attempts" tests/escape.sh
 suite "escape attempts: processes (seccomp, keyrings, host binary, state, pids)" tests/escape-process.sh
 suite "faults, SIGKILL, load, C API under valgrind/ASan" tests/stress.sh

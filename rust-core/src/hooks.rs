@@ -184,12 +184,28 @@ impl Entry {
 pub fn run_hooks(hooks: &[Hook], state: &State, at: HookNs) -> Result<()> {
     let json = state.to_json();
     for (i, hook) in hooks.iter().enumerate() {
-        run_one(hook, &json, at).map_err(|e| Error::Hook {
-            what: format!("hook {i} ({})", hook.path.display()),
-            why: e.to_string(),
-        })?;
+        run_numbered(i, hook, &json, at)?;
     }
     Ok(())
+}
+
+/// Runs every one of `hooks` in order with `state` on stdin, whatever the others do: the
+/// specification's rule for poststart and poststop, whose failures are warnings that stop
+/// nothing. One error per hook that failed.
+pub fn run_hooks_all(hooks: &[Hook], state: &State, at: HookNs) -> Vec<Error> {
+    let json = state.to_json();
+    hooks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, hook)| run_numbered(i, hook, &json, at).err())
+        .collect()
+}
+
+fn run_numbered(i: usize, hook: &Hook, json: &str, at: HookNs) -> Result<()> {
+    run_one(hook, json, at).map_err(|e| Error::Hook {
+        what: format!("hook {i} ({})", hook.path.display()),
+        why: e.to_string(),
+    })
 }
 
 fn run_one(hook: &Hook, json: &str, at: HookNs) -> Result<()> {

@@ -8,9 +8,11 @@ use super::{
     parse_err, read_file, read_keyed, read_opt, read_u64, rmdir, write_file,
 };
 
-/// The hierarchies we place containers in, when the host has them.
-pub const CONTROLLERS: [&str; 7] = [
-    "cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices",
+/// The hierarchies we place containers in, when the host has them: the controllers the limits
+/// use, freezer (what pause freezes) and the name=systemd hierarchy (its directory is
+/// `systemd`), as runc does: an OCI cgroup mount then shows each of them as the container's own.
+pub const CONTROLLERS: [&str; 9] = [
+    "cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices", "freezer", "systemd",
 ];
 
 /// Docker's default device rules: deny everything, then allow these.

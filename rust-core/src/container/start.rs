@@ -161,6 +161,7 @@ impl Container {
                 rlimits: spec.rlimits.clone(),
                 umask: spec.umask,
                 personality: spec.personality,
+                preserve_fds: spec.preserve_fds,
             },
         };
         let mut plan = ChildPlan::new(&command, rootfs)?;
@@ -284,7 +285,9 @@ impl Container {
         if self.spec.exec_fifo.is_none() && !self.spec.hooks.poststart.is_empty() {
             // The specification: a failed poststart hook is a warning, the container runs on.
             let state = self.hook_state(pid, "running");
-            if let Err(e) = run_hooks(&self.spec.hooks.poststart, &state, HookNs::Runtime) {
+            for e in
+                crate::hooks::run_hooks_all(&self.spec.hooks.poststart, &state, HookNs::Runtime)
+            {
                 self.notices.push(format!("warning: poststart {e}"));
             }
         }

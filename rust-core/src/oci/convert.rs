@@ -15,6 +15,10 @@ use crate::spec::{
     Capabilities, ContainerSpec, Device, Hook, Hooks, IdMapping, NetworkMode, Rlimit, Seccomp, ns,
 };
 
+/// Where a relative `linux.cgroupsPath` goes: beneath this directory at the top of each
+/// hierarchy (the front end's freezer cgroups use the same name).
+pub const RELATIVE_CGROUP_PARENT: &str = "container-runtime";
+
 /// Names the field a typed parse failed on: the first section (and, for `process` and
 /// `linux`, the first member) that does not parse alone.
 pub(super) fn locate(value: &serde_json::Value, err: serde_json::Error) -> OciError {
@@ -560,12 +564,6 @@ fn apply_linux(out: &mut ContainerSpec, linux: &Linux, warnings: &mut Vec<String
                 ),
             ));
         }
-        if !path.is_absolute() {
-            return Err(OciError::field(
-                "linux.cgroupsPath",
-                format!("{text:?}: must be an absolute path"),
-            ));
-        }
         if path
             .components()
             .any(|c| c == std::path::Component::ParentDir)
@@ -575,7 +573,13 @@ fn apply_linux(out: &mut ContainerSpec, linux: &Linux, warnings: &mut Vec<String
                 "must not contain '..'",
             ));
         }
-        out.cgroups_path = Some(path.clone());
+        // A relative path is taken beneath a location of the runtime's choosing (the spec
+        // allows it): our own parent, never the caller's cgroup, which may be someone else's.
+        out.cgroups_path = Some(if path.is_absolute() {
+            path.clone()
+        } else {
+            Path::new("/").join(RELATIVE_CGROUP_PARENT).join(path)
+        });
     }
     if let Some(r) = linux.resources() {
         out.resources = resources(r, warnings)?;
@@ -803,6 +807,7 @@ pub(super) fn exec_spec(p: &Process) -> Result<crate::ExecSpec> {
             rlimits: spec.rlimits,
             umask: spec.umask,
             personality: None,
+            preserve_fds: 0,
         },
         exact_env: true,
         seccomp: None,

@@ -20,7 +20,8 @@ mod tests;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use crate::hooks::{HookNs, State, open_exec_fifo, run_hooks};
+pub use crate::hooks::{HookNs, State, open_exec_fifo, run_hooks, run_hooks_all};
+pub use convert::RELATIVE_CGROUP_PARENT;
 
 use crate::spec::ContainerSpec;
 

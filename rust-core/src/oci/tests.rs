@@ -270,6 +270,20 @@ fn the_bundle_is_the_whole_truth() {
     );
 }
 
+/// A relative cgroupsPath (the spec allows one: runtime-tools' validation uses
+/// "testdir/cgrouptest/container") goes beneath the runtime's own parent.
+#[test]
+fn a_relative_cgroups_path_is_beneath_ours() {
+    let t = bundle("oci-relcg");
+    let mut v = full();
+    v["linux"]["cgroupsPath"] = json!("testdir/x");
+    let b = load(&t, &v).unwrap();
+    assert_eq!(
+        b.spec.cgroups_path.as_deref(),
+        Some(Path::new("/container-runtime/testdir/x"))
+    );
+}
+
 #[test]
 fn a_joined_namespace_is_kept_by_path() {
     let t = bundle("oci-join");
@@ -401,7 +415,7 @@ fn mistakes_name_the_field() {
             "systemd",
         ),
         (
-            |v| v["linux"]["cgroupsPath"] = json!("relative/x"),
+            |v| v["linux"]["cgroupsPath"] = json!("relative/../x"),
             "linux.cgroupsPath",
         ),
         (

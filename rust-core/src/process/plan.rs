@@ -60,6 +60,8 @@ pub struct ProcessExtra {
     pub rlimits: Vec<crate::spec::Rlimit>,
     pub umask: Option<u32>,
     pub personality: Option<u32>,
+    /// Descriptors 3..3+N of the caller passed on to the process (OCI `--preserve-fds N`).
+    pub preserve_fds: u32,
 }
 
 impl Default for ProcessExtra {
@@ -70,6 +72,7 @@ impl Default for ProcessExtra {
             rlimits: Vec::new(),
             umask: None,
             personality: None,
+            preserve_fds: 0,
         }
     }
 }
@@ -211,7 +214,7 @@ impl ChildPlan {
             domainname: None,
             root_propagation: 0,
             exec_fifo: None,
-            preserve_fds: 0,
+            preserve_fds: cmd.extra.preserve_fds,
             userns: false,
             join: Vec::new(),
             seccomp: None,

@@ -255,3 +255,22 @@ pub fn remove_tree(dir: &Path) {
     }
     let _ = fs::remove_dir(dir);
 }
+
+/// After a container's cgroup `dir` went: the directories above it up to our own parent
+/// (`container-runtime`, where a relative cgroupsPath goes), while they are empty. Nothing
+/// outside that parent is touched: an absolute cgroupsPath's parents belong to whoever chose it.
+pub fn remove_empty_parents(dir: &Path) {
+    let ours = std::ffi::OsStr::new(container_runtime::oci::RELATIVE_CGROUP_PARENT);
+    let Some(top) = dir
+        .ancestors()
+        .skip(1)
+        .position(|a| a.file_name() == Some(ours))
+    else {
+        return;
+    };
+    for a in dir.ancestors().skip(1).take(top + 1) {
+        if fs::remove_dir(a).is_err() {
+            return;
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! `--console-socket`: the pty master handed to the engine (conmon, containerd's shim) over a
-//! Unix socket with SCM_RIGHTS, as runc does (one message; its data is the pty's name).
+//! Unix socket with SCM_RIGHTS, as runc does (one message; its data is the pty's name); the
+//! same for `--pidfd-socket` and a pidfd.
 
 use std::io::IoSlice;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -11,11 +12,22 @@ use crate::error::Fail;
 
 /// Connects to `socket` and sends `master` over it.
 pub fn send(socket: &str, master: &OwnedFd) -> Result<(), Fail> {
-    let stream =
-        UnixStream::connect(socket).map_err(|e| Fail::io(format!("console socket {socket}"), e))?;
     let name = std::fs::read_link(format!("/proc/self/fd/{}", master.as_raw_fd()))
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_else(|_| "/dev/ptmx".into());
+    send_fd("console socket", socket, master, &name)
+}
+
+/// `--pidfd-socket`: a pidfd of the container's init (create, run) or of the exec'd process,
+/// as runc 1.2 sends it (containerd's shim waits on it instead of polling the pid).
+pub fn send_pidfd(socket: &str, pidfd: &OwnedFd) -> Result<(), Fail> {
+    send_fd("pidfd socket", socket, pidfd, "pidfd")
+}
+
+fn send_fd(what: &str, socket: &str, fd: &OwnedFd, name: &str) -> Result<(), Fail> {
+    let stream =
+        UnixStream::connect(socket).map_err(|e| Fail::io(format!("{what} {socket}"), e))?;
+    let master = fd;
     let fds = [master.as_raw_fd()];
     let iov = [IoSlice::new(name.as_bytes())];
     sendmsg::<()>(
@@ -25,7 +37,7 @@ pub fn send(socket: &str, master: &OwnedFd) -> Result<(), Fail> {
         MsgFlags::empty(),
         None,
     )
-    .map_err(|e| Fail::msg(format!("send the pty to {socket}: {}", e.desc())))?;
+    .map_err(|e| Fail::msg(format!("send {name} to {socket}: {}", e.desc())))?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use container_runtime::container::Host;
 use container_runtime::oci;
+use container_runtime::syscall::{LinuxSyscall, Syscall};
 use container_runtime::{Container, ExecSpec, ExitStatus};
 
 use crate::Ctx;
@@ -43,14 +44,12 @@ fn parse_id(what: &str, v: &str) -> Result<u32, Fail> {
 /// The process to run: `--process FILE`, else the container's own process (config.json's,
 /// as runc takes it) with the command line's args; the flags override either, as in runc.
 fn exec_spec(p: &Parsed, config: &serde_json::Value) -> Result<ExecSpec, Fail> {
-    for unsupported in ["process-label", "apparmor", "cgroup", "pidfd-socket"] {
+    for unsupported in ["process-label", "apparmor", "cgroup"] {
         if p.get(unsupported).is_some() {
             return Err(Fail::msg(format!("--{unsupported} is not supported")));
         }
     }
-    if p.get("preserve-fds").is_some_and(|n| n != "0") {
-        return Err(Fail::msg("exec --preserve-fds is not supported"));
-    }
+    let preserve_fds = lifecycle::preserve_fds(p)?;
     let process = match p.get("process") {
         Some(path) => std::fs::read(path).map_err(|e| Fail::io(path, e))?,
         None => {
@@ -82,6 +81,7 @@ fn exec_spec(p: &Parsed, config: &serde_json::Value) -> Result<ExecSpec, Fail> {
     if p.on("no-new-privs") {
         spec.extra.no_new_privileges = true;
     }
+    spec.extra.preserve_fds = preserve_fds;
     Ok(spec)
 }
 
@@ -127,14 +127,23 @@ pub fn exec(ctx: &Ctx, p: &Parsed) -> Result<i32, Fail> {
     };
     drop(entry);
     let c = Container::open_in(host, &core_id)?;
-    if !detach && socket.is_none() && p.get("pid-file").is_none() {
+    let pidfd_socket = p.get("pidfd-socket");
+    if !detach && socket.is_none() && p.get("pid-file").is_none() && pidfd_socket.is_none() {
         return Ok(c.exec(&spec)?.code);
     }
-    // Handed over: the pid to the pid file, the pty to the socket. Detached, the process is
-    // left to whoever reaps it once we exit (the engine's subreaper); else waited for here.
+    // Handed over: the pid to the pid file, a pidfd to the pidfd socket, the pty to the
+    // console socket. Detached, the process is left to whoever reaps it once we exit (the
+    // engine's subreaper); else waited for here.
     let (pid, master) = c.exec_detached(&spec)?;
     if let Some(path) = p.get("pid-file") {
         lifecycle::write_pid_file(path, pid)?;
+    }
+    if let Some(path) = pidfd_socket {
+        // Our unreaped child: its pid cannot name another process yet.
+        let fd = LinuxSyscall
+            .pidfd_open(pid)
+            .map_err(|e| Fail::msg(format!("pidfd of the exec: {e}")))?;
+        console::send_pidfd(path, &fd)?;
     }
     if let (Some(socket), Some(master)) = (socket, &master) {
         console::send(socket, master)?;

@@ -14,6 +14,8 @@ use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 
+use container_runtime::cgroups::Cgroup;
+use container_runtime::container::Host;
 use container_runtime::oci::{self, HookNs, OciBundle};
 use container_runtime::procfs::process_start_time;
 use container_runtime::spec::Hooks;
@@ -27,6 +29,7 @@ use crate::console;
 use crate::control::{init_pidfd, signal_all};
 use crate::error::Fail;
 use crate::log::rfc3339;
+use crate::signal::Forwarder;
 use crate::state::{Entry, Root, Saved, Status};
 
 pub const CREATE_FLAGS: &[Flag] = &[
@@ -90,6 +93,18 @@ fn mkfifo(path: &Path) -> Result<(), Fail> {
     Ok(())
 }
 
+/// `--preserve-fds N` (create, run, exec): 0 when not given.
+pub fn preserve_fds(p: &Parsed) -> Result<u32, Fail> {
+    match p.get("preserve-fds") {
+        None => Ok(0),
+        Some(n) => n.parse::<u32>().map_err(|_| {
+            Fail::msg(format!(
+                "invalid --preserve-fds {n:?}: expected a count of descriptors"
+            ))
+        }),
+    }
+}
+
 /// The bundle loaded and checked, the terminal flags checked, the container set up to the
 /// point where its init waits on the fifo.
 fn set_up(
@@ -98,17 +113,7 @@ fn set_up(
     entry: &Entry,
     detach: bool,
 ) -> Result<(OciBundle, Container), Fail> {
-    if p.get("pidfd-socket").is_some() {
-        return Err(Fail::msg("--pidfd-socket is not supported"));
-    }
-    let preserve_fds = match p.get("preserve-fds") {
-        None => 0,
-        Some(n) => n.parse::<u32>().map_err(|_| {
-            Fail::msg(format!(
-                "invalid --preserve-fds {n:?}: expected a count of descriptors"
-            ))
-        })?,
-    };
+    let preserve_fds = preserve_fds(p)?;
     let bundle = PathBuf::from(p.get("bundle").unwrap_or("."));
     let config = fs::read(bundle.join("config.json"))
         .map_err(|e| Fail::io(format!("{}/config.json", bundle.display()), e))?;
@@ -185,6 +190,14 @@ fn create_in(
     if let Some(path) = p.get("pid-file") {
         write_pid_file(path, saved.pid)?;
     }
+    if let Some(socket) = p.get("pidfd-socket") {
+        let fd = c
+            .pidfd()
+            .ok_or_else(|| Fail::msg("the container's init is gone"))?
+            .try_clone_to_owned()
+            .map_err(|e| Fail::io("dup the init's pidfd", e))?;
+        console::send_pidfd(socket, &fd)?;
+    }
     if let Some(socket) = p.get("console-socket") {
         let master = c
             .take_pty_master()
@@ -253,30 +266,13 @@ fn open_exec_fifo(path: &Path, saved: &Saved) -> Result<(), Fail> {
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| Fail::io(path.display(), e))?;
-    let mut fds = [
-        libc::pollfd {
-            fd: fifo.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: pidfd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-    ];
-    loop {
-        // SAFETY: two valid pollfds.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, 30_000) };
-        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            continue;
-        }
-        if n <= 0 {
+    match crate::signal::poll_two(fifo.as_raw_fd(), pidfd.as_raw_fd(), 30_000) {
+        Some(_) => {}
+        None => {
             return Err(Fail::msg(
                 "the container's init did not answer on its exec fifo",
             ));
         }
-        break;
     }
     let mut byte = [0u8; 1];
     match (&fifo).read(&mut byte) {
@@ -286,7 +282,7 @@ fn open_exec_fifo(path: &Path, saved: &Saved) -> Result<(), Fail> {
 }
 
 /// Lets the created container's init exec its process: startContainer hooks, the fifo,
-/// poststart hooks (whose failures are only warnings, as the spec says).
+/// poststart hooks (whose failures are only warnings that stop no other hook, as the spec says).
 fn release(ctx: &Ctx, entry: &Entry, saved: &Saved) -> Result<(), Fail> {
     let hooks = hooks_of(entry, saved)?;
     let state = oci_state(saved, Status::Created);
@@ -301,7 +297,7 @@ fn release(ctx: &Ctx, entry: &Entry, saved: &Saved) -> Result<(), Fail> {
     open_exec_fifo(&entry.fifo(), saved)?;
     let _ = fs::remove_file(entry.fifo());
     let state = oci_state(saved, Status::Running);
-    if let Err(e) = oci::run_hooks(&hooks.poststart, &state, HookNs::Runtime) {
+    for e in oci::run_hooks_all(&hooks.poststart, &state, HookNs::Runtime) {
         ctx.log.warn(&e.to_string());
     }
     Ok(())
@@ -326,6 +322,11 @@ pub fn start(ctx: &Ctx, p: &Parsed) -> Result<i32, Fail> {
 pub fn run(ctx: &Ctx, p: &Parsed) -> Result<i32, Fail> {
     p.expect("run", ArgCount::Exactly(1))?;
     let detach = p.on("detach");
+    // In the foreground the signals the runtime gets are the container's, from the start.
+    let forwarder = match detach {
+        true => None,
+        false => Some(Forwarder::block().map_err(|e| Fail::io("signalfd", e))?),
+    };
     let root = ctx.root()?;
     let entry = root.create(&p.args[0])?;
     let (_, mut c, saved) = match create_in(ctx, p, &entry, detach) {
@@ -346,6 +347,10 @@ pub fn run(ctx: &Ctx, p: &Parsed) -> Result<i32, Fail> {
     }
     // Unlocked while it runs: state, kill, ps and exec may come meanwhile.
     drop(entry);
+    // With a terminal the core relays it while it waits (^C reaches the container through it).
+    if let (Some(f), Some(pidfd), None) = (&forwarder, c.pidfd(), c.pty_master()) {
+        f.forward_until_exit(pidfd);
+    }
     let status = c.wait()?;
     if !p.on("keep") {
         if let Ok(entry) = root.lock(&saved.id, true) {
@@ -379,19 +384,43 @@ fn destroy(ctx: &Ctx, root: &Root, entry: Entry, saved: &Saved) {
     }
     for d in saved.cgroups.iter().rev() {
         cgroup::remove_tree(&d.path);
+        cgroup::remove_empty_parents(&d.path);
     }
     cgroup::remove_made(&saved.own_freezer);
     match hooks_of(&entry, saved) {
         Ok(h) => {
-            if let Err(e) = oci::run_hooks(
-                &h.poststop,
-                &oci_state(saved, Status::Stopped),
-                HookNs::Runtime,
-            ) {
+            let state = oci_state(saved, Status::Stopped);
+            for e in oci::run_hooks_all(&h.poststop, &state, HookNs::Runtime) {
                 ctx.log.warn(&e.to_string());
             }
         }
         Err(e) => ctx.log.warn(&e.to_string()),
+    }
+    if let Err(e) = root.remove(entry) {
+        ctx.log.warn(&e.to_string());
+    }
+}
+
+/// What a create killed half-way left (its directory has no state.json): the core's records
+/// in it name the init and its cgroup. The init, if it still lives, is killed (open_in proves
+/// it is the container's), then its cgroup and the directory are removed.
+fn remove_stale(ctx: &Ctx, root: &Root, entry: Entry) {
+    let host = Host {
+        state_root: entry.dir.join("core"),
+        ..Host::default()
+    };
+    for rec in host.store().list() {
+        if let Ok(c) = Container::open_in(host.clone(), &rec.id) {
+            let _ = c.kill(libc::SIGKILL);
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while rec.is_alive() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        let name = rec.cgroup.as_deref().unwrap_or(&rec.id);
+        if let Ok(cg) = Cgroup::open(&host.cgroup_root, name) {
+            let _ = cg.remove();
+        }
     }
     if let Err(e) = root.remove(entry) {
         ctx.log.warn(&e.to_string());
@@ -404,8 +433,14 @@ pub fn delete(ctx: &Ctx, p: &Parsed) -> Result<i32, Fail> {
     let root = ctx.root()?;
     let entry = match root.lock(&p.args[0], true) {
         Ok(e) => e,
-        // runc: deleting what is not there with --force succeeds.
-        Err(e) if p.on("force") && e.to_string() == "container does not exist" => return Ok(0),
+        Err(e) if e.to_string() == "container does not exist" => {
+            // As runc: what an aborted create left is removed, and the id is free again.
+            if let Some(stale) = root.lock_stale(&p.args[0])? {
+                remove_stale(ctx, &root, stale);
+            }
+            // runc: deleting what is not there with --force succeeds.
+            return if p.on("force") { Ok(0) } else { Err(e) };
+        }
         Err(e) => return Err(e),
     };
     let saved = entry.load()?;

@@ -62,6 +62,84 @@ pub fn parse(s: &str) -> Option<i32> {
     Some(n)
 }
 
+use std::os::fd::RawFd;
+
+/// Every signal but SIGCHLD blocked and read from a signalfd instead, as a foreground `run`
+/// takes them (runc forwards all it gets to the container's init). Blocked for good: the
+/// runtime exits after the container, and what it spawns meanwhile (hooks, through
+/// std::process) starts with an empty mask. The container's init sets its own mask.
+/// Waits up to `timeout_ms` (-1: for ever) for `a` or `b` to be readable (or hung up): which
+/// of them are, None on a timeout or an error. EINTR is retried.
+pub fn poll_two(a: RawFd, b: RawFd, timeout_ms: i32) -> Option<(bool, bool)> {
+    let pfd = |fd| libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let mut fds = [pfd(a), pfd(b)];
+    loop {
+        // SAFETY: two valid pollfds.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout_ms) };
+        if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        return (n > 0).then_some((fds[0].revents != 0, fds[1].revents != 0));
+    }
+}
+
+pub struct Forwarder {
+    fd: std::os::fd::OwnedFd,
+}
+
+impl Forwarder {
+    pub fn block() -> std::io::Result<Forwarder> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: sigset operations on a stack set; pthread_sigmask and signalfd with it.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut set);
+            libc::sigdelset(&mut set, libc::SIGCHLD);
+            if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(Forwarder {
+                fd: std::os::fd::OwnedFd::from_raw_fd(fd),
+            })
+        }
+    }
+
+    /// Forwards each signal received to the process of `pidfd` until it exits.
+    pub fn forward_until_exit(&self, pidfd: std::os::fd::BorrowedFd<'_>) {
+        use container_runtime::syscall::{LinuxSyscall, Syscall};
+        use std::os::fd::AsRawFd;
+        loop {
+            match poll_two(self.fd.as_raw_fd(), pidfd.as_raw_fd(), -1) {
+                None | Some((_, true)) => return,
+                Some((false, false)) => continue,
+                Some((true, false)) => {}
+            }
+            // SAFETY: signalfd_siginfo is plain data; the read fills at most its size.
+            let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+            let size = std::mem::size_of::<libc::signalfd_siginfo>();
+            // SAFETY: reading into a buffer of `size` bytes.
+            let got = unsafe {
+                libc::read(
+                    self.fd.as_raw_fd(),
+                    (&mut info as *mut libc::signalfd_siginfo).cast(),
+                    size,
+                )
+            };
+            if got == size as isize {
+                let _ = LinuxSyscall.pidfd_send_signal(pidfd, info.ssi_signo as i32);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;

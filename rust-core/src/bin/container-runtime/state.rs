@@ -235,6 +235,29 @@ impl Root {
         })
     }
 
+    /// The directory of a create that died half-way (no state.json), locked: None when there
+    /// is none. The root lock, taken and released first, waits for a create that is making its
+    /// directory; one that has made it holds the container's lock until it ends, so the lock
+    /// here waits for it (and then finds its state, and returns None).
+    pub fn lock_stale(&self, id: &str) -> Result<Option<Entry>, Fail> {
+        let dir = self.checked_dir(id)?;
+        drop(DirLock::take(&self.path).map_err(|e| Fail::io("lock state root", e))?);
+        let lock = match FileLock::take(&dir, true) {
+            Ok(l) if !l.removed() => l,
+            Ok(_) => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(None),
+            Err(e) => return Err(Fail::io(dir.display().to_string(), e)),
+        };
+        if dir.join(STATE_FILE).exists() {
+            return Ok(None);
+        }
+        Ok(Some(Entry {
+            id: id.to_string(),
+            dir,
+            _lock: lock,
+        }))
+    }
+
     /// The ids of every container directory, sorted.
     pub fn ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = fs::read_dir(&self.path)

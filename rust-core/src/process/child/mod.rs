@@ -255,7 +255,6 @@ fn wait_exec_fifo(plan: &ChildPlan, sock: RawFd) {
         return;
     };
     check(sock, Step::ExecFifo, 0, sync::send_ready(sock));
-    close_all_but(plan, sock, fifo.as_raw_fd());
     let path = resolve::NumberedPath::fd(fifo.as_raw_fd());
     let fd = loop {
         // SAFETY: a NUL-terminated path on the stack.
@@ -291,6 +290,29 @@ fn close_all_but(plan: &ChildPlan, sock: RawFd, fifo: RawFd) {
     unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };
 }
 
+/// Whatever the host left open without O_CLOEXEC must not leak into the container, but for
+/// the descriptors passed on on purpose; a created container, which may wait on its fifo for a
+/// long time, closes them at once. Before any seccomp filter: close_range is one of the calls
+/// an allowlist written before it (runtime-tools' default, older Docker ones) denies.
+fn release_descriptors(plan: &ChildPlan, sock: RawFd) {
+    for fd in 3..3 + plan.preserve_fds {
+        // SAFETY: fcntl on a descriptor number; a closed one just fails.
+        unsafe { libc::fcntl(fd as RawFd, libc::F_SETFD, 0) };
+    }
+    // SAFETY: plain syscall on a range of descriptors.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 + plan.preserve_fds,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if let Some(fifo) = &plan.exec_fifo {
+        close_all_but(plan, sock, fifo.as_raw_fd());
+    }
+}
+
 /// From here on the same for a container's first process and for an exec: terminal or own
 /// session, credentials, capabilities, no_new_privs, seccomp, working directory, then exec
 /// (through the init when asked).
@@ -305,8 +327,9 @@ fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
         check(sock, Step::Setsid, 0, unsafe { libc::setsid() });
     }
     set_rlimits(plan, sock);
+    release_descriptors(plan, sock);
     // Without no_new_privs the filter needs CAP_SYS_ADMIN: installed before the capabilities
-    // go, as runc does (so the profile must allow what follows, as Docker's does).
+    // go, as runc does (so the profile must allow what follows: what runc calls there).
     let early_seccomp = !plan.no_new_privs;
     if let (true, Some(filter)) = (early_seccomp, &plan.seccomp) {
         check(sock, Step::Seccomp, 0, filter.install());
@@ -322,21 +345,6 @@ fn become_process(plan: &ChildPlan, sock: RawFd) -> ! {
         // SAFETY: plain syscall.
         unsafe { libc::umask(mask) };
     }
-    // Whatever the host left open without O_CLOEXEC must not leak into the container, but for
-    // the descriptors passed on on purpose.
-    for fd in 3..3 + plan.preserve_fds {
-        // SAFETY: fcntl on a descriptor number; a closed one just fails.
-        unsafe { libc::fcntl(fd as RawFd, libc::F_SETFD, 0) };
-    }
-    // SAFETY: plain syscall on a range of descriptors.
-    unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            3 + plan.preserve_fds,
-            u32::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        )
-    };
     if let Err(e) = enter_cwd(plan) {
         fail(sock, Step::Chdir, 0, e);
     }

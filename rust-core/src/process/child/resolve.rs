@@ -8,7 +8,9 @@
 //! same, through its `securejoin` package), and mounts onto that descriptor through
 //! /proc/self/fd/N or move_mount. A link that appeared meanwhile fails the open (ELOOP), so
 //! the start fails instead of mounting somewhere else. Where openat2 is missing (before Linux
-//! 5.6) the path is walked one component at a time with O_PATH | O_NOFOLLOW.
+//! 5.6) or denied by the container's seccomp profile (the working directory is entered after
+//! the filter is installed), the path is walked one component at a time with O_PATH |
+//! O_NOFOLLOW.
 
 use std::ffi::CStr;
 use std::os::fd::RawFd;
@@ -66,7 +68,9 @@ pub(super) fn open_beneath(
         return Ok(Fd(fd as RawFd));
     }
     match errno() {
-        libc::ENOSYS => walk(root, path.to_bytes(), flags),
+        // Missing (before 5.6), or refused by the container's seccomp profile (an allowlist
+        // written before openat2, such as runtime-tools' default, denies it with EPERM).
+        libc::ENOSYS | libc::EPERM => walk(root, path.to_bytes(), flags),
         e => Err(e),
     }
 }
